@@ -1,0 +1,1 @@
+"""A portal where care providers prepare, review and submit statutory notifications together."""

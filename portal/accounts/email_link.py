@@ -1,0 +1,118 @@
+"""Sign-in by a single-use email link: for the embedded default and providers without One Login."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from .. import audit, outbox, ratelimit
+from ..models import Identity, SignInLink, User, utcnow
+from ..tokens import new_token, token_hash
+
+LINK_LIFETIME = timedelta(minutes=15)
+ISSUER = "urn:portal:email-link"
+PER_ADDRESS = (5, timedelta(minutes=15))
+PER_IP = (30, timedelta(minutes=15))
+
+
+class RateLimited(Exception):
+    pass
+
+
+@dataclass
+class LinkResult:
+    user: User | None
+    next_path: str
+    failure: str = ""  # "", "expired", "used", "unknown"
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def safe_next(path: str | None) -> str:
+    """Only paths on this site: never an absolute URL an attacker could send people to."""
+    if not path or not path.startswith("/") or path.startswith("//") or "\\" in path:
+        return "/dashboard"
+    return path
+
+
+def request_link(db: Session, *, email: str, ip: str, user_agent: str, base_url: str, next_path: str = "") -> None:
+    email = normalise_email(email)
+    limit, window = PER_ADDRESS
+    within_address = ratelimit.hit(db, f"sign-in-link:email:{email}", limit=limit, window=window)
+    limit, window = PER_IP
+    within_ip = ratelimit.hit(db, f"sign-in-link:ip:{ip}", limit=limit, window=window)
+    if not (within_address and within_ip):
+        raise RateLimited()
+    token = new_token()
+    db.add(
+        SignInLink(
+            email=email, token_hash=token_hash(token), expires_at=utcnow() + LINK_LIFETIME,
+            next_path=safe_next(next_path),
+        )
+    )
+    link = f"{base_url}/sign-in/link/{token}"
+    outbox.enqueue(
+        db,
+        template="sign_in_link",
+        recipient=email,
+        subject="Your sign-in link",
+        body=(
+            "Use this link to sign in. It works once, for 15 minutes:\n\n"
+            f"{link}\n\n"
+            "If you did not ask to sign in, you can ignore this email."
+        ),
+    )
+    user_id = db.scalar(select(User.id).where(User.email == email))
+    audit.record(db, "account:sign_in_link_sent", actor_id=user_id, subject_user_id=user_id, ip=ip,
+                 user_agent=user_agent, email=email)
+
+
+def find_link(db: Session, token: str) -> SignInLink | None:
+    return db.scalar(select(SignInLink).where(SignInLink.token_hash == token_hash(token)))
+
+
+def consume_link(db: Session, token: str, *, ip: str, user_agent: str) -> LinkResult:
+    link = db.scalar(select(SignInLink).where(SignInLink.token_hash == token_hash(token)).with_for_update())
+    if link is None:
+        failure = "unknown"
+    elif link.used_at is not None:
+        failure = "used"
+    elif link.expires_at < utcnow():
+        failure = "expired"
+    else:
+        failure = ""
+    if failure:
+        audit.record(db, "account:sign_in_failed", actor_id=None, ip=ip, user_agent=user_agent,
+                     method="email link", reason=failure)
+        return LinkResult(user=None, next_path="/dashboard", failure=failure)
+    link.used_at = utcnow()
+    user = user_for_verified_email(db, ISSUER, link.email, link.email)
+    if not user.active:
+        audit.record(db, "account:sign_in_failed", actor_id=user.id, subject_user_id=user.id, ip=ip,
+                     user_agent=user_agent, method="email link", reason="deactivated")
+        return LinkResult(user=None, next_path="/dashboard", failure="deactivated")
+    return LinkResult(user=user, next_path=link.next_path)
+
+
+def user_for_verified_email(db: Session, issuer: str, subject: str, email: str) -> User:
+    """Finds the person by (issuer, subject). A new identity joins the account with that verified email."""
+    email = normalise_email(email)
+    identity = db.scalar(select(Identity).where(Identity.issuer == issuer, Identity.subject == subject))
+    if identity is not None:
+        identity.last_used_at = utcnow()
+        user = identity.user
+        if user.email != email and db.scalar(select(User.id).where(User.email == email)) is None:
+            user.email = email  # the identity provider verified a new address
+        return user
+    user = db.scalar(select(User).where(User.email == email))
+    if user is None:
+        user = User(email=email)
+        db.add(user)
+        db.flush()
+    db.add(Identity(user_id=user.id, issuer=issuer, subject=subject))
+    return user

@@ -1,0 +1,157 @@
+"""Sign-in, sign-out, choosing an organisation and asking for a new one."""
+
+from __future__ import annotations
+
+from starlette.responses import Response
+
+from .. import audit, outbox
+from ..models import Organisation
+from ..permissions import PUBLIC, SIGNED_IN
+from ..web.routing import Ctx, NotFound, Routes
+from . import email_link, organisations, sessions
+from .forms import SignInForm, SignupRequestForm
+
+routes = Routes()
+
+
+def set_session_cookie(ctx: Ctx, response: Response, token: str) -> Response:
+    response.set_cookie(
+        sessions.SESSION_COOKIE, token, httponly=True, samesite="lax", secure=ctx.settings.is_production, path="/"
+    )
+    return response
+
+
+@routes.get("/sign-in", permission=PUBLIC, name="sign_in")
+def sign_in(ctx: Ctx):
+    return ctx.render("accounts/sign_in.html", form=SignInForm(), next=ctx.query.get("next", ""))
+
+
+@routes.post("/sign-in", permission=PUBLIC)
+def sign_in_post(ctx: Ctx):
+    form = SignInForm(ctx.form)
+    next_path = ctx.form.get("next", "")
+    if not form.validate():
+        return ctx.render("accounts/sign_in.html", status=400, form=form, next=next_path)
+    try:
+        email_link.request_link(
+            ctx.db, email=form.email.data, ip=ctx.client_ip, user_agent=ctx.user_agent,
+            base_url=ctx.settings.base_url, next_path=next_path,
+        )
+    except email_link.RateLimited:
+        form.email.errors = ["You have asked for too many sign-in links. Wait 15 minutes, then try again"]
+        return ctx.render("accounts/sign_in.html", status=429, form=form, next=next_path)
+    return ctx.redirect("/sign-in/check-email")
+
+
+@routes.get("/sign-in/check-email", permission=PUBLIC)
+def check_email(ctx: Ctx):
+    return ctx.render("accounts/check_email.html")
+
+
+@routes.get("/sign-in/link/{token}", permission=PUBLIC)
+def sign_in_link(ctx: Ctx):
+    # A GET only shows a button: mail scanners that follow links must not use up the link.
+    link = email_link.find_link(ctx.db, ctx.params["token"])
+    if link is None or link.used_at is not None:
+        return ctx.render("accounts/link_problem.html", status=400, failure="used" if link else "unknown")
+    return ctx.render("accounts/sign_in_link.html", token=ctx.params["token"])
+
+
+@routes.post("/sign-in/link/{token}", permission=PUBLIC)
+def sign_in_link_post(ctx: Ctx):
+    result = email_link.consume_link(ctx.db, ctx.params["token"], ip=ctx.client_ip, user_agent=ctx.user_agent)
+    if result.user is None:
+        return ctx.render("accounts/link_problem.html", status=400, failure=result.failure)
+    return complete_sign_in(ctx, result.user, method="email link", next_path=result.next_path)
+
+
+def complete_sign_in(ctx: Ctx, user, *, method: str, next_path: str, id_token: str = "") -> Response:
+    if ctx.auth is not None:
+        sessions.end_session(ctx.auth.session, "replaced")
+    token = sessions.start_session(ctx.db, user, method=method, ip=ctx.client_ip, user_agent=ctx.user_agent,
+                                   id_token=id_token)
+    audit.record(ctx.db, "account:signed_in", actor_id=user.id, subject_user_id=user.id, ip=ctx.client_ip,
+                 user_agent=ctx.user_agent, method=method)
+    return set_session_cookie(ctx, ctx.redirect(email_link.safe_next(next_path)), token)
+
+
+@routes.post("/sign-out", permission=SIGNED_IN)
+def sign_out(ctx: Ctx):
+    everywhere = ctx.form.get("everywhere") == "yes"
+    if everywhere:
+        sessions.end_all_sessions(ctx.db, ctx.auth.user.id, "signed out everywhere")
+    else:
+        sessions.end_session(ctx.auth.session, "signed out")
+    audit.record(ctx.db, "account:signed_out", actor_id=ctx.auth.user.id, subject_user_id=ctx.auth.user.id,
+                 organisation_id=None, ip=ctx.client_ip, user_agent=ctx.user_agent, everywhere=everywhere)
+    target = "/signed-out"
+    logout_url = ctx.app.state.oidc_logout_url(ctx.auth.session) if ctx.auth.session.method == "one login" else None
+    response = ctx.redirect(logout_url or target)
+    response.delete_cookie(sessions.SESSION_COOKIE, path="/")
+    return response
+
+
+@routes.get("/signed-out", permission=PUBLIC)
+def signed_out(ctx: Ctx):
+    reason = ctx.query.get("reason", "")
+    response = ctx.render("accounts/signed_out.html", reason=reason if reason in ("idle", "expired", "ended") else "")
+    response.delete_cookie(sessions.SESSION_COOKIE, path="/")
+    return response
+
+
+@routes.get("/account", permission=SIGNED_IN)
+def account(ctx: Ctx):
+    return ctx.render(
+        "accounts/account.html",
+        memberships=sessions.memberships_of(ctx.db, ctx.auth.user.id),
+        active_sessions=organisations.active_sessions(ctx.db, ctx.auth.user.id),
+    )
+
+
+@routes.get("/organisations", permission=SIGNED_IN)
+def choose_organisation(ctx: Ctx):
+    return ctx.render(
+        "accounts/organisations.html",
+        memberships=sessions.memberships_of(ctx.db, ctx.auth.user.id),
+        invitations=organisations.pending_invitations_for(ctx.db, ctx.auth.user.email),
+        requests=organisations.signup_requests_of(ctx.db, ctx.auth.user.id),
+    )
+
+
+@routes.post("/organisations/switch", permission=SIGNED_IN)
+def switch_organisation(ctx: Ctx):
+    try:
+        organisation_id = int(ctx.form.get("organisation_id", ""))
+    except ValueError:
+        raise NotFound() from None
+    if not sessions.switch_organisation(ctx.db, ctx.auth, organisation_id):
+        raise NotFound()
+    organisation = ctx.db.get(Organisation, organisation_id)
+    audit.record(ctx.db, "organisation:switched", actor_id=ctx.auth.user.id, organisation_id=organisation_id,
+                 ip=ctx.client_ip, user_agent=ctx.user_agent, organisation=organisation.name)
+    return ctx.redirect("/support" if organisation.kind == "regulator" else "/dashboard")
+
+
+@routes.get("/organisations/request", permission=SIGNED_IN)
+def request_organisation(ctx: Ctx):
+    return ctx.render("accounts/request_organisation.html", form=SignupRequestForm())
+
+
+@routes.post("/organisations/request", permission=SIGNED_IN)
+def request_organisation_post(ctx: Ctx):
+    form = SignupRequestForm(ctx.form)
+    if not form.validate():
+        return ctx.render("accounts/request_organisation.html", status=400, form=form)
+    organisations.request_signup(
+        ctx.db, ctx.auth.user, name=form.organisation_name.data.strip(), provider_id=form.provider_id.data.strip(),
+        ip=ctx.client_ip, user_agent=ctx.user_agent,
+    )
+    return ctx.redirect("/organisations?requested=1")
+
+
+@routes.get("/dev/outbox", permission=PUBLIC)
+def development_outbox(ctx: Ctx):
+    """Development only: the emails the portal would have sent, so links can be followed locally."""
+    if ctx.settings.is_production:
+        raise NotFound()
+    return ctx.render("accounts/dev_outbox.html", messages=outbox.recent(ctx.db))

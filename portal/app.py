@@ -1,0 +1,106 @@
+"""create_app(settings) -> the Starlette application: routes, middleware and lifespan."""
+
+from __future__ import annotations
+
+import logging
+from contextlib import asynccontextmanager
+from datetime import timedelta
+
+import anyio
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.gzip import GZipMiddleware
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse
+from starlette.routing import Mount
+from starlette.staticfiles import StaticFiles
+
+from .accounts import sessions
+from .db import make_engine, make_session_factory
+from .settings import Settings
+from .web.middleware import BodyLimitMiddleware, RequestContextMiddleware
+from .web.routing import render, starlette_route
+from .web.templating import STATIC_DIST, make_templates
+
+log = logging.getLogger("portal")
+
+
+def all_routes():
+    """Every module's Routes, in one list. The permission tests walk this."""
+    from .accounts.routes import routes as accounts
+    from .dashboard.routes import routes as dashboard
+    from .members.routes import routes as members
+    from .pages.routes import routes as pages
+    from .support.routes import routes as support
+
+    return [pages, accounts, dashboard, members, support]
+
+
+def all_endpoints():
+    return [endpoint for group in all_routes() for endpoint in group.endpoints]
+
+
+class CachedStatic(StaticFiles):
+    """Hashed file names never change content, so browsers may keep them for a year."""
+
+    async def get_response(self, path, scope):
+        response = await super().get_response(path, scope)
+        if response.status_code == 200:
+            response.headers["cache-control"] = "public, max-age=31536000, immutable"
+        return response
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    settings = settings or Settings.from_env()
+    engine = make_engine(settings.database_url)
+    idle = timedelta(minutes=settings.session_idle_minutes)
+    absolute = timedelta(hours=settings.session_absolute_hours)
+
+    def load_auth(db, request: Request):
+        auth, reason = sessions.load_auth(db, request.cookies.get(sessions.SESSION_COOKIE), idle=idle, absolute=absolute)
+        request.state.session_end_reason = reason
+        return auth
+
+    @asynccontextmanager
+    async def lifespan(app):
+        # A few threads, not Starlette's default 40: on two cores 40 threads halved throughput.
+        app.state.db_limiter = anyio.CapacityLimiter(settings.db_threads)
+        yield
+        engine.dispose()
+
+    routes = [starlette_route(endpoint) for endpoint in all_endpoints()]
+    routes.append(Mount("/static", app=CachedStatic(directory=STATIC_DIST), name="static"))
+
+    async def http_error(request: Request, exc: HTTPException):
+        template = {403: "errors/403.html", 404: "errors/404.html"}.get(exc.status_code)
+        if template is None:
+            return PlainTextResponse(exc.detail or "Error", status_code=exc.status_code)
+        return render(request, template, status=exc.status_code)
+
+    async def server_error(request: Request, exc: Exception):
+        request_id = request.scope.get("state", {}).get("request_id", "")
+        log.exception("unhandled error request_id=%s", request_id)
+        try:
+            return render(request, "errors/500.html", status=500, request_id=request_id)
+        except Exception:
+            return PlainTextResponse(f"Sorry, there is a problem with the service. Reference: {request_id}", 500)
+
+    form_origins = (settings.oidc_issuer,) if settings.oidc_issuer else ()
+    app = Starlette(
+        routes=routes,
+        middleware=[
+            Middleware(RequestContextMiddleware, production=settings.is_production, form_action_origins=form_origins),
+            Middleware(GZipMiddleware, minimum_size=500),
+            Middleware(BodyLimitMiddleware, default_limit=settings.max_request_bytes),
+        ],
+        exception_handlers={HTTPException: http_error, Exception: server_error},
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.session_factory = make_session_factory(engine)
+    app.state.templates = make_templates()
+    app.state.load_auth = load_auth
+    app.state.db_limiter = anyio.CapacityLimiter(settings.db_threads)
+    return app

@@ -1,0 +1,89 @@
+"""Typed audit events: each type declares its fields, and recording one with other fields raises."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, joinedload
+
+from .models import AuditEvent
+
+
+@dataclass(frozen=True)
+class EventType:
+    name: str
+    fields: frozenset[str]
+    describe: str  # shown to people; formatted with the event's fields
+
+
+def _event(name: str, fields: tuple[str, ...], describe: str) -> EventType:
+    return EventType(name, frozenset(fields), describe)
+
+
+EVENT_TYPES: dict[str, EventType] = {
+    event.name: event
+    for event in [
+        _event("account:signed_in", ("method",), "Signed in ({method})"),
+        _event("account:sign_in_failed", ("method", "reason"), "Sign-in failed ({method}): {reason}"),
+        _event("account:signed_out", ("everywhere",), "Signed out"),
+        _event("account:sign_in_link_sent", ("email",), "Sign-in link sent to {email}"),
+        _event("member:invited", ("invitee", "roles"), "Invited {invitee} as {roles}"),
+        _event("member:invitation_resent", ("invitee",), "Resent the invitation to {invitee}"),
+        _event("member:invitation_revoked", ("invitee",), "Revoked the invitation to {invitee}"),
+        _event("member:invitation_accepted", ("invitee", "roles"), "{invitee} joined as {roles}"),
+        _event("member:invitation_declined", ("invitee",), "{invitee} declined the invitation"),
+        _event("member:roles_changed", ("member", "before", "after"), "Changed {member}'s roles from {before} to {after}"),
+        _event("member:removed", ("member", "roles"), "Removed {member} ({roles})"),
+        _event("member:left", ("member",), "{member} left the organisation"),
+        _event("organisation:signup_requested", ("name", "provider_id"), "Asked for an account for {name} ({provider_id})"),
+        _event("organisation:signup_approved", ("name", "provider_id", "requester"), "Approved the account for {name}"),
+        _event("organisation:signup_rejected", ("name", "provider_id", "requester"), "Rejected the account for {name}"),
+        _event("organisation:switched", ("organisation",), "Switched to {organisation}"),
+    ]
+}
+
+
+class AuditFieldError(ValueError):
+    pass
+
+
+def record(db: Session, event_type: str, *, actor_id: int | None, organisation_id: int | None = None,
+           subject_user_id: int | None = None, ip: str = "", user_agent: str = "", **fields) -> AuditEvent:
+    kind = EVENT_TYPES.get(event_type)
+    if kind is None:
+        raise AuditFieldError(f"unknown audit event type {event_type!r}")
+    if set(fields) != kind.fields:
+        raise AuditFieldError(
+            f"{event_type} takes fields {sorted(kind.fields)}, was given {sorted(fields)}"
+        )
+    event = AuditEvent(
+        event_type=event_type, actor_id=actor_id, organisation_id=organisation_id,
+        subject_user_id=subject_user_id, ip_address=ip[:64], user_agent=user_agent[:400], data=fields,
+    )
+    db.add(event)
+    return event
+
+
+def describe(event: AuditEvent) -> str:
+    kind = EVENT_TYPES.get(event.event_type)
+    if kind is None:
+        return event.event_type
+    values = {key: (", ".join(map(str, value)) if isinstance(value, list) else value) for key, value in event.data.items()}
+    try:
+        return kind.describe.format(**values)
+    except (KeyError, IndexError):
+        return event.event_type
+
+
+def organisation_history(db: Session, organisation_id: int, *, limit: int = 50, offset: int = 0) -> list[AuditEvent]:
+    return list(
+        db.scalars(
+            select(AuditEvent)
+            .options(joinedload(AuditEvent.actor))
+            .where(AuditEvent.organisation_id == organisation_id)
+            .order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc())
+            .limit(limit)
+            .offset(offset)
+        )
+    )

@@ -1,0 +1,148 @@
+"""The `portal` command: serve, db upgrade, demo, worker, org approve."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import threading
+
+from .settings import ConfigurationError, Settings
+
+log = logging.getLogger("portal.cli")
+
+
+def _engine_and_factory(settings: Settings):
+    from .db import make_engine, make_session_factory
+
+    engine = make_engine(settings.database_url)
+    return engine, make_session_factory(engine)
+
+
+def cmd_db_upgrade(settings: Settings, args) -> int:
+    from .migrate import upgrade
+
+    engine, _ = _engine_and_factory(settings)
+    upgrade(engine)
+    print("database is up to date")
+    return 0
+
+
+def cmd_demo(settings: Settings, args) -> int:
+    from . import demo
+    from .db import transaction
+    from .migrate import upgrade
+
+    engine, factory = _engine_and_factory(settings)
+    upgrade(engine)
+    with transaction(factory) as db:
+        demo.seed(db)
+    print("demo data is in place: sign in as drafter@riverside.example (see the README for the others)")
+    return 0
+
+
+def run_worker(settings: Settings, *, once: bool = False, stop: threading.Event | None = None,
+               interval: float = 2.0) -> int:
+    from . import outbox
+
+    _, factory = _engine_and_factory(settings)
+    sender = outbox.sender_for(settings)
+    stop = stop or threading.Event()
+    while not stop.is_set():
+        try:
+            sent = outbox.deliver_due(factory, sender)
+        except Exception:
+            # The database may be briefly away; the worker waits and tries again.
+            log.exception("outbox pass failed")
+            sent = 0
+        if once:
+            return sent
+        if not sent:
+            stop.wait(interval)
+    return 0
+
+
+def cmd_worker(settings: Settings, args) -> int:
+    sent = run_worker(settings, once=args.once)
+    if args.once:
+        print(f"sent {sent} messages")
+    return 0
+
+
+def cmd_serve(settings: Settings, args) -> int:
+    import uvicorn
+
+    cmd_db_upgrade(settings, args)
+    if settings.seed_demo:
+        cmd_demo(settings, args)
+    if not settings.is_production and not args.no_worker:
+        # One machine in development: the outbox worker runs beside the server.
+        threading.Thread(target=run_worker, args=(settings,), daemon=True, name="outbox-worker").start()
+    uvicorn.run(
+        "portal.app:create_app", factory=True, host=args.host, port=args.port, workers=args.workers,
+        log_level="info", proxy_headers=True, server_header=False,
+    )
+    return 0
+
+
+def cmd_org_approve(settings: Settings, args) -> int:
+    from .accounts import organisations
+    from .db import transaction
+
+    _, factory = _engine_and_factory(settings)
+    with transaction(factory) as db:
+        if args.request_id is None:
+            pending = organisations.pending_signups(db)
+            if not pending:
+                print("no requests are waiting")
+            for request in pending:
+                print(f"{request.id}\t{request.organisation_name}\t{request.provider_id}\t{request.user.email}")
+            return 0
+        request = organisations.decide_signup(db, args.request_id, approve=not args.reject, actor_id=None)
+        print(f"{request.status}: {request.organisation_name}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="portal", description="The statutory notifications portal")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="migrate, then serve the portal")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument("--no-worker", action="store_true", help="do not run the outbox worker in development")
+    serve.set_defaults(func=cmd_serve)
+
+    db = commands.add_parser("db", help="database commands")
+    db_commands = db.add_subparsers(dest="db_command", required=True)
+    db_commands.add_parser("upgrade", help="apply migrations").set_defaults(func=cmd_db_upgrade)
+
+    commands.add_parser("demo", help="seed demo data (idempotent)").set_defaults(func=cmd_demo)
+
+    worker = commands.add_parser("worker", help="send queued email")
+    worker.add_argument("--once", action="store_true", help="one pass, then exit")
+    worker.set_defaults(func=cmd_worker)
+
+    org = commands.add_parser("org", help="organisation commands")
+    org_commands = org.add_subparsers(dest="org_command", required=True)
+    approve = org_commands.add_parser("approve", help="list sign-up requests, or approve one")
+    approve.add_argument("request_id", type=int, nargs="?")
+    approve.add_argument("--reject", action="store_true")
+    approve.set_defaults(func=cmd_org_approve)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    args = build_parser().parse_args(argv)
+    try:
+        settings = Settings.from_env()
+    except ConfigurationError as error:
+        print(error.code, file=sys.stderr)
+        return 2
+    return args.func(settings, args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

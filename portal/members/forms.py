@@ -1,0 +1,56 @@
+from __future__ import annotations
+
+from wtforms import EmailField, Form, SelectMultipleField
+from wtforms.validators import DataRequired, Email, Length
+
+from ..accounts.organisations import Grant
+from ..roles import PROVIDER_ROLES
+
+
+def grant_choices(locations) -> dict[str, list[tuple[str, str]]]:
+    """Per role: the whole organisation, or chosen locations."""
+    return {
+        role.name: [(f"{role.name}:all", "All locations")]
+        + [(f"{role.name}:{location.id}", location.name) for location in locations]
+        for role in PROVIDER_ROLES
+    }
+
+
+def flat_choices(locations) -> list[tuple[str, str]]:
+    return [choice for choices in grant_choices(locations).values() for choice in choices]
+
+
+class RolesForm(Form):
+    grants = SelectMultipleField("Roles", choices=[], validate_choice=True)
+
+    def __init__(self, formdata=None, *, locations, **kwargs):
+        super().__init__(formdata, **kwargs)
+        self.grants.choices = flat_choices(locations)
+
+    def validate(self, extra_validators=None):
+        if not super().validate(extra_validators):
+            if self.grants.errors:
+                self.grants.errors = ["Choose roles from the list"]
+            return False
+        if not self.grants.data:
+            self.grants.errors = ["Choose at least one role"]
+            return False
+        return True
+
+    def parsed(self) -> list[Grant]:
+        chosen = [Grant.parse(value) for value in self.grants.data]
+        # A whole-organisation grant makes the same role at one location redundant.
+        whole = {grant.role for grant in chosen if grant.location_id is None}
+        return [grant for grant in chosen if grant.location_id is None or grant.role not in whole]
+
+
+class InviteForm(RolesForm):
+    email = EmailField(
+        "Email address",
+        description="They must sign in with this address to accept",
+        validators=[
+            DataRequired("Enter the email address of the person you are inviting"),
+            Length(max=320, message="Email address must be 320 characters or fewer"),
+            Email("Enter an email address in the correct format, like name@example.com", check_deliverability=False),
+        ],
+    )

@@ -1,0 +1,218 @@
+"""The members page: who belongs, inviting, changing roles, removing, leaving; and invitations."""
+
+from __future__ import annotations
+
+from .. import audit
+from ..accounts import organisations as orgs
+from ..accounts.organisations import Grant, RuleBroken
+from ..permissions import SIGNED_IN
+from ..roles import PROVIDER_ROLES
+from ..web.routing import Ctx, NotFound, Routes
+from .forms import InviteForm, RolesForm, grant_choices
+
+routes = Routes()
+
+
+def _org_id(ctx: Ctx) -> int:
+    return ctx.auth.organisation.id
+
+
+def _locations(ctx: Ctx):
+    return orgs.locations_of(ctx.db, _org_id(ctx))
+
+
+def _member_or_404(ctx: Ctx):
+    membership = orgs.member(ctx.db, _org_id(ctx), ctx.param_int("member_id"))
+    if membership is None:
+        raise NotFound()
+    return membership
+
+
+def _roles_context(ctx: Ctx, locations):
+    return {"roles": PROVIDER_ROLES, "grant_choices": grant_choices(locations), "locations": locations}
+
+
+@routes.get("/members", permission="members:view")
+def members(ctx: Ctx):
+    locations = _locations(ctx)
+    return ctx.render(
+        "members/list.html",
+        members=orgs.members_of(ctx.db, _org_id(ctx)),
+        invitations=orgs.invitations_of(ctx.db, _org_id(ctx)),
+        location_names={location.id: location.name for location in locations},
+        describe=orgs.describe_grants,
+        can_manage=ctx.auth.has("members:manage"),
+    )
+
+
+@routes.get("/members/invite", permission="members:manage")
+def invite(ctx: Ctx):
+    locations = _locations(ctx)
+    return ctx.render("members/invite.html", form=InviteForm(locations=locations), **_roles_context(ctx, locations))
+
+
+@routes.post("/members/invite", permission="members:manage")
+def invite_post(ctx: Ctx):
+    locations = _locations(ctx)
+    form = InviteForm(ctx.form, locations=locations)
+    if form.validate():
+        try:
+            orgs.invite(ctx.db, _org_id(ctx), email=form.email.data, grants=form.parsed(), actor=ctx.auth.user,
+                        base_url=ctx.settings.base_url, ip=ctx.client_ip, user_agent=ctx.user_agent)
+            return ctx.redirect("/members?invited=1")
+        except RuleBroken as broken:
+            form.email.errors = [str(broken)]
+    return ctx.render("members/invite.html", status=400, form=form, **_roles_context(ctx, locations))
+
+
+@routes.get("/members/{member_id}", permission="members:view")
+def member(ctx: Ctx):
+    membership = _member_or_404(ctx)
+    locations = _locations(ctx)
+    form = RolesForm(locations=locations, data={"grants": [Grant(g.role, g.location_id).value
+                                                           for g in membership.grants]})
+    return ctx.render("members/member.html", member=membership, form=form,
+                      can_manage=ctx.auth.has("members:manage"), **_roles_context(ctx, locations))
+
+
+@routes.post("/members/{member_id}/roles", permission="members:manage")
+def change_roles(ctx: Ctx):
+    membership = _member_or_404(ctx)
+    locations = _locations(ctx)
+    form = RolesForm(ctx.form, locations=locations)
+    context = dict(member=membership, form=form, can_manage=True, **_roles_context(ctx, locations))
+    if not form.validate():
+        return ctx.render("members/member.html", status=400, **context)
+    new = form.parsed()
+    names = {location.id: location.name for location in locations}
+    lost = orgs.lost_abilities(membership.grants, new, names)
+    if lost and ctx.form.get("confirmed") != "yes":
+        return ctx.render("members/confirm_roles.html", member=membership, lost=lost, new=new,
+                          new_words=orgs.describe_grants(new, names))
+    try:
+        orgs.change_roles(ctx.db, _org_id(ctx), membership, new, actor=ctx.auth.user, ip=ctx.client_ip,
+                          user_agent=ctx.user_agent)
+    except RuleBroken as broken:
+        form.grants.errors = [str(broken)]
+        return ctx.render("members/member.html", status=400, **context)
+    return ctx.redirect(f"/members/{membership.id}?changed=1")
+
+
+@routes.get("/members/{member_id}/remove", permission="members:manage")
+def remove(ctx: Ctx):
+    membership = _member_or_404(ctx)
+    names = {location.id: location.name for location in _locations(ctx)}
+    return ctx.render("members/remove.html", member=membership, lost=orgs.lost_abilities(membership.grants, [], names))
+
+
+@routes.post("/members/{member_id}/remove", permission="members:manage")
+def remove_post(ctx: Ctx):
+    membership = _member_or_404(ctx)
+    names = {location.id: location.name for location in _locations(ctx)}
+    try:
+        orgs.remove_member(ctx.db, _org_id(ctx), membership, actor=ctx.auth.user, ip=ctx.client_ip,
+                           user_agent=ctx.user_agent)
+    except RuleBroken as broken:
+        return ctx.render("members/remove.html", status=400, member=membership, error=str(broken),
+                          lost=orgs.lost_abilities(membership.grants, [], names))
+    return ctx.redirect("/members?removed=1")
+
+
+@routes.get("/leave", permission="organisation:view")
+def leave(ctx: Ctx):
+    names = {location.id: location.name for location in _locations(ctx)}
+    return ctx.render("members/leave.html", lost=orgs.lost_abilities(ctx.auth.membership.grants, [], names))
+
+
+@routes.post("/leave", permission="organisation:view")
+def leave_post(ctx: Ctx):
+    names = {location.id: location.name for location in _locations(ctx)}
+    try:
+        orgs.remove_member(ctx.db, _org_id(ctx), ctx.auth.membership, actor=ctx.auth.user, ip=ctx.client_ip,
+                           user_agent=ctx.user_agent)
+    except RuleBroken as broken:
+        return ctx.render("members/leave.html", status=400, error=str(broken),
+                          lost=orgs.lost_abilities(ctx.auth.membership.grants, [], names))
+    ctx.auth.session.organisation_id = None
+    return ctx.redirect("/organisations?left=1")
+
+
+def _invitation_or_404(ctx: Ctx):
+    invitation = orgs.invitation(ctx.db, _org_id(ctx), ctx.param_int("invitation_id"))
+    if invitation is None:
+        raise NotFound()
+    return invitation
+
+
+@routes.post("/members/invitations/{invitation_id}/resend", permission="members:manage")
+def resend(ctx: Ctx):
+    try:
+        orgs.resend_invitation(ctx.db, _invitation_or_404(ctx), actor_id=ctx.auth.user.id,
+                               base_url=ctx.settings.base_url, ip=ctx.client_ip, user_agent=ctx.user_agent)
+    except RuleBroken:
+        return ctx.redirect("/members")
+    return ctx.redirect("/members?resent=1")
+
+
+@routes.post("/members/invitations/{invitation_id}/revoke", permission="members:manage")
+def revoke(ctx: Ctx):
+    try:
+        orgs.revoke_invitation(ctx.db, _invitation_or_404(ctx), actor_id=ctx.auth.user.id, ip=ctx.client_ip,
+                               user_agent=ctx.user_agent)
+    except RuleBroken:
+        return ctx.redirect("/members")
+    return ctx.redirect("/members?revoked=1")
+
+
+@routes.get("/history", permission="audit:view")
+def history(ctx: Ctx):
+    try:
+        page = max(1, int(ctx.query.get("page", "1")))
+    except ValueError:
+        page = 1
+    events = audit.organisation_history(ctx.db, _org_id(ctx), limit=51, offset=(page - 1) * 50)
+    return ctx.render("members/history.html", events=events[:50], has_next=len(events) > 50, page=page,
+                      describe=audit.describe)
+
+
+# Invitations, from the invitee's side ----------------------------------------------------------
+
+@routes.get("/invitations/{token}", permission=SIGNED_IN)
+def invitation_page(ctx: Ctx):
+    invitation = orgs.invitation_by_token(ctx.db, ctx.params["token"])
+    problem = orgs.invitation_problem(invitation, ctx.auth.user)
+    if problem:
+        return ctx.render("members/invitation_problem.html", status=400, problem=problem,
+                          email=invitation.email if invitation and problem == "other_email" else "")
+    names = {location.id: location.name for location in orgs.locations_of(ctx.db, invitation.organisation_id)}
+    grants = [Grant(item["role"], item["location_id"]) for item in invitation.grants]
+    return ctx.render("members/invitation.html", invitation=invitation, roles=orgs.describe_grants(grants, names))
+
+
+def _my_invitation(ctx: Ctx):
+    from ..models import Invitation
+
+    invitation = ctx.db.get(Invitation, ctx.param_int("invitation_id"))
+    problem = orgs.invitation_problem(invitation, ctx.auth.user)
+    if problem in ("unknown", "other_email"):
+        raise NotFound()
+    return invitation, problem
+
+
+@routes.post("/invitations/{invitation_id}/accept", permission=SIGNED_IN)
+def accept(ctx: Ctx):
+    invitation, problem = _my_invitation(ctx)
+    if problem:
+        return ctx.render("members/invitation_problem.html", status=400, problem=problem, email="")
+    orgs.accept_invitation(ctx.db, invitation, ctx.auth.user, ip=ctx.client_ip, user_agent=ctx.user_agent)
+    ctx.auth.session.organisation_id = invitation.organisation_id
+    return ctx.redirect("/dashboard?joined=1")
+
+
+@routes.post("/invitations/{invitation_id}/decline", permission=SIGNED_IN)
+def decline(ctx: Ctx):
+    invitation, problem = _my_invitation(ctx)
+    if problem:
+        return ctx.render("members/invitation_problem.html", status=400, problem=problem, email="")
+    orgs.decline_invitation(ctx.db, invitation, ctx.auth.user, ip=ctx.client_ip, user_agent=ctx.user_agent)
+    return ctx.redirect("/organisations?declined=1")

@@ -1,0 +1,25 @@
+from alembic import context
+from portal.db import make_engine
+from portal.models import Base
+
+config = context.config
+connection = config.attributes.get("connection")
+
+
+def run(connection):
+    context.configure(
+        connection=connection,
+        target_metadata=Base.metadata,
+        render_as_batch=connection.dialect.name == "sqlite",
+        compare_type=True,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+if connection is not None:
+    run(connection)
+else:
+    engine = make_engine(config.get_main_option("sqlalchemy.url"))
+    with engine.connect() as conn:
+        run(conn)

@@ -1,0 +1,22 @@
+"""Every model is imported here so Alembic and the tests see the whole schema."""
+
+from .accounts import Identity, RateLimitCounter, SignInLink, User, UserSession
+from .audit import AuditEvent
+from .base import Base, utcnow
+from .organisations import (
+    PROVIDER,
+    REGULATOR,
+    Invitation,
+    Location,
+    Membership,
+    Organisation,
+    RoleGrant,
+    SignupRequest,
+)
+from .outbox import OutboxMessage
+
+__all__ = [
+    "AuditEvent", "Base", "Identity", "Invitation", "Location", "Membership", "Organisation",
+    "OutboxMessage", "PROVIDER", "REGULATOR", "RateLimitCounter", "RoleGrant", "SignInLink",
+    "SignupRequest", "User", "UserSession", "utcnow",
+]

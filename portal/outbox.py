@@ -1,0 +1,122 @@
+"""The transactional outbox: emails are rows written with the change that causes them.
+
+`portal worker` sends them after commit, with retries and backoff. A claim with a deadline lets
+several workers share the table without sending one message twice while both are alive.
+"""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+from datetime import timedelta
+from email.message import EmailMessage
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from .models import OutboxMessage, utcnow
+from .settings import Settings
+
+log = logging.getLogger("portal.outbox")
+
+MAX_ATTEMPTS = 8
+CLAIM_FOR = timedelta(minutes=5)
+
+
+def enqueue(db: Session, *, template: str, recipient: str, subject: str, body: str) -> OutboxMessage:
+    message = OutboxMessage(template=template, recipient=recipient, subject=subject, body=body)
+    db.add(message)
+    return message
+
+
+def backoff(attempts: int) -> timedelta:
+    return timedelta(seconds=min(30 * 2 ** (attempts - 1), 3600))
+
+
+class LogSender:
+    def send(self, message: OutboxMessage) -> None:
+        log.info("email to=%s subject=%r\n%s", message.recipient, message.subject, message.body)
+
+
+class SmtpSender:
+    def __init__(self, settings: Settings):
+        self.settings = settings
+
+    def send(self, message: OutboxMessage) -> None:
+        email = EmailMessage()
+        email["From"] = self.settings.mail_from
+        email["To"] = message.recipient
+        email["Subject"] = message.subject
+        email["Message-ID"] = f"<outbox-{message.id}@portal>"
+        email.set_content(message.body)
+        with smtplib.SMTP(self.settings.smtp_host, self.settings.smtp_port, timeout=30) as smtp:
+            smtp.send_message(email)
+
+
+def sender_for(settings: Settings):
+    if settings.email_sender == "smtp":
+        return SmtpSender(settings)
+    if settings.email_sender == "notify":
+        from .notify_sender import NotifySender
+
+        return NotifySender(settings)
+    return LogSender()
+
+
+def claim_due(factory: sessionmaker, *, batch: int = 20) -> list[int]:
+    now = utcnow()
+    with factory() as db, db.begin():
+        ids = list(
+            db.scalars(
+                select(OutboxMessage.id)
+                .where(
+                    OutboxMessage.sent_at.is_(None),
+                    OutboxMessage.attempts < MAX_ATTEMPTS,
+                    OutboxMessage.next_attempt_at <= now,
+                    or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now),
+                )
+                .order_by(OutboxMessage.id)
+                .limit(batch)
+            )
+        )
+        claimed = []
+        for message_id in ids:
+            # The conditional update is the lock: only one worker's update matches.
+            result = db.execute(
+                update(OutboxMessage)
+                .where(
+                    OutboxMessage.id == message_id,
+                    OutboxMessage.sent_at.is_(None),
+                    or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now),
+                )
+                .values(claimed_until=now + CLAIM_FOR)
+            )
+            if result.rowcount == 1:
+                claimed.append(message_id)
+        return claimed
+
+
+def deliver_due(factory: sessionmaker, sender) -> int:
+    """Sends what is due; returns how many were sent."""
+    sent = 0
+    for message_id in claim_due(factory):
+        with factory() as db, db.begin():
+            message = db.get(OutboxMessage, message_id)
+            try:
+                sender.send(message)
+            except Exception as error:
+                message.attempts += 1
+                message.last_error = f"{type(error).__name__}: {error}"[:2000]
+                message.next_attempt_at = utcnow() + backoff(message.attempts)
+                message.claimed_until = None
+                log.warning("email %s failed (attempt %s): %s", message_id, message.attempts, error)
+                continue
+            message.attempts += 1
+            message.sent_at = utcnow()
+            message.claimed_until = None
+            sent += 1
+    return sent
+
+
+def recent(db: Session, limit: int = 50) -> list[OutboxMessage]:
+    return list(db.scalars(select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(limit)))

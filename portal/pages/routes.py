@@ -1,0 +1,53 @@
+"""The service's own pages: start, cookies, privacy, accessibility, help, and the health check."""
+
+from __future__ import annotations
+
+from starlette.responses import JSONResponse, Response
+
+from ..db import database_is_up
+from ..permissions import PUBLIC
+from ..web.routing import Ctx, Routes
+
+routes = Routes()
+
+
+@routes.get("/", permission=PUBLIC, name="start")
+def start(ctx: Ctx):
+    if ctx.auth is not None:
+        return ctx.redirect("/dashboard")
+    return ctx.render("pages/start.html")
+
+
+@routes.get("/cookies", permission=PUBLIC)
+def cookies(ctx: Ctx):
+    return ctx.render("pages/cookies.html")
+
+
+@routes.get("/privacy", permission=PUBLIC)
+def privacy(ctx: Ctx):
+    return ctx.render("pages/privacy.html")
+
+
+@routes.get("/accessibility", permission=PUBLIC)
+def accessibility(ctx: Ctx):
+    return ctx.render("pages/accessibility.html")
+
+
+@routes.get("/help", permission=PUBLIC, name="help")
+def help_page(ctx: Ctx):
+    return ctx.render("pages/help.html")
+
+
+@routes.get("/healthz", permission=PUBLIC)
+def healthz(ctx: Ctx):
+    up = database_is_up(ctx.app.state.engine)
+    return JSONResponse(
+        {"status": "ok" if up else "unavailable", "database": "ok" if up else "down"},
+        status_code=200 if up else 503,
+        headers={"cache-control": "no-store"},
+    )
+
+
+@routes.get("/favicon.ico", permission=PUBLIC)
+def favicon(ctx: Ctx):
+    return Response(status_code=204)

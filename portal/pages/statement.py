@@ -1,0 +1,26 @@
+"""What the accessibility statement says was tested, each claim tied to the test that checks it.
+
+tests/test_accessibility_statement.py fails if a named test no longer exists, so the statement
+cannot claim more than the suite does.
+"""
+
+CHECKS: list[tuple[str, str]] = [
+    ("an automated scan with axe-core against WCAG 2.2 A and AA of every page, in each state (empty, with errors, as each role sees it)",
+     "accessibility_tests/test_axe_scan.py::test_every_page_has_no_axe_violations"),
+    ("a check that every page the service serves is in the scanned list",
+     "accessibility_tests/test_axe_scan.py::test_every_route_is_scanned"),
+    ("signing in and managing members with the keyboard alone, with focus always visible",
+     "accessibility_tests/test_keyboard.py::test_sign_in_with_keyboard_alone"),
+    ("the skip link moves focus to the main content",
+     "accessibility_tests/test_keyboard.py::test_skip_link_moves_focus_to_main_content"),
+    ("the error summary takes focus and its links move focus to the field",
+     "accessibility_tests/test_keyboard.py::test_error_summary_takes_focus_and_links_to_field"),
+    ("the same journeys with JavaScript turned off",
+     "accessibility_tests/test_no_javascript.py::test_sign_in_and_invite_without_javascript"),
+    ("no page scrolls sideways at 320 CSS pixels wide",
+     "accessibility_tests/test_layout.py::test_no_horizontal_scroll_at_320px"),
+    ("each page has a unique title, one main heading and landmarks",
+     "accessibility_tests/test_layout.py::test_titles_headings_and_landmarks"),
+]
+
+ACCESSIBILITY_CHECKS = [claim for claim, _ in CHECKS]

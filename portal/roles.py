@@ -1,0 +1,54 @@
+"""Roles are data: roles/*.toml. Each names the permissions it grants."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from .permissions import PERMISSIONS
+
+ROLES_DIR = Path(__file__).resolve().parent.parent / "roles"
+
+
+@dataclass(frozen=True)
+class Role:
+    name: str
+    title: str
+    scope: str  # "provider" or "regulator"
+    description: str
+    permissions: frozenset[str]
+
+
+class RoleDefinitionError(ValueError):
+    pass
+
+
+def load_roles(directory: Path = ROLES_DIR) -> dict[str, Role]:
+    roles: dict[str, Role] = {}
+    for path in sorted(directory.glob("*.toml")):
+        try:
+            data = tomllib.loads(path.read_text())
+        except tomllib.TOMLDecodeError as error:
+            raise RoleDefinitionError(f"{path.name}: {error}") from None
+        for key in ("name", "title", "scope", "description", "permissions"):
+            if key not in data:
+                raise RoleDefinitionError(f"{path.name}: missing {key!r}")
+        unknown = set(data["permissions"]) - set(PERMISSIONS)
+        if unknown:
+            raise RoleDefinitionError(f"{path.name}: unknown permissions {sorted(unknown)}")
+        if data["scope"] not in ("provider", "regulator"):
+            raise RoleDefinitionError(f"{path.name}: scope must be provider or regulator")
+        roles[data["name"]] = Role(
+            name=data["name"],
+            title=data["title"],
+            scope=data["scope"],
+            description=data["description"],
+            permissions=frozenset(data["permissions"]),
+        )
+    return roles
+
+
+ROLES = load_roles()
+PROVIDER_ROLES = [role for role in ROLES.values() if role.scope == "provider"]
+REGULATOR_ROLES = [role for role in ROLES.values() if role.scope == "regulator"]

@@ -1,0 +1,216 @@
+"""Routes declare a permission; one wrapper enforces it for all of them.
+
+A handler is a plain function taking a Ctx. The wrapper reads the form, checks CSRF, then runs
+the handler in the bounded thread pool inside one database transaction, after the central
+permission check. Handlers never open sessions or check permissions themselves.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any, Callable
+from urllib.parse import quote
+
+import anyio
+from multipart.exceptions import MultipartParseError
+from sqlalchemy.exc import OperationalError, InterfaceError
+from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException
+from starlette.formparsers import MultiPartException
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.routing import Route
+
+from .. import permissions as perms
+from ..db import transaction
+from . import csrf
+from .middleware import CSRF_COOKIE
+
+log = logging.getLogger("portal.routing")
+
+UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+class NotFound(HTTPException):
+    def __init__(self):
+        super().__init__(404)
+
+
+class Forbidden(HTTPException):
+    def __init__(self):
+        super().__init__(403)
+
+
+@dataclass
+class Endpoint:
+    path: str
+    methods: tuple[str, ...]
+    permission: str
+    handler: Callable
+    name: str
+    max_files: int = 0
+    stream: bool = False
+
+
+@dataclass
+class Ctx:
+    request: Request
+    db: Any
+    app: Any
+    auth: Any
+    form: FormData | None
+    permission: str
+    after_commit: list = field(default_factory=list)
+
+    @property
+    def settings(self):
+        return self.app.state.settings
+
+    @property
+    def params(self) -> dict:
+        return self.request.path_params
+
+    def param_int(self, name: str) -> int:
+        try:
+            return int(self.request.path_params[name])
+        except (KeyError, ValueError):
+            raise NotFound() from None
+
+    @property
+    def query(self):
+        return self.request.query_params
+
+    @property
+    def client_ip(self) -> str:
+        return self.request.client.host if self.request.client else ""
+
+    @property
+    def user_agent(self) -> str:
+        return self.request.headers.get("user-agent", "")[:400]
+
+    def render(self, template: str, status: int = 200, **context) -> HTMLResponse:
+        return render(self.request, template, status=status, auth=self.auth, **context)
+
+    def redirect(self, url: str) -> RedirectResponse:
+        return RedirectResponse(url, status_code=303)
+
+
+def render(request: Request, template: str, status: int = 200, auth=None, **context) -> HTMLResponse:
+    app = request.app
+    state = request.scope.get("state", {})
+    base = {
+        "settings": app.state.settings,
+        "auth": auth,
+        "cspNonce": state.get("csp_nonce", ""),
+        "csrf_token": csrf.token_for(app.state.settings.secret_key, state.get("csrf_cookie", "")),
+        "request_id": state.get("request_id", ""),
+        "current_path": request.url.path,
+    }
+    return app.state.templates.TemplateResponse(request, template, {**base, **context}, status_code=status)
+
+
+class Routes:
+    """Collects endpoints with their permissions; every module adds its own."""
+
+    def __init__(self):
+        self.endpoints: list[Endpoint] = []
+
+    def route(self, path: str, *, methods=("GET",), permission: str, name: str | None = None, **options):
+        if permission not in perms.KNOWN:
+            raise ValueError(f"{path}: unknown permission {permission!r}")
+
+        def decorate(handler):
+            self.endpoints.append(
+                Endpoint(path, tuple(methods), permission, handler, name or handler.__name__, **options)
+            )
+            return handler
+
+        return decorate
+
+    def get(self, path: str, **kwargs):
+        return self.route(path, methods=("GET",), **kwargs)
+
+    def post(self, path: str, **kwargs):
+        return self.route(path, methods=("POST",), **kwargs)
+
+
+def starlette_route(endpoint: Endpoint) -> Route:
+    async def asgi_endpoint(request: Request) -> Response:
+        form = None
+        if request.method in UNSAFE and not endpoint.stream:
+            try:
+                form = await request.form(max_files=endpoint.max_files, max_fields=2000)
+            except (MultiPartException, MultipartParseError, ValueError) as error:
+                log.info("malformed form on %s: %s", request.url.path, error)
+                return render(request, "errors/400.html", status=400)
+        if request.method in UNSAFE:
+            presented = (form.get(csrf.FIELD) if form is not None else None) or request.headers.get(csrf.HEADER)
+            cookie = request.cookies.get(CSRF_COOKIE)
+            if not isinstance(presented, str) or not csrf.is_valid(
+                request.app.state.settings.secret_key, cookie, presented
+            ):
+                if form is not None:
+                    await form.close()
+                return render(request, "errors/csrf.html", status=403, back=_same_site_back(request))
+        try:
+            return await anyio.to_thread.run_sync(
+                partial(_run, endpoint, request, form), limiter=request.app.state.db_limiter
+            )
+        except (OperationalError, InterfaceError) as error:
+            if not _database_down(error):
+                raise
+            log.error("database unavailable: %s", error)
+            return render(request, "errors/503.html", status=503)
+        finally:
+            if form is not None:
+                await form.close()
+
+    return Route(endpoint.path, asgi_endpoint, methods=list(endpoint.methods), name=endpoint.name)
+
+
+def _database_down(error: Exception) -> bool:
+    text = str(error).lower()
+    return any(word in text for word in ("connection", "connect", "server closed", "unable to open"))
+
+
+def _same_site_back(request: Request) -> str:
+    referer = request.headers.get("referer", "")
+    base = str(request.base_url)
+    if referer.startswith(base):
+        return "/" + referer[len(base) :]
+    return request.url.path
+
+
+def _run(endpoint: Endpoint, request: Request, form: FormData | None) -> Response:
+    app = request.app
+    after_commit: list[Callable[[], None]] = []
+    with transaction(app.state.session_factory) as db:
+        auth = app.state.load_auth(db, request)
+        ctx = Ctx(request=request, db=db, app=app, auth=auth, form=form, permission=endpoint.permission,
+                  after_commit=after_commit)
+        denied = check_permission(ctx, endpoint.permission)
+        if denied is not None:
+            return denied
+        response = endpoint.handler(ctx)
+    for callback in after_commit:
+        callback()
+    return response
+
+
+def check_permission(ctx: Ctx, permission: str) -> Response | None:
+    """The one place a route's declared permission is enforced."""
+    if permission == perms.PUBLIC:
+        return None
+    auth = ctx.auth
+    if auth is None:
+        next_path = ctx.request.url.path
+        return RedirectResponse(f"/sign-in?next={quote(next_path)}", status_code=303)
+    if permission == perms.SIGNED_IN:
+        return None
+    if auth.organisation is None:
+        return RedirectResponse("/organisations", status_code=303)
+    if not auth.has(permission):
+        raise Forbidden()
+    return None

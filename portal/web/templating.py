@@ -1,0 +1,72 @@
+"""The Jinja environment: our templates first, then the GOV.UK Frontend macros under a prefix."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, PrefixLoader, StrictUndefined
+from markupsafe import Markup
+from starlette.templating import Jinja2Templates
+
+from ..pages.statement import ACCESSIBILITY_CHECKS
+from ..roles import ROLES
+from . import fields
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+TEMPLATES_DIR = ROOT / "templates"
+STATIC_DIST = ROOT / "static" / "dist"
+
+
+def load_manifest() -> dict[str, str]:
+    path = STATIC_DIST / "manifest.json"
+    if not path.exists():
+        raise SystemExit("portal: static assets are not built; run `npm ci && npm run build` first")
+    return json.loads(path.read_text())
+
+
+def make_templates() -> Jinja2Templates:
+    env = Environment(
+        loader=ChoiceLoader(
+            [
+                FileSystemLoader(TEMPLATES_DIR),
+                PrefixLoader({"govuk_frontend_jinja": PackageLoader("govuk_frontend_jinja", "templates")}),
+            ]
+        ),
+        autoescape=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    manifest = load_manifest()
+    env.globals["asset"] = lambda name: f"/static/{manifest[name]}"
+    env.globals["field"] = lambda form_field, **params: fields.render_field(env, form_field, **params)
+    env.globals["error_summary"] = lambda *forms, **params: fields.render_error_summary(env, *forms, **params)
+    env.globals["page_title"] = page_title
+    env.globals["roles_by_name"] = ROLES
+    env.globals["roles_for_help"] = list(ROLES.values())
+    env.globals["accessibility_checks"] = ACCESSIBILITY_CHECKS
+    env.filters["datetime"] = format_datetime
+    env.filters["date"] = format_date
+    env.filters["tojson_attr"] = lambda value: Markup(json.dumps(value))
+    return Jinja2Templates(env=env)
+
+
+def page_title(title: str, service_name: str, has_errors: bool = False) -> str:
+    prefix = "Error: " if has_errors else ""
+    return f"{prefix}{title} – {service_name}"
+
+
+def format_datetime(value) -> str:
+    if value is None:
+        return ""
+    local = value.astimezone()
+    return local.strftime("%-d %B %Y at %-I:%M%p").replace("AM", "am").replace("PM", "pm")
+
+
+def format_date(value) -> str:
+    if value is None:
+        return ""
+    return value.strftime("%-d %B %Y")
+
+
+__all__ = ["make_templates", "StrictUndefined"]
