@@ -19,7 +19,7 @@ from starlette.staticfiles import StaticFiles
 from .accounts import sessions
 from .db import make_engine, make_session_factory
 from .settings import Settings
-from .web.middleware import BodyLimitMiddleware, RequestContextMiddleware
+from .web.middleware import BodyLimitMiddleware, RequestContextMiddleware, security_headers
 from .web.routing import render, starlette_route
 from .web.templating import STATIC_DIST, make_templates
 
@@ -82,9 +82,15 @@ def create_app(settings: Settings | None = None) -> Starlette:
         request_id = request.scope.get("state", {}).get("request_id", "")
         log.exception("unhandled error request_id=%s", request_id)
         try:
-            return render(request, "errors/500.html", status=500, request_id=request_id)
+            response = render(request, "errors/500.html", status=500, request_id=request_id)
         except Exception:
-            return PlainTextResponse(f"Sorry, there is a problem with the service. Reference: {request_id}", 500)
+            response = PlainTextResponse(f"Sorry, there is a problem with the service. Reference: {request_id}", 500)
+        # This response is sent outside the middleware stack, so it carries its own headers.
+        nonce = request.scope.get("state", {}).get("csp_nonce", "")
+        for name, value in security_headers(nonce, production=settings.is_production):
+            response.headers[name.decode()] = value.decode()
+        response.headers["x-request-id"] = request_id
+        return response
 
     form_origins = (settings.oidc_issuer,) if settings.oidc_issuer else ()
     app = Starlette(

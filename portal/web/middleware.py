@@ -80,22 +80,26 @@ class RequestContextMiddleware:
             )
 
     def _security_headers(self, nonce: str) -> list[tuple[bytes, bytes]]:
-        csp = (
-            "default-src 'self'; "
-            f"script-src 'self' 'nonce-{nonce}'; "
-            "style-src 'self'; img-src 'self' data:; font-src 'self'; connect-src 'self'; "
-            f"object-src 'none'; base-uri 'self'; form-action {self.form_action}; frame-ancestors 'none'"
-        )
-        headers = [
-            (b"content-security-policy", csp.encode()),
-            (b"x-content-type-options", b"nosniff"),
-            (b"referrer-policy", b"same-origin"),
-            (b"x-frame-options", b"DENY"),
-            (b"permissions-policy", b"camera=(), microphone=(), geolocation=()"),
-        ]
-        if self.production:
-            headers.append((b"strict-transport-security", b"max-age=31536000; includeSubDomains"))
-        return headers
+        return security_headers(nonce, form_action=self.form_action, production=self.production)
+
+
+def security_headers(nonce: str, *, form_action: str = "'self'", production: bool = False) -> list[tuple[bytes, bytes]]:
+    csp = (
+        "default-src 'self'; "
+        f"script-src 'self' 'nonce-{nonce}'; "
+        "style-src 'self'; img-src 'self' data:; font-src 'self'; connect-src 'self'; "
+        f"object-src 'none'; base-uri 'self'; form-action {form_action}; frame-ancestors 'none'"
+    )
+    headers = [
+        (b"content-security-policy", csp.encode()),
+        (b"x-content-type-options", b"nosniff"),
+        (b"referrer-policy", b"same-origin"),
+        (b"x-frame-options", b"DENY"),
+        (b"permissions-policy", b"camera=(), microphone=(), geolocation=()"),
+    ]
+    if production:
+        headers.append((b"strict-transport-security", b"max-age=31536000; includeSubDomains"))
+    return headers
 
 
 class BodyLimitMiddleware:

@@ -14,7 +14,7 @@ from typing import Any, Callable
 from urllib.parse import quote
 
 import anyio
-from multipart.exceptions import MultipartParseError
+from python_multipart.exceptions import MultipartParseError
 from sqlalchemy.exc import OperationalError, InterfaceError
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
@@ -142,7 +142,7 @@ def starlette_route(endpoint: Endpoint) -> Route:
         if request.method in UNSAFE and not endpoint.stream:
             try:
                 form = await request.form(max_files=endpoint.max_files, max_fields=2000)
-            except (MultiPartException, MultipartParseError, ValueError) as error:
+            except (MultiPartException, MultipartParseError, ValueError, HTTPException) as error:
                 log.info("malformed form on %s: %s", request.url.path, error)
                 return render(request, "errors/400.html", status=400)
         if request.method in UNSAFE:

@@ -1,0 +1,179 @@
+"""Fixtures: a real database (SQLite always, PostgreSQL when PORTAL_TEST_POSTGRES_URL is set),
+the real app over HTTP, and actors who sign in the way people do.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import uuid
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, delete, select, text
+from starlette.testclient import TestClient
+
+from portal import demo
+from portal.app import create_app
+from portal.db import make_engine, make_session_factory, transaction
+from portal.migrate import upgrade
+from portal.models import Base, OutboxMessage
+from portal.settings import Settings
+
+POSTGRES_URL = os.environ.get("PORTAL_TEST_POSTGRES_URL", "")
+DATABASES = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
+
+
+def _fresh_postgres_database() -> tuple[str, callable]:
+    """A database of its own per test run, dropped at the end."""
+    name = f"portal_test_{uuid.uuid4().hex[:10]}"
+    admin_url = POSTGRES_URL.replace("postgresql://", "postgresql+psycopg://", 1)
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    base, _, _ = POSTGRES_URL.rpartition("/")
+    url = f"{base}/{name}"
+
+    def drop():
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+    return url, drop
+
+
+@pytest.fixture(scope="session", params=DATABASES)
+def database_url(request, tmp_path_factory):
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'portal.sqlite3'}"
+        return
+    url, drop = _fresh_postgres_database()
+    yield url
+    drop()
+
+
+@pytest.fixture(scope="session")
+def migrated(database_url):
+    engine = make_engine(database_url)
+    upgrade(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def settings(database_url, tmp_path):
+    return Settings(
+        env="development",
+        database_url=database_url,
+        secret_key="test-secret-" + "x" * 40,
+        base_url="http://testserver",
+        data_dir=tmp_path,
+        seed_demo=False,
+    )
+
+
+@pytest.fixture
+def db_factory(migrated):
+    factory = make_session_factory(migrated)
+    yield factory
+    # Empty every table after each test, children first, so tests never see each other's rows.
+    with migrated.begin() as connection:
+        for table in reversed(Base.metadata.sorted_tables):
+            connection.execute(delete(table))
+
+
+@pytest.fixture
+def db(db_factory):
+    with transaction(db_factory) as session:
+        yield session
+
+
+@pytest.fixture
+def app(settings, db_factory):
+    return create_app(settings)
+
+
+@pytest.fixture
+def client(app):
+    with TestClient(app, base_url="http://testserver", follow_redirects=False) as client:
+        yield client
+
+
+@pytest.fixture
+def demo_org(db_factory):
+    with transaction(db_factory) as session:
+        organisation = demo.seed(session)
+        return {"id": organisation.id, "locations": [(l.id, l.name) for l in organisation.locations]}
+
+
+# Acting as people ----------------------------------------------------------------------------
+
+CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def csrf_from(client: TestClient, path: str = "/sign-in") -> str:
+    page = client.get(path)
+    match = CSRF_RE.search(page.text)
+    assert match, f"no CSRF token on {path}"
+    return match.group(1)
+
+
+def post_form(client: TestClient, path: str, data: dict | list | None = None, *, from_page: str = "/sign-in"):
+    token = csrf_from(client, from_page)
+    if isinstance(data, list):
+        body = data + [("csrf_token", token)]
+    else:
+        body = {**(data or {}), "csrf_token": token}
+    return client.post(path, data=body)
+
+
+def latest_email(db_factory, recipient: str) -> OutboxMessage:
+    with db_factory() as session:
+        message = session.scalar(
+            select(OutboxMessage).where(OutboxMessage.recipient == recipient).order_by(OutboxMessage.id.desc())
+        )
+        assert message is not None, f"no email to {recipient}"
+        return message
+
+
+def link_in(message: OutboxMessage, pattern: str) -> str:
+    match = re.search(rf"http://testserver({pattern}\S*)", message.body)
+    assert match, f"no link like {pattern} in: {message.body}"
+    return match.group(1)
+
+
+def sign_in(client: TestClient, db_factory, email: str):
+    """Signs in exactly as a person does: ask for a link, open the email, press the button."""
+    response = post_form(client, "/sign-in", {"email": email})
+    assert response.status_code == 303, response.text
+    path = link_in(latest_email(db_factory, email), "/sign-in/link/")
+    response = post_form(client, path, from_page=path)
+    assert response.status_code == 303, response.text
+    return response
+
+
+@pytest.fixture
+def as_person(app, db_factory):
+    """as_person("drafter@riverside.example") -> a signed-in TestClient of their own."""
+    clients = []
+
+    def make(email: str) -> TestClient:
+        client = TestClient(app, base_url="http://testserver", follow_redirects=False)
+        client.__enter__()
+        clients.append(client)
+        sign_in(client, db_factory, email)
+        return client
+
+    yield make
+    for client in clients:
+        client.__exit__(None, None, None)
+
+
+@pytest.fixture
+def as_role(as_person, demo_org):
+    """as_role("reviewer") -> a client signed in as the demo organisation's reviewer."""
+    emails = {role: email for email, _, role in demo.DEMO_PEOPLE + demo.DEMO_SUPPORT}
+    return lambda role: as_person(emails[role])
+
+
+ROOT = Path(__file__).resolve().parent.parent
