@@ -28,13 +28,14 @@ log = logging.getLogger("portal")
 
 def all_routes():
     """Every module's Routes, in one list. The permission tests walk this."""
+    from .accounts.oidc_routes import routes as oidc
     from .accounts.routes import routes as accounts
     from .dashboard.routes import routes as dashboard
     from .members.routes import routes as members
     from .pages.routes import routes as pages
     from .support.routes import routes as support
 
-    return [pages, accounts, dashboard, members, support]
+    return [pages, accounts, oidc, dashboard, members, support]
 
 
 def all_endpoints():
@@ -108,5 +109,14 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app.state.session_factory = make_session_factory(engine)
     app.state.templates = make_templates()
     app.state.load_auth = load_auth
+    from .accounts import oidc as oidc_service
+
+    oidc_config = oidc_service.OidcConfig.from_settings(settings)
+
+    def oidc_logout_url(session_row) -> str | None:
+        """The provider's end-session URL for a One Login session, or None when OIDC is not configured."""
+        return oidc_service.logout_url(oidc_config, session_row.id_token)
+
+    app.state.oidc_logout_url = oidc_logout_url
     app.state.db_limiter = anyio.CapacityLimiter(settings.db_threads)
     return app

@@ -177,3 +177,42 @@ def as_role(as_person, demo_org):
 
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+# Factories ------------------------------------------------------------------------------------
+
+def make_organisation(db_factory, name: str, provider_id: str, members: list[tuple[str, str]],
+                      locations: list[tuple[str, str]] = (("Main site", "1-999000001"),)) -> dict:
+    """members: (email, role) pairs, each role for the whole organisation."""
+    from portal.models import Location, Membership, Organisation, RoleGrant, User
+
+    with transaction(db_factory) as session:
+        organisation = Organisation(name=name, provider_id=provider_id)
+        session.add(organisation)
+        session.flush()
+        for location_name, location_id in locations:
+            session.add(Location(organisation_id=organisation.id, name=location_name,
+                                 regulator_location_id=location_id))
+        ids = {}
+        for email, role in members:
+            user = session.scalar(select(User).where(User.email == email))
+            if user is None:
+                user = User(email=email)
+                session.add(user)
+                session.flush()
+            membership = Membership(user_id=user.id, organisation_id=organisation.id)
+            membership.grants.append(RoleGrant(role=role, location_id=None))
+            session.add(membership)
+            session.flush()
+            ids[email] = membership.id
+        return {"id": organisation.id, "members": ids}
+
+
+def membership_id(db_factory, email: str, organisation_id: int) -> int:
+    from portal.models import Membership, User
+
+    with db_factory() as session:
+        return session.scalar(
+            select(Membership.id).join(User, User.id == Membership.user_id)
+            .where(User.email == email, Membership.organisation_id == organisation_id)
+        )

@@ -94,9 +94,7 @@ def sign_out(ctx: Ctx):
 @routes.get("/signed-out", permission=PUBLIC)
 def signed_out(ctx: Ctx):
     reason = ctx.query.get("reason", "")
-    response = ctx.render("accounts/signed_out.html", reason=reason if reason in ("idle", "expired", "ended") else "")
-    response.delete_cookie(sessions.SESSION_COOKIE, path="/")
-    return response
+    return ctx.render("accounts/signed_out.html", reason=reason if reason in ("idle", "expired", "ended") else "")
 
 
 @routes.get("/account", permission=SIGNED_IN)

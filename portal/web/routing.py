@@ -167,6 +167,8 @@ def starlette_route(endpoint: Endpoint) -> Route:
             if form is not None:
                 await form.close()
 
+    # The route-permission test finds the declaration through this attribute.
+    asgi_endpoint.portal_endpoint = endpoint
     return Route(endpoint.path, asgi_endpoint, methods=list(endpoint.methods), name=endpoint.name)
 
 
@@ -205,6 +207,10 @@ def check_permission(ctx: Ctx, permission: str) -> Response | None:
         return None
     auth = ctx.auth
     if auth is None:
+        ended = getattr(ctx.request.state, "session_end_reason", "")
+        if ended in ("idle", "expired"):
+            # Say why, rather than dropping the person on the sign-in page without a word.
+            return RedirectResponse(f"/signed-out?reason={ended}", status_code=303)
         next_path = ctx.request.url.path
         return RedirectResponse(f"/sign-in?next={quote(next_path)}", status_code=303)
     if permission == perms.SIGNED_IN:

@@ -1,0 +1,33 @@
+# Two commands for a newcomer: `make run` and `make test`. Both install what they need first.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: run test install install-test assets browser
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+install: $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	npm ci --no-audit --no-fund --loglevel=error
+	npm run build --silent
+
+install-test: install
+	$(BIN)/pip install --quiet -e '.[test]'
+
+# Playwright cannot download browsers here; Debian's Chromium is used when it is present.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-liberation >/dev/null; \
+	  else \
+	    $(BIN)/python -m playwright install chromium; \
+	  fi; }
+
+run: install
+	$(BIN)/portal serve
+
+test: install-test browser
+	$(BIN)/python -m pytest -p no:cacheprovider

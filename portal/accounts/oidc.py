@@ -1,0 +1,349 @@
+"""Sign-in with OpenID Connect, as GOV.UK One Login expects it. Callable without HTTP.
+
+The authorization code flow with state, nonce and PKCE (S256); the client authenticates with
+private_key_jwt (an RSA key, `kid` in the header, a 5-minute assertion); the `vtr` parameter;
+the id token is verified against the provider's JWKS; email and email_verified come from
+/userinfo, because One Login does not put them in the id token.
+
+Nothing about a person's flow lives in this process: `start` returns a FlowState that the caller
+keeps in a signed cookie (`seal_flow` / `open_flow`), and `finish` is given it back. Only the
+provider's discovery document and keys are cached here, per process, since they are the same for
+everyone.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import threading
+import time
+from dataclasses import asdict, dataclass
+from typing import Mapping
+from urllib.parse import urlencode, urlsplit
+
+import httpx
+from authlib.common.security import generate_token
+from authlib.integrations.httpx_client import OAuth2Client
+from authlib.oauth2.rfc7523 import PrivateKeyJWT
+from authlib.oauth2.rfc7523.assertion import private_key_jwt_sign
+from authlib.oidc.core import CodeIDToken
+from itsdangerous import BadData, URLSafeTimedSerializer
+from joserfc import jwt
+from joserfc.errors import InvalidKeyIdError, JoseError
+from joserfc.jwk import KeySet, RSAKey
+from joserfc.jws import JWSRegistry
+
+log = logging.getLogger("portal.oidc")
+
+FLOW_COOKIE = "portal_oidc_flow"
+FLOW_COOKIE_PATH = "/sign-in/one-login"
+FLOW_LIFETIME_SECONDS = 10 * 60
+FLOW_SALT = "portal.oidc-flow"
+ASSERTION_LIFETIME_SECONDS = 5 * 60
+HTTP_TIMEOUT_SECONDS = 10.0
+USER_AGENT = "statutory-notifications-portal/1.0 (OpenID Connect client)"
+# Never "none" and never a shared-secret algorithm: the id token must be signed with the provider's key.
+ID_TOKEN_ALGORITHMS = ("ES256", "RS256", "PS256")
+ID_TOKEN_LEEWAY_SECONDS = 60
+METADATA_MAX_AGE_SECONDS = 60 * 60
+
+
+class OidcError(Exception):
+    """Sign-in cannot finish. `reason` is short and goes into the audit log and chooses the message."""
+
+    def __init__(self, reason: str, detail: str = ""):
+        super().__init__(f"{reason}: {detail}" if detail else reason)
+        self.reason = reason
+        self.detail = detail
+
+
+@dataclass(frozen=True)
+class OidcConfig:
+    issuer: str
+    client_id: str
+    private_key_file: str
+    key_id: str
+    scopes: str
+    vtr: str
+    redirect_uri: str
+    post_logout_redirect_uri: str
+
+    @classmethod
+    def from_settings(cls, settings) -> "OidcConfig | None":
+        if not settings.oidc_enabled:
+            return None
+        return cls(
+            issuer=settings.oidc_issuer.rstrip("/"),
+            client_id=settings.oidc_client_id,
+            private_key_file=settings.oidc_private_key_file,
+            key_id=settings.oidc_key_id,
+            scopes=settings.oidc_scopes,
+            vtr=settings.oidc_vtr,
+            redirect_uri=settings.base_url + "/sign-in/one-login/callback",
+            post_logout_redirect_uri=settings.base_url + "/signed-out",
+        )
+
+
+@dataclass(frozen=True)
+class FlowState:
+    state: str
+    nonce: str
+    code_verifier: str
+    next_path: str
+
+
+@dataclass(frozen=True)
+class SignInResult:
+    issuer: str
+    subject: str
+    email: str
+    id_token: str
+
+
+# Flow state in a signed, short-lived cookie ------------------------------------------------------
+
+
+def _serializer(secret_key: str) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(secret_key, salt=FLOW_SALT)
+
+
+def seal_flow(secret_key: str, flow: FlowState) -> str:
+    return _serializer(secret_key).dumps(asdict(flow))
+
+
+def open_flow(secret_key: str, value: str | None, *, max_age: int = FLOW_LIFETIME_SECONDS) -> FlowState | None:
+    """None when missing, tampered with, older than max_age or malformed."""
+    if not value:
+        return None
+    try:
+        data = _serializer(secret_key).loads(value, max_age=max_age)
+        return FlowState(**{key: str(data[key]) for key in ("state", "nonce", "code_verifier", "next_path")})
+    except (BadData, KeyError, TypeError):
+        return None
+
+
+# Per-process cache of what the provider publishes -------------------------------------------------
+
+_cache_lock = threading.Lock()
+_metadata_cache: dict[str, tuple[float, dict]] = {}
+_jwks_cache: dict[str, dict] = {}
+
+
+def clear_caches() -> None:
+    with _cache_lock:
+        _metadata_cache.clear()
+        _jwks_cache.clear()
+
+
+def _http() -> httpx.Client:
+    return httpx.Client(timeout=HTTP_TIMEOUT_SECONDS, headers={"User-Agent": USER_AGENT}, follow_redirects=False)
+
+
+def _get_json(url: str) -> dict:
+    with _http() as http:
+        response = http.get(url, headers={"Accept": "application/json"})
+    response.raise_for_status()
+    data = response.json()
+    if not isinstance(data, dict):
+        raise ValueError(f"{url} did not return a JSON object")
+    return data
+
+
+def provider_metadata(issuer: str) -> dict:
+    """The discovery document, cached in memory per process for an hour."""
+    with _cache_lock:
+        cached = _metadata_cache.get(issuer)
+    if cached is not None and time.monotonic() - cached[0] < METADATA_MAX_AGE_SECONDS:
+        return cached[1]
+    metadata = _get_json(issuer + "/.well-known/openid-configuration")
+    if metadata.get("issuer") != issuer:
+        raise OidcError("provider misconfigured", f"discovery issuer {metadata.get('issuer')!r} is not {issuer!r}")
+    for name in ("authorization_endpoint", "token_endpoint", "jwks_uri", "userinfo_endpoint"):
+        if not isinstance(metadata.get(name), str):
+            raise OidcError("provider misconfigured", f"discovery has no {name}")
+    with _cache_lock:
+        _metadata_cache[issuer] = (time.monotonic(), metadata)
+    return metadata
+
+
+def _provider_keys(jwks_uri: str, *, refresh: bool = False) -> KeySet:
+    with _cache_lock:
+        cached = None if refresh else _jwks_cache.get(jwks_uri)
+    if cached is None:
+        cached = _get_json(jwks_uri)
+        with _cache_lock:
+            _jwks_cache[jwks_uri] = cached
+    return KeySet.import_key_set(cached)
+
+
+# Client authentication ----------------------------------------------------------------------------
+
+
+class ShortLivedPrivateKeyJWT(PrivateKeyJWT):
+    """private_key_jwt with a `kid` header and a 5-minute assertion (Authlib's default is an hour)."""
+
+    def sign(self, auth, token_endpoint):
+        key = auth.client_secret if isinstance(auth.client_secret, RSAKey) else RSAKey.import_key(auth.client_secret)
+        return private_key_jwt_sign(
+            key,
+            client_id=auth.client_id,
+            token_endpoint=token_endpoint,
+            claims=dict(self.claims or {}),
+            header=dict(self.headers or {}),
+            alg=self.alg,
+            expires_in=ASSERTION_LIFETIME_SECONDS,
+        )
+
+
+def _private_key(config: OidcConfig) -> RSAKey:
+    try:
+        with open(config.private_key_file, "rb") as handle:
+            pem = handle.read()
+    except OSError as error:
+        raise OidcError("client key unreadable", str(error)) from error
+    key = RSAKey.import_key(pem)
+    if not key.is_private:
+        raise OidcError("client key unreadable", "the key file holds no private key")
+    return key
+
+
+def _oauth_client(config: OidcConfig, metadata: dict, key: RSAKey | None = None) -> OAuth2Client:
+    client = OAuth2Client(
+        client_id=config.client_id,
+        client_secret=key,
+        token_endpoint_auth_method=ShortLivedPrivateKeyJWT.name,
+        scope=config.scopes,
+        redirect_uri=config.redirect_uri,
+        code_challenge_method="S256",
+        timeout=HTTP_TIMEOUT_SECONDS,
+        headers={"User-Agent": USER_AGENT},
+    )
+    # Registering the method object is what makes private_key_jwt work: the name alone fails.
+    headers = {"kid": config.key_id} if config.key_id else {}
+    client.register_client_auth_method(ShortLivedPrivateKeyJWT(metadata["token_endpoint"], headers=headers))
+    return client
+
+
+# The flow ------------------------------------------------------------------------------------------
+
+
+def start(config: OidcConfig, next_path: str = "") -> tuple[str, FlowState]:
+    """The provider's authorize URL, and the flow state the caller must keep until the callback."""
+    metadata = provider_metadata(config.issuer)
+    flow = FlowState(
+        state=generate_token(32), nonce=generate_token(32), code_verifier=generate_token(64), next_path=next_path
+    )
+    with _oauth_client(config, metadata) as client:
+        url, _ = client.create_authorization_url(
+            metadata["authorization_endpoint"],
+            state=flow.state,
+            code_verifier=flow.code_verifier,
+            nonce=flow.nonce,
+            vtr=config.vtr,
+            ui_locales="en",
+        )
+    return url, flow
+
+
+def finish(config: OidcConfig, flow: FlowState | None, params: Mapping[str, str]) -> SignInResult:
+    """Checks the provider's redirect back against the flow, exchanges the code, verifies the id token
+    and reads the verified email from /userinfo. Raises OidcError for every failure."""
+    error = params.get("error")
+    if error:
+        raise OidcError("cancelled" if error == "access_denied" else "provider error",
+                        f"{error}: {params.get('error_description', '')}"[:200])
+    returned_state = params.get("state", "")
+    if flow is None:
+        raise OidcError("bad state", "no flow cookie, or it expired or was altered")
+    if not returned_state or not hmac.compare_digest(returned_state.encode(), flow.state.encode()):
+        raise OidcError("bad state", "the state does not match")
+    code = params.get("code", "")
+    if not code:
+        raise OidcError("provider error", "no code")
+    try:
+        metadata = provider_metadata(config.issuer)
+        # RFC 9207: when the provider names itself in the response, it must be the one we asked.
+        if params.get("iss") is not None and params.get("iss") != metadata["issuer"]:
+            raise OidcError("provider error", "the response came from another issuer")
+        key = _private_key(config)
+        with _oauth_client(config, metadata, key) as client:
+            try:
+                token = client.fetch_token(
+                    metadata["token_endpoint"], grant_type="authorization_code", code=code,
+                    code_verifier=flow.code_verifier,
+                )
+            except Exception as error:
+                raise OidcError("token refused", str(error)[:200]) from error
+            id_token = token.get("id_token")
+            if not isinstance(id_token, str) or not id_token:
+                raise OidcError("id token invalid", "the token response has no id token")
+            claims = verify_id_token(config, metadata, id_token, nonce=flow.nonce,
+                                     access_token=token.get("access_token"))
+            try:
+                response = client.get(metadata["userinfo_endpoint"], headers={"Accept": "application/json"})
+                response.raise_for_status()
+                userinfo = response.json()
+            except Exception as error:
+                raise OidcError("userinfo failed", str(error)[:200]) from error
+    except OidcError:
+        raise
+    except Exception as error:  # the provider is down, answers nonsense, or the key file is bad
+        log.warning("OpenID Connect sign-in failed: %r", error)
+        raise OidcError("provider error", str(error)[:200]) from error
+    if not isinstance(userinfo, dict) or userinfo.get("sub") != claims["sub"]:
+        raise OidcError("userinfo failed", "userinfo is for someone else")
+    email = userinfo.get("email")
+    if not isinstance(email, str) or "@" not in email:
+        raise OidcError("no email", "userinfo has no email address")
+    if userinfo.get("email_verified") is not True:
+        raise OidcError("email not verified")
+    return SignInResult(issuer=claims["iss"], subject=claims["sub"], email=email, id_token=id_token)
+
+
+def verify_id_token(config: OidcConfig, metadata: dict, id_token: str, *, nonce: str,
+                    access_token: str | None = None) -> CodeIDToken:
+    """Signature against the provider's JWKS, then iss, aud, exp, iat, nonce (and azp, at_hash)."""
+    offered = metadata.get("id_token_signing_alg_values_supported") or list(ID_TOKEN_ALGORITHMS)
+    algorithms = [alg for alg in ID_TOKEN_ALGORITHMS if alg in offered]
+    registry = JWSRegistry(algorithms=algorithms, strict_check_header=False)
+    try:
+        try:
+            token = jwt.decode(id_token, _provider_keys(metadata["jwks_uri"]), registry=registry)
+        except InvalidKeyIdError:  # the provider may have rotated its keys
+            token = jwt.decode(id_token, _provider_keys(metadata["jwks_uri"], refresh=True), registry=registry)
+        claims = CodeIDToken(
+            token.claims,
+            token.header,
+            {
+                "iss": {"essential": True, "value": metadata["issuer"]},
+                "aud": {"essential": True, "value": config.client_id},
+                "sub": {"essential": True},
+                "exp": {"essential": True},
+                "nonce": {"essential": True, "value": nonce},
+            },
+            {"nonce": nonce, "client_id": config.client_id, "access_token": access_token},
+        )
+        claims.validate(leeway=ID_TOKEN_LEEWAY_SECONDS)
+    except (JoseError, ValueError) as error:
+        raise OidcError("id token invalid", f"{type(error).__name__}: {error}"[:200]) from error
+    return claims
+
+
+def logout_url(config: OidcConfig | None, id_token: str) -> str | None:
+    """RP-initiated logout at the provider, or None when there is nowhere to send the person."""
+    if config is None or not id_token:
+        return None
+    try:
+        endpoint = provider_metadata(config.issuer).get("end_session_endpoint")
+    except Exception as error:
+        log.warning("OpenID Connect discovery failed at sign-out: %r", error)
+        return None
+    if not isinstance(endpoint, str) or urlsplit(endpoint).scheme not in ("http", "https"):
+        return None
+    query = urlencode({
+        "id_token_hint": id_token,
+        "post_logout_redirect_uri": config.post_logout_redirect_uri,
+        "state": generate_token(24),
+    })
+    return f"{endpoint}{'&' if '?' in endpoint else '?'}{query}"
+

@@ -1,0 +1,30 @@
+"""The README is checked by tests, so it stays true."""
+
+import re
+
+from portal.cli import build_parser
+
+from .conftest import ROOT
+
+README = (ROOT / "README.md").read_text()
+
+
+def test_every_setting_the_portal_reads_is_documented():
+    source = (ROOT / "portal" / "settings.py").read_text()
+    variables = set(re.findall(r'"(PORTAL_[A-Z_]+)"', source))
+    documented = set(re.findall(r"`(PORTAL_[A-Z_]+)`", README))
+    assert variables - documented == set()
+
+
+def test_the_readme_has_exactly_the_two_set_up_commands_and_ci_calls_the_test_one():
+    blocks = re.findall(r"```sh\n(.*?)```", README, re.DOTALL)
+    assert [block.strip() for block in blocks] == ["make run", "make test"]
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert ci.strip().splitlines()[-1] == "make test"
+
+
+def test_every_portal_command_is_documented():
+    parser = build_parser()
+    commands = parser._subparsers._group_actions[0].choices
+    for name in commands:
+        assert f"`portal {name}" in README, name
