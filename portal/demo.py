@@ -51,7 +51,7 @@ def seed(db: Session) -> Organisation:
     existing = {location.regulator_location_id for location in provider.locations}
     for name, location_id in DEMO_LOCATIONS:
         if location_id not in existing:
-            db.add(Location(organisation_id=provider.id, name=name, regulator_location_id=location_id))
+            provider.locations.append(Location(name=name, regulator_location_id=location_id))
     for email, name, role in DEMO_PEOPLE:
         _member(db, provider, email, name, role)
     regulator = _organisation(db, *REGULATOR_ORG, kind=REGULATOR)

@@ -121,7 +121,10 @@ def csrf_from(client: TestClient, path: str = "/sign-in") -> str:
 def post_form(client: TestClient, path: str, data: dict | list | None = None, *, from_page: str = "/sign-in"):
     token = csrf_from(client, from_page)
     if isinstance(data, list):
-        body = data + [("csrf_token", token)]
+        # Repeated names (checkboxes) as pairs: httpx takes them as a dict of lists.
+        body: dict = {"csrf_token": token}
+        for name, value in data:
+            body.setdefault(name, []).append(value)
     else:
         body = {**(data or {}), "csrf_token": token}
     return client.post(path, data=body)

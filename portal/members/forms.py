@@ -28,14 +28,13 @@ class RolesForm(Form):
         self.grants.choices = flat_choices(locations)
 
     def validate(self, extra_validators=None):
-        if not super().validate(extra_validators):
-            if self.grants.errors:
-                self.grants.errors = ["Choose roles from the list"]
-            return False
-        if not self.grants.data:
+        valid = super().validate(extra_validators)
+        if self.grants.errors:
+            self.grants.errors = ["Choose roles from the list"]
+        elif not self.grants.data:
             self.grants.errors = ["Choose at least one role"]
-            return False
-        return True
+            valid = False
+        return valid
 
     def parsed(self) -> list[Grant]:
         chosen = [Grant.parse(value) for value in self.grants.data]

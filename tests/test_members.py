@@ -1,0 +1,273 @@
+"""Members, roles and invitations, as an organisation admin and the people they invite."""
+
+import pytest
+from sqlalchemy import select, update
+
+from portal import audit
+from portal.accounts import organisations as orgs
+from portal.db import transaction
+from portal.models import AuditEvent, Invitation, Membership, RoleGrant, User, utcnow
+
+from .conftest import latest_email, link_in, make_organisation, membership_id, post_form, sign_in
+
+
+def roles_of(db_factory, email, organisation_id):
+    with db_factory() as db:
+        return sorted(
+            (g.role, g.location_id)
+            for g in db.scalars(
+                select(RoleGrant).join(Membership).join(User, User.id == Membership.user_id)
+                .where(User.email == email, Membership.organisation_id == organisation_id)
+            )
+        )
+
+
+def test_the_members_page_lists_everyone_with_their_roles(as_role):
+    page = as_role("organisation_admin").get("/members").text
+    for email in ["drafter@riverside.example", "reviewer@riverside.example", "submitter@riverside.example"]:
+        assert email in page
+    assert "Drafter (all locations)" in page
+
+
+def test_invite_a_colleague_who_accepts_by_signing_in_with_that_email(as_role, client, db_factory, demo_org):
+    admin = as_role("organisation_admin")
+    location_id = demo_org["locations"][0][0]
+    response = post_form(admin, "/members/invite",
+                         [("email", "New.Person@Riverside.example"), ("grants", "drafter:all"),
+                          ("grants", f"reviewer:{location_id}")], from_page="/members/invite")
+    assert response.headers["location"] == "/members?invited=1"
+    assert "new.person@riverside.example" in admin.get("/members").text
+
+    path = link_in(latest_email(db_factory, "new.person@riverside.example"), "/invitations/")
+    with db_factory() as db:
+        assert path.rsplit("/", 1)[1] not in db.scalar(select(Invitation.token_hash))
+
+    assert client.get(path).headers["location"].startswith("/sign-in?next=/invitations/")
+    sign_in(client, db_factory, "new.person@riverside.example")
+    page = client.get(path)
+    assert "Join Riverside Care Ltd?" in page.text and "Drafter (all locations)" in page.text
+    invitation_id = page.text.split("/invitations/")[1].split("/accept")[0]
+    response = post_form(client, f"/invitations/{invitation_id}/accept", from_page=path)
+    assert response.headers["location"] == "/dashboard?joined=1"
+    assert roles_of(db_factory, "new.person@riverside.example", demo_org["id"]) == [
+        ("drafter", None), ("reviewer", location_id)]
+    again = client.get(path)
+    assert again.status_code == 400 and "already been answered" in again.text
+
+
+def test_an_invitation_cannot_be_accepted_by_someone_else(as_role, client, db_factory, demo_org):
+    admin = as_role("organisation_admin")
+    post_form(admin, "/members/invite", [("email", "invitee@example.com"), ("grants", "drafter:all")],
+              from_page="/members/invite")
+    path = link_in(latest_email(db_factory, "invitee@example.com"), "/invitations/")
+    sign_in(client, db_factory, "someone.else@example.com")
+    page = client.get(path)
+    assert page.status_code == 400 and "different email address" in page.text
+    with db_factory() as db:
+        invitation_id = db.scalar(select(Invitation.id))
+    assert post_form(client, f"/invitations/{invitation_id}/accept", from_page="/organisations").status_code == 404
+
+
+def test_an_expired_invitation_says_what_to_do(as_role, client, db_factory):
+    admin = as_role("organisation_admin")
+    post_form(admin, "/members/invite", [("email", "late@example.com"), ("grants", "drafter:all")],
+              from_page="/members/invite")
+    path = link_in(latest_email(db_factory, "late@example.com"), "/invitations/")
+    with db_factory() as db, db.begin():
+        db.execute(update(Invitation).values(expires_at=utcnow()))
+    sign_in(client, db_factory, "late@example.com")
+    page = client.get(path)
+    assert "expired" in page.text and "send it again" in page.text
+
+
+def test_decline_from_the_organisations_page(as_role, client, db_factory):
+    post_form(as_role("organisation_admin"), "/members/invite",
+              [("email", "maybe@example.com"), ("grants", "submitter:all")], from_page="/members/invite")
+    sign_in(client, db_factory, "maybe@example.com")
+    page = client.get("/organisations").text
+    assert "You have been invited to join Riverside Care Ltd" in page
+    with db_factory() as db:
+        invitation_id = db.scalar(select(Invitation.id))
+    response = post_form(client, f"/invitations/{invitation_id}/decline", from_page="/organisations")
+    assert response.headers["location"] == "/organisations?declined=1"
+    with db_factory() as db:
+        assert db.scalar(select(Invitation.status)) == "declined"
+
+
+def test_resend_replaces_the_link_and_revoke_kills_it(as_role, client, db_factory):
+    admin = as_role("organisation_admin")
+    post_form(admin, "/members/invite", [("email", "r@example.com"), ("grants", "drafter:all")],
+              from_page="/members/invite")
+    first = link_in(latest_email(db_factory, "r@example.com"), "/invitations/")
+    with db_factory() as db:
+        invitation_id = db.scalar(select(Invitation.id))
+    post_form(admin, f"/members/invitations/{invitation_id}/resend", from_page="/members")
+    second = link_in(latest_email(db_factory, "r@example.com"), "/invitations/")
+    assert first != second
+    post_form(admin, f"/members/invitations/{invitation_id}/revoke", from_page="/members")
+    sign_in(client, db_factory, "r@example.com")
+    assert "already been answered, or it was withdrawn" in client.get(second).text
+    assert "There are no invitations waiting" in admin.get("/members").text
+
+
+def test_inviting_with_no_role_or_a_bad_email_keeps_what_was_typed(as_role):
+    admin = as_role("organisation_admin")
+    response = post_form(admin, "/members/invite", {"email": "half@"}, from_page="/members/invite")
+    assert response.status_code == 400
+    assert "Enter an email address in the correct format" in response.text
+    assert "Choose at least one role" in response.text
+    assert 'value="half@"' in response.text
+
+
+def test_inviting_an_existing_member_is_refused_with_a_reason(as_role):
+    response = post_form(as_role("organisation_admin"), "/members/invite",
+                         [("email", "drafter@riverside.example"), ("grants", "reviewer:all")],
+                         from_page="/members/invite")
+    assert response.status_code == 400 and "already a member" in response.text
+
+
+def test_a_location_from_another_organisation_is_refused(as_role, db_factory):
+    other = make_organisation(db_factory, "Elsewhere", "1-103000003", [], locations=[("Far away", "1-9")])
+    with db_factory() as db:
+        from portal.models import Location
+
+        foreign = db.scalar(select(Location.id).where(Location.organisation_id == other["id"]))
+    response = post_form(as_role("organisation_admin"), "/members/invite",
+                         [("email", "x@example.com"), ("grants", f"drafter:{foreign}")], from_page="/members/invite")
+    assert response.status_code == 400
+
+
+def test_demoting_shows_what_they_lose_then_needs_confirmation(as_role, db_factory, demo_org):
+    admin = as_role("organisation_admin")
+    member = membership_id(db_factory, "reviewer@riverside.example", demo_org["id"])
+    page = post_form(admin, f"/members/{member}/roles", {"grants": "drafter:all"}, from_page=f"/members/{member}")
+    assert "will no longer be able to" in page.text
+    assert "Comment on notifications, ask for changes and approve them anywhere in the organisation" in page.text
+    assert roles_of(db_factory, "reviewer@riverside.example", demo_org["id"]) == [("reviewer", None)]
+    done = post_form(admin, f"/members/{member}/roles", {"grants": "drafter:all", "confirmed": "yes"},
+                     from_page=f"/members/{member}")
+    assert done.status_code == 303
+    assert roles_of(db_factory, "reviewer@riverside.example", demo_org["id"]) == [("drafter", None)]
+
+
+def test_adding_a_role_needs_no_confirmation(as_role, db_factory, demo_org):
+    member = membership_id(db_factory, "drafter@riverside.example", demo_org["id"])
+    response = post_form(as_role("organisation_admin"), f"/members/{member}/roles",
+                         [("grants", "drafter:all"), ("grants", "reviewer:all")], from_page=f"/members/{member}")
+    assert response.status_code == 303
+    assert roles_of(db_factory, "drafter@riverside.example", demo_org["id"]) == [("drafter", None), ("reviewer", None)]
+
+
+def test_nobody_removes_their_own_last_admin_role(as_role, db_factory, demo_org):
+    admin = as_role("organisation_admin")
+    me = membership_id(db_factory, "admin@riverside.example", demo_org["id"])
+    response = post_form(admin, f"/members/{me}/roles", {"grants": "drafter:all", "confirmed": "yes"},
+                         from_page=f"/members/{me}")
+    assert response.status_code == 400 and "cannot remove your own admin role" in response.text
+
+
+def test_the_organisation_keeps_at_least_one_admin(as_role, db_factory, demo_org):
+    admin = as_role("organisation_admin")
+    me = membership_id(db_factory, "admin@riverside.example", demo_org["id"])
+    remove = post_form(admin, f"/members/{me}/remove", from_page=f"/members/{me}/remove")
+    assert remove.status_code == 400 and "only admin" in remove.text
+    leave = post_form(admin, "/leave", from_page="/leave")
+    assert leave.status_code == 400 and "only admin" in leave.text
+
+
+def test_the_rule_holds_in_the_service_without_http(db_factory, demo_org):
+    with transaction(db_factory) as db:
+        admin = db.scalar(select(User).where(User.email == "admin@riverside.example"))
+        membership = orgs.member(db, demo_org["id"], membership_id(db_factory, "admin@riverside.example",
+                                                                     demo_org["id"]))
+        with pytest.raises(orgs.RuleBroken):
+            orgs.remove_member(db, demo_org["id"], membership, actor=admin)
+
+
+def test_remove_shows_what_they_lose_and_ends_their_access(as_role, db_factory, demo_org):
+    admin = as_role("organisation_admin")
+    drafter = as_role("drafter")
+    member = membership_id(db_factory, "drafter@riverside.example", demo_org["id"])
+    page = admin.get(f"/members/{member}/remove").text
+    assert "Start and edit notifications anywhere in the organisation" in page
+    assert post_form(admin, f"/members/{member}/remove", from_page=f"/members/{member}/remove").status_code == 303
+    assert drafter.get("/dashboard").headers["location"] == "/organisations"
+
+
+def test_a_member_can_leave(as_role, db_factory, demo_org):
+    submitter = as_role("submitter")
+    assert post_form(submitter, "/leave", from_page="/leave").headers["location"] == "/organisations?left=1"
+    assert roles_of(db_factory, "submitter@riverside.example", demo_org["id"]) == []
+
+
+def test_a_person_in_two_organisations_chooses_and_switches(as_person, db_factory, demo_org):
+    other = make_organisation(db_factory, "Second Home Ltd", "1-104000004", [("drafter@riverside.example", "reviewer")])
+    person = as_person("drafter@riverside.example")
+    assert person.get("/dashboard").headers["location"] == "/organisations"
+    post_form(person, "/organisations/switch", {"organisation_id": other["id"]}, from_page="/organisations")
+    assert "Second Home Ltd" in person.get("/dashboard").text
+    post_form(person, "/organisations/switch", {"organisation_id": demo_org["id"]}, from_page="/organisations")
+    assert "Riverside Care Ltd" in person.get("/dashboard").text
+    stranger = make_organisation(db_factory, "Not Mine", "1-105000005", [])
+    response = post_form(person, "/organisations/switch", {"organisation_id": stranger["id"]}, from_page="/organisations")
+    assert response.status_code == 404
+
+
+def test_history_shows_typed_events_to_admins(as_role, db_factory, demo_org):
+    admin = as_role("organisation_admin")
+    post_form(admin, "/members/invite", [("email", "h@example.com"), ("grants", "drafter:all")],
+              from_page="/members/invite")
+    page = admin.get("/history").text
+    assert "Invited h@example.com as Drafter (all locations)" in page
+    assert "admin@riverside.example" in page
+
+
+def test_audit_events_refuse_undeclared_fields(db):
+    with pytest.raises(audit.AuditFieldError):
+        audit.record(db, "member:invited", actor_id=None, invitee="a@example.com")
+    with pytest.raises(audit.AuditFieldError):
+        audit.record(db, "member:invited", actor_id=None, invitee="a", roles=[], extra="x")
+    with pytest.raises(audit.AuditFieldError):
+        audit.record(db, "no:such_event", actor_id=None)
+
+
+def test_organisation_sign_up_approved_by_support(client, as_role, db_factory):
+    sign_in(client, db_factory, "founder@newhome.example")
+    bad = post_form(client, "/organisations/request", {"organisation_name": "", "provider_id": "abc"},
+                    from_page="/organisations/request")
+    assert bad.status_code == 400 and "Enter a provider ID in the correct format" in bad.text and 'value="abc"' in bad.text
+    post_form(client, "/organisations/request", {"organisation_name": "New Home Ltd", "provider_id": "1-106000006"},
+              from_page="/organisations/request")
+    support = as_role("support_agent")
+    page = support.get("/support").text
+    assert "New Home Ltd" in page and "founder@newhome.example" in page
+    request_id = page.split("/support/signups/")[1].split("/decide")[0]
+    post_form(support, f"/support/signups/{request_id}/decide", {"decision": "approve"}, from_page="/support")
+    post_form(client, "/organisations/switch", {"organisation_id": _org_id(db_factory, "New Home Ltd")},
+              from_page="/organisations")
+    assert client.get("/members").status_code == 200  # the founder is the first admin
+    with db_factory() as db:
+        types = set(db.scalars(select(AuditEvent.event_type)))
+    assert {"organisation:signup_requested", "organisation:signup_approved"} <= types
+
+
+def _org_id(db_factory, name):
+    from portal.models import Organisation
+
+    with db_factory() as db:
+        return db.scalar(select(Organisation.id).where(Organisation.name == name))
+
+
+def test_portal_org_approve_command(db_factory, settings, monkeypatch, capsys, client):
+    from portal import cli
+
+    sign_in(client, db_factory, "founder@cli.example")
+    post_form(client, "/organisations/request", {"organisation_name": "Cli Care", "provider_id": "1-107000007"},
+              from_page="/organisations/request")
+    monkeypatch.setenv("PORTAL_DATABASE_URL", settings.database_url)
+    monkeypatch.setenv("PORTAL_DATA_DIR", str(settings.data_dir))
+    assert cli.main(["org", "approve"]) == 0
+    request_id = int(capsys.readouterr().out.split("\t")[0])
+    assert cli.main(["org", "approve", str(request_id)]) == 0
+    assert "approved: Cli Care" in capsys.readouterr().out
+    assert _org_id(db_factory, "Cli Care") is not None
