@@ -55,7 +55,8 @@ server.listen(port, '127.0.0.1', () => {
       return {
         accountId: id,
         async claims() {
-          return { sub: id, email: `${id}@example.test`, email_verified: true };
+          // A login name starting "unverified" stands for a person whose email is not yet confirmed.
+          return { sub: id, email: `${id}@example.test`, email_verified: !id.startsWith('unverified') };
         },
       };
     },
