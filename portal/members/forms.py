@@ -53,3 +53,5 @@ class InviteForm(RolesForm):
             Email("Enter an email address in the correct format, like name@example.com", check_deliverability=False),
         ],
     )
+    # Declared again so it follows email: the error summary lists errors in page order.
+    grants = SelectMultipleField("Roles", choices=[], validate_choice=True)

@@ -1,0 +1,142 @@
+"""Every page in every state the harness scans: who looks, and how they get there.
+
+`route` names the route template a state covers; test_every_route_is_scanned compares these with
+the route table, so a new page without a state here fails the suite.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Callable
+
+
+@dataclass(frozen=True)
+class PageState:
+    name: str
+    route: str
+    role: str | None
+    go: Callable  # go(page, base, new_page)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+def visit(path: str) -> Callable:
+    return lambda page, base, new_page: page.goto(base + path)
+
+
+def submit_empty(path: str, form_selector: str = "main form[method='post']") -> Callable:
+    def go(page, base, new_page):
+        page.goto(base + path)
+        page.locator(form_selector).last.locator("button[type='submit'], button:not([type])").first.click()
+        page.wait_for_load_state()
+    return go
+
+
+def fill_and_submit(path: str, values: dict[str, str]) -> Callable:
+    def go(page, base, new_page):
+        page.goto(base + path)
+        for selector, value in values.items():
+            page.fill(selector, value)
+        page.locator("main form[method='post'] button").first.click()
+        page.wait_for_load_state()
+    return go
+
+
+def first_member(suffix: str = "") -> Callable:
+    def go(page, base, new_page):
+        page.goto(base + "/members")
+        href = page.locator("main table a[href^='/members/']").first.get_attribute("href")
+        page.goto(base + href + suffix)
+    return go
+
+
+def demote_first_reviewer(page, base, new_page):
+    page.goto(base + "/members")
+    page.click("main table a:has-text('reviewer@riverside.example')")
+    page.check("input[value='reviewer:all']") if False else None
+    page.uncheck("input[name='grants'][value='reviewer:all']")
+    page.check("input[name='grants'][value='drafter:all']")
+    page.click("main form button:has-text('Save roles')")
+    page.wait_for_load_state()
+
+
+def fresh_sign_in_link(page, base, new_page):
+    page.goto(base + "/sign-in")
+    page.fill("#email", "link.page@example.com")
+    page.click("form[action='/sign-in'] button")
+    page.goto(base + "/dev/outbox")
+    link = re.search(rf'href="{re.escape(base)}(/sign-in/link/[^"]+)"', page.content()).group(1)
+    page.goto(base + link)
+
+
+def invitation_for_newcomer(page, base, new_page):
+    admin = new_page("organisation_admin")
+    admin.goto(base + "/members/invite")
+    admin.fill("#email", "newcomer@example.com")
+    admin.check("input[name='grants'][value='drafter:all']")
+    admin.click("main form button:has-text('Send invitation')")
+    admin.goto(base + "/dev/outbox")
+    link = re.search(rf'href="{re.escape(base)}(/invitations/[^"]+)"', admin.content()).group(1)
+    page.goto(base + link)
+
+
+def csrf_refusal(page, base, new_page):
+    page.goto(base + "/sign-in")
+    page.evaluate("document.querySelector('input[name=csrf_token]').value = 'forged'")
+    page.fill("#email", "someone@example.com")
+    page.click("form[action='/sign-in'] button")
+    page.wait_for_load_state()
+
+
+STATES = [
+    PageState("start", "/", None, visit("/")),
+    PageState("cookies", "/cookies", None, visit("/cookies")),
+    PageState("privacy", "/privacy", None, visit("/privacy")),
+    PageState("accessibility statement", "/accessibility", None, visit("/accessibility")),
+    PageState("help, signed out", "/help", None, visit("/help")),
+    PageState("help, as a drafter", "/help", "drafter", visit("/help")),
+    PageState("sign in", "/sign-in", None, visit("/sign-in")),
+    PageState("sign in, empty", "/sign-in", None, submit_empty("/sign-in")),
+    PageState("sign in, bad email", "/sign-in", None, fill_and_submit("/sign-in", {"#email": "not-an-email"})),
+    PageState("check your email", "/sign-in/check-email", None, visit("/sign-in/check-email")),
+    PageState("sign-in link", "/sign-in/link/{token}", None, fresh_sign_in_link),
+    PageState("sign-in link, unknown", "/sign-in/link/{token}", None, visit("/sign-in/link/not-a-real-link")),
+    PageState("signed out", "/signed-out", None, visit("/signed-out")),
+    PageState("signed out, idle", "/signed-out", None, visit("/signed-out?reason=idle")),
+    PageState("development outbox", "/dev/outbox", None, visit("/dev/outbox")),
+    PageState("your account", "/account", "drafter", visit("/account")),
+    PageState("organisations, none yet", "/organisations", "newcomer", visit("/organisations")),
+    PageState("organisations, a member", "/organisations", "drafter", visit("/organisations")),
+    PageState("ask for an organisation", "/organisations/request", "newcomer", visit("/organisations/request")),
+    PageState("ask for an organisation, errors", "/organisations/request", "newcomer",
+              fill_and_submit("/organisations/request", {"#provider_id": "nonsense"})),
+    PageState("dashboard, drafter", "/dashboard", "drafter", visit("/dashboard")),
+    PageState("dashboard, admin", "/dashboard", "organisation_admin", visit("/dashboard")),
+    PageState("members", "/members", "organisation_admin", visit("/members")),
+    PageState("invite", "/members/invite", "organisation_admin", visit("/members/invite")),
+    PageState("invite, errors", "/members/invite", "organisation_admin", submit_empty("/members/invite")),
+    PageState("member", "/members/{member_id}", "organisation_admin", first_member()),
+    PageState("member, as a reviewer cannot see it", "/members/{member_id}", "reviewer", visit("/members/1")),
+    PageState("change roles, confirm what is lost", "/members/{member_id}", "organisation_admin",
+              demote_first_reviewer),
+    PageState("remove member", "/members/{member_id}/remove", "organisation_admin", first_member("/remove")),
+    PageState("leave", "/leave", "submitter", visit("/leave")),
+    PageState("history", "/history", "organisation_admin", visit("/history")),
+    PageState("invitation", "/invitations/{token}", "newcomer", invitation_for_newcomer),
+    PageState("invitation, unknown", "/invitations/{token}", "newcomer", visit("/invitations/not-a-token")),
+    PageState("support workspace", "/support", "support_agent", visit("/support")),
+    PageState("support workspace, lead", "/support", "support_lead", visit("/support")),
+    PageState("page not found", "*404", None, visit("/no-such-page")),
+    PageState("forbidden", "*403", "drafter", visit("/members")),
+    PageState("form refused (CSRF)", "*csrf", None, csrf_refusal),
+]
+
+# Routes that serve no HTML page, each with the reason.
+NOT_PAGES = {
+    "/healthz": "JSON for load balancers",
+    "/favicon.ico": "an empty 204",
+    "/sign-in/one-login": "a redirect to the identity provider",
+    "/sign-in/one-login/callback": "redirects; its error page is scanned in test_one_login_problem_page",
+}

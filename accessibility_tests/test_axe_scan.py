@@ -1,0 +1,76 @@
+"""axe on every page in every state, with the WCAG 2.2 A and AA tags and best practice."""
+
+from __future__ import annotations
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+
+from portal.app import all_endpoints
+
+from .conftest import ARTIFACTS
+from .pages import NOT_PAGES, STATES
+
+TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]
+# Rules switched off, each with the reason. Empty: none are.
+DISABLED_RULES: dict[str, str] = {}
+
+axe = Axe()
+
+
+def scan(page) -> list[dict]:
+    options = {"runOnly": {"type": "tag", "values": TAGS}, "resultTypes": ["violations"]}
+    if DISABLED_RULES:
+        options["rules"] = {rule: {"enabled": False} for rule in DISABLED_RULES}
+    results = axe.run(page, options=options)
+    return results.response["violations"]
+
+
+def describe(violations: list[dict]) -> str:
+    lines = []
+    for violation in violations:
+        targets = [node["target"] for node in violation["nodes"]][:3]
+        lines.append(f"{violation['id']} ({violation['impact']}): {violation['help']} at {targets}")
+    return "\n".join(lines)
+
+
+@pytest.mark.parametrize("state", STATES, ids=str)
+def test_every_page_has_no_axe_violations(state, server, new_page):
+    page = new_page(state.role)
+    state.go(page, server["base"], new_page)
+    ARTIFACTS.joinpath("screens").mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "screens" / f"{state.name.replace(' ', '-').replace(',', '')}.png"),
+                    full_page=True)
+    violations = scan(page)
+    assert violations == [], f"{state.name} at {page.url}:\n{describe(violations)}"
+
+
+def test_every_route_is_scanned():
+    scanned = {state.route for state in STATES}
+    routes = {endpoint.path for endpoint in all_endpoints() if "GET" in endpoint.methods}
+    missing = routes - scanned - set(NOT_PAGES)
+    assert missing == set(), f"pages with no state in accessibility_tests/pages.py: {sorted(missing)}"
+
+
+@pytest.mark.parametrize("template,status", [("errors/400.html", 400), ("errors/500.html", 500),
+                                             ("errors/503.html", 503)])
+def test_error_pages_the_browser_cannot_easily_reach(template, status, server, new_page):
+    """Rendered by the real app in-process, then scanned in the browser on the server's origin."""
+    from starlette.applications import Starlette
+    from starlette.routing import Route
+    from starlette.testclient import TestClient
+
+    from portal.app import create_app
+    from portal.settings import Settings
+    from portal.web.routing import render
+
+    app = create_app(Settings(database_url=server["database_url"], secret_key="s" * 40,
+                              data_dir=server["data_dir"]))
+    app.router.routes.insert(0, Route("/render-error", lambda request: render(request, template, status=status,
+                                                                              request_id="abc123")))
+    with TestClient(app) as client:
+        html = client.get("/render-error").text
+    page = new_page()
+    page.goto(server["base"] + "/help")
+    page.set_content(html)
+    violations = scan(page)
+    assert violations == [], describe(violations)
