@@ -90,6 +90,61 @@ def csrf_refusal(page, base, new_page):
     page.wait_for_load_state()
 
 
+def start_draft(type_key: str = "serious_injury") -> Callable:
+    def go(page, base, new_page):
+        page.goto(base + "/notifications/new")
+        page.check(f"input[name='type'][value='{type_key}']")
+        page.locator("input[name='location']").first.check()
+        page.click("main form button:has-text('Start notification')")
+        page.wait_for_url(re.compile(r".*/notifications/[0-9]+$"))
+    return go
+
+
+def then(first: Callable, *steps: Callable) -> Callable:
+    def go(page, base, new_page):
+        first(page, base, new_page)
+        for step in steps:
+            step(page, base, new_page)
+    return go
+
+
+def open_section(title: str) -> Callable:
+    def go(page, base, new_page):
+        page.click(f"main a:has-text('{title}')")
+        page.wait_for_load_state()
+    return go
+
+
+def press(text: str) -> Callable:
+    def go(page, base, new_page):
+        page.click(f"main button:has-text('{text}')")
+        page.wait_for_load_state()
+    return go
+
+
+def choose(selector: str) -> Callable:
+    return lambda page, base, new_page: page.check(selector)
+
+
+def conflicting_save(page, base, new_page):
+    """Two people on one section: the other saves first, so this page gets the conflict page."""
+    start_draft("dols_outcome")(page, base, new_page)
+    open_section("About you")(page, base, new_page)
+    other = new_page("drafter")
+    other.goto(page.url)
+    other.fill("#completed_by_name", "Someone Else")
+    other.click("main button:has-text('Save and come back later')")
+    page.fill("#completed_by_name", "Me Myself")
+    page.click("main button:has-text('Save and come back later')")
+    page.wait_for_load_state()
+
+
+def whole_document(page, base, new_page):
+    page.goto(base + "/notifications")
+    href = page.locator("main table a[href^='/notifications/']").first.get_attribute("href")
+    page.goto(base + href + "/document")
+
+
 STATES = [
     PageState("start", "/", None, visit("/")),
     PageState("cookies", "/cookies", None, visit("/cookies")),
@@ -128,6 +183,22 @@ STATES = [
     PageState("invitation, unknown", "/invitations/{token}", "newcomer", visit("/invitations/not-a-token")),
     PageState("support workspace", "/support", "support_agent", visit("/support")),
     PageState("support workspace, lead", "/support", "support_lead", visit("/support")),
+    PageState("notifications, none yet", "/notifications", "reviewer", visit("/notifications?status=withdrawn")),
+    PageState("start a notification", "/notifications/new", "drafter", visit("/notifications/new")),
+    PageState("start a notification, errors", "/notifications/new", "drafter", submit_empty("/notifications/new")),
+    PageState("task list", "/notifications/{notification_id}", "drafter", start_draft()),
+    PageState("section, empty", "/notifications/{notification_id}/sections/{section_key}", "drafter",
+              then(start_draft(), open_section("The person who was injured"))),
+    PageState("section, with errors", "/notifications/{notification_id}/sections/{section_key}", "drafter",
+              then(start_draft(), open_section("About you"), press("Save and continue"))),
+    PageState("section, follow-up question revealed", "/notifications/{notification_id}/sections/{section_key}",
+              "drafter", then(start_draft(), open_section("About you"), choose("input[name='contact_is_you'][value='no']"))),
+    PageState("section, with a file question", "/notifications/{notification_id}/sections/{section_key}", "drafter",
+              then(start_draft("serious_injury"), open_section("Risk and actions"))),
+    PageState("section, conflict", "/notifications/{notification_id}/sections/{section_key}", "drafter",
+              conflicting_save),
+    PageState("notifications list", "/notifications", "drafter", visit("/notifications")),
+    PageState("whole notification", "/notifications/{notification_id}/document", "reviewer", whole_document),
     PageState("page not found", "*404", None, visit("/no-such-page")),
     PageState("forbidden", "*403", "drafter", visit("/members")),
     PageState("form refused (CSRF)", "*csrf", None, csrf_refusal),
@@ -139,4 +210,5 @@ NOT_PAGES = {
     "/favicon.ico": "an empty 204",
     "/sign-in/one-login": "a redirect to the identity provider",
     "/sign-in/one-login/callback": "redirects; its error page is scanned in test_one_login_problem_page",
+    "/notifications/{notification_id}/attachments/{attachment_id}/download": "a file download, not a page",
 }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from contextlib import asynccontextmanager
 from datetime import timedelta
 
@@ -30,12 +31,14 @@ def all_routes():
     """Every module's Routes, in one list. The permission tests walk this."""
     from .accounts.oidc_routes import routes as oidc
     from .accounts.routes import routes as accounts
+    from .attachments.routes import routes as attachments
+    from .notifications.routes import routes as notifications
     from .dashboard.routes import routes as dashboard
     from .members.routes import routes as members
     from .pages.routes import routes as pages
     from .support.routes import routes as support
 
-    return [pages, accounts, oidc, dashboard, members, support]
+    return [pages, accounts, oidc, dashboard, members, support, notifications, attachments]
 
 
 def all_endpoints():
@@ -50,6 +53,16 @@ class CachedStatic(StaticFiles):
         if response.status_code == 200:
             response.headers["cache-control"] = "public, max-age=31536000, immutable"
         return response
+
+
+# Only these paths take file uploads; everywhere else keeps the small body limit.
+UPLOAD_PATH = re.compile(r"^/notifications/[0-9]+/attachments/[a-z][a-z0-9_]*$")
+
+
+def upload_limit_for(settings: Settings):
+    # A little over the file limit, for the multipart framing and the other fields.
+    limit = settings.max_upload_bytes + 256 * 1024
+    return lambda path: limit if UPLOAD_PATH.match(path) else None
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
@@ -99,7 +112,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         middleware=[
             Middleware(RequestContextMiddleware, production=settings.is_production, form_action_origins=form_origins),
             Middleware(GZipMiddleware, minimum_size=500),
-            Middleware(BodyLimitMiddleware, default_limit=settings.max_request_bytes),
+            Middleware(BodyLimitMiddleware, default_limit=settings.max_request_bytes,
+                       limit_for_path=upload_limit_for(settings)),
         ],
         exception_handlers={HTTPException: http_error, Exception: server_error},
         lifespan=lifespan,

@@ -40,6 +40,11 @@ EVENT_TYPES: dict[str, EventType] = {
         _event("organisation:signup_approved", ("name", "provider_id", "requester"), "Approved the account for {name}"),
         _event("organisation:signup_rejected", ("name", "provider_id", "requester"), "Rejected the account for {name}"),
         _event("organisation:switched", ("organisation",), "Switched to {organisation}"),
+        _event("notification:started", ("type", "location"), "Started a {type} notification for {location}"),
+        _event("notification:section_saved", ("section",), "Saved {section}"),
+        _event("notification:assigned", ("assignee",), "Assigned the notification to {assignee}"),
+        _event("notification:attachment_added", ("filename", "sha256"), "Attached {filename}"),
+        _event("notification:attachment_removed", ("filename",), "Removed {filename}"),
     ]
 }
 
@@ -49,7 +54,8 @@ class AuditFieldError(ValueError):
 
 
 def record(db: Session, event_type: str, *, actor_id: int | None, organisation_id: int | None = None,
-           subject_user_id: int | None = None, ip: str = "", user_agent: str = "", **fields) -> AuditEvent:
+           subject_user_id: int | None = None, notification_id: int | None = None, ip: str = "",
+           user_agent: str = "", **fields) -> AuditEvent:
     kind = EVENT_TYPES.get(event_type)
     if kind is None:
         raise AuditFieldError(f"unknown audit event type {event_type!r}")
@@ -59,7 +65,7 @@ def record(db: Session, event_type: str, *, actor_id: int | None, organisation_i
         )
     event = AuditEvent(
         event_type=event_type, actor_id=actor_id, organisation_id=organisation_id,
-        subject_user_id=subject_user_id, ip_address=ip[:64], user_agent=user_agent[:400], data=fields,
+        subject_user_id=subject_user_id, notification_id=notification_id, ip_address=ip[:64], user_agent=user_agent[:400], data=fields,
     )
     db.add(event)
     return event

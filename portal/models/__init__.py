@@ -13,10 +13,11 @@ from .organisations import (
     RoleGrant,
     SignupRequest,
 )
+from .notifications import Attachment, Notification, SectionDraft
 from .outbox import OutboxMessage
 
 __all__ = [
-    "AuditEvent", "Base", "Identity", "Invitation", "Location", "Membership", "Organisation",
+    "Attachment", "AuditEvent", "Notification", "SectionDraft", "Base", "Identity", "Invitation", "Location", "Membership", "Organisation",
     "OutboxMessage", "PROVIDER", "REGULATOR", "RateLimitCounter", "RoleGrant", "SignInLink",
     "SignupRequest", "User", "UserSession", "utcnow",
 ]

@@ -93,6 +93,10 @@ class Ctx:
     def render(self, template: str, status: int = 200, **context) -> HTMLResponse:
         return render(self.request, template, status=status, auth=self.auth, **context)
 
+    def render_csrf_token(self) -> str:
+        state = self.request.scope.get("state", {})
+        return csrf.token_for(self.settings.secret_key, state.get("csrf_cookie", ""))
+
     def redirect(self, url: str) -> RedirectResponse:
         return RedirectResponse(url, status_code=303)
 

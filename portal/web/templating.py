@@ -45,6 +45,11 @@ def make_templates() -> Jinja2Templates:
     env.globals["roles_by_name"] = ROLES
     env.globals["roles_for_help"] = list(ROLES.values())
     env.globals["accessibility_checks"] = ACCESSIBILITY_CHECKS
+    env.globals["status_class"] = status_class
+    env.globals["section_class"] = section_class
+    env.globals["status_items"] = lambda words, selected: [
+        {"value": key, "text": text, "selected": key == selected} for key, text in words.items()]
+    env.filters["filesize"] = format_size
     env.filters["datetime"] = format_datetime
     env.filters["date"] = format_date
     env.filters["tojson_attr"] = lambda value: Markup(json.dumps(value))
@@ -54,6 +59,30 @@ def make_templates() -> Jinja2Templates:
 def page_title(title: str, service_name: str, has_errors: bool = False) -> str:
     prefix = "Error: " if has_errors else ""
     return f"{prefix}{title} – {service_name}"
+
+
+STATUS_CLASSES = {
+    "draft": "govuk-tag--grey", "in_review": "govuk-tag--blue", "changes_requested": "govuk-tag--orange",
+    "approved": "govuk-tag--turquoise", "submitted": "govuk-tag--green", "withdrawn": "govuk-tag--grey",
+}
+SECTION_CLASSES = {"not_started": "govuk-tag--grey", "in_progress": "govuk-tag--light-blue",
+                   "needs_attention": "govuk-tag--red", "completed": ""}
+
+
+def status_class(status: str) -> str:
+    return STATUS_CLASSES.get(status, "")
+
+
+def section_class(status: str) -> str:
+    return SECTION_CLASSES.get(status, "")
+
+
+def format_size(size: int) -> str:
+    if size < 1024:
+        return f"{size} bytes"
+    if size < 1024 * 1024:
+        return f"{size / 1024:.0f} KB"
+    return f"{size / 1024 / 1024:.1f} MB"
 
 
 def format_datetime(value) -> str:

@@ -1,0 +1,85 @@
+"""Notifications, their sections' answers, and attached files."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .accounts import User
+from .base import Base, utcnow
+from .organisations import Location, Organisation
+
+
+class Notification(Base):
+    __tablename__ = "notifications"
+    __table_args__ = (
+        Index("ix_notifications_org_updated", "organisation_id", "updated_at"),
+        Index("ix_notifications_org_status", "organisation_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"))
+    location_id: Mapped[int] = mapped_column(ForeignKey("locations.id"), index=True)
+    type_key: Mapped[str] = mapped_column(String(60))
+    # Answers are read against the definition version they were made under.
+    type_version: Mapped[int]
+    status: Mapped[str] = mapped_column(String(30), default="draft")
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    assigned_to_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("notifications.id", ondelete="SET NULL"))
+    reference: Mapped[str | None] = mapped_column(String(8), unique=True)
+    submitted_at: Mapped[datetime | None]
+
+    organisation: Mapped[Organisation] = relationship()
+    location: Mapped[Location] = relationship()
+    created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
+    assigned_to: Mapped[User | None] = relationship(foreign_keys=[assigned_to_id])
+    updated_by: Mapped[User | None] = relationship(foreign_keys=[updated_by_id])
+    sections: Mapped[list["SectionDraft"]] = relationship(
+        back_populates="notification", cascade="all, delete-orphan", order_by="SectionDraft.id"
+    )
+
+
+class SectionDraft(Base):
+    """One section's answers. `version` is the optimistic lock: a save names the version it started from."""
+
+    __tablename__ = "notification_sections"
+    __table_args__ = (UniqueConstraint("notification_id", "section_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    notification_id: Mapped[int] = mapped_column(ForeignKey("notifications.id", ondelete="CASCADE"), index=True)
+    section_key: Mapped[str] = mapped_column(String(60))
+    # Typed values by question key, as validate_answer returns them.
+    answers: Mapped[dict] = mapped_column(default=dict)
+    # What people typed that did not pass validation yet, kept so nothing is lost.
+    raw: Mapped[dict] = mapped_column(default=dict)
+    status: Mapped[str] = mapped_column(String(30), default="not_started")
+    version: Mapped[int] = mapped_column(default=0)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    updated_at: Mapped[datetime | None]
+
+    notification: Mapped[Notification] = relationship(back_populates="sections")
+    updated_by: Mapped[User | None] = relationship()
+
+
+class Attachment(Base):
+    __tablename__ = "attachments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    notification_id: Mapped[int] = mapped_column(ForeignKey("notifications.id", ondelete="CASCADE"), index=True)
+    question_key: Mapped[str] = mapped_column(String(60))
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(120))
+    size: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))
+    storage_key: Mapped[str] = mapped_column(String(200), unique=True)
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    uploaded_at: Mapped[datetime] = mapped_column(default=utcnow)
+    removed_at: Mapped[datetime | None]
+
+    uploaded_by: Mapped[User | None] = relationship()
