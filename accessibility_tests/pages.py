@@ -204,6 +204,10 @@ STATES = [
     PageState("form refused (CSRF)", "*csrf", None, csrf_refusal),
 ]
 
+from .pages_api import STATES_API  # noqa: E402  (kept in its own module: another journey's pages)
+
+STATES += STATES_API
+
 # Routes that serve no HTML page, each with the reason.
 NOT_PAGES = {
     "/healthz": "JSON for load balancers",

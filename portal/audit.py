@@ -45,6 +45,17 @@ EVENT_TYPES: dict[str, EventType] = {
         _event("notification:assigned", ("assignee",), "Assigned the notification to {assignee}"),
         _event("notification:attachment_added", ("filename", "sha256"), "Attached {filename}"),
         _event("notification:attachment_removed", ("filename",), "Removed {filename}"),
+        _event("notification:review_requested", ("type",), "Sent for review"),
+        _event("notification:changes_requested", ("summary", "sections"), "Asked for changes to {sections}: {summary}"),
+        _event("notification:approved", ("type",), "Approved"),
+        _event("notification:approval_withdrawn", ("reason",), "Approval withdrawn: {reason}"),
+        _event("notification:withdrawn", ("type",), "Withdrew the notification"),
+        _event("notification:submitted", ("reference",), "Submitted to the regulator, reference {reference}"),
+        _event("notification:commented", ("section",), "Commented on {section}"),
+        _event("notification:follow_up_started", ("reference", "type"), "Started a follow-up to {reference}: {type}"),
+        _event("organisation:separation_of_duties_changed", ("enabled",), "Separation of duties switched {enabled}"),
+        _event("api_token:created", ("name",), "Created the API token {name}"),
+        _event("api_token:revoked", ("name",), "Revoked the API token {name}"),
     ]
 }
 

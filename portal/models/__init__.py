@@ -15,9 +15,10 @@ from .organisations import (
 )
 from .notifications import Attachment, Notification, SectionDraft
 from .outbox import OutboxMessage
+from .workflow import ApiToken, Comment, ReviewRecord, Submission, Watch
 
 __all__ = [
-    "Attachment", "AuditEvent", "Notification", "SectionDraft", "Base", "Identity", "Invitation", "Location", "Membership", "Organisation",
+    "ApiToken", "Comment", "ReviewRecord", "Submission", "Watch", "Attachment", "AuditEvent", "Notification", "SectionDraft", "Base", "Identity", "Invitation", "Location", "Membership", "Organisation",
     "OutboxMessage", "PROVIDER", "REGULATOR", "RateLimitCounter", "RoleGrant", "SignInLink",
     "SignupRequest", "User", "UserSession", "utcnow",
 ]

@@ -34,6 +34,11 @@ class Notification(Base):
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("notifications.id", ondelete="SET NULL"))
     reference: Mapped[str | None] = mapped_column(String(8), unique=True)
     submitted_at: Mapped[datetime | None]
+    review_requested_at: Mapped[datetime | None]
+    approved_at: Mapped[datetime | None]
+    approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # The content hash at approval: any later edit changes the hash and so withdraws the approval.
+    approved_hash: Mapped[str | None] = mapped_column(String(64))
 
     organisation: Mapped[Organisation] = relationship()
     location: Mapped[Location] = relationship()

@@ -15,6 +15,8 @@ class OutboxMessage(Base):
     __table_args__ = (Index("ix_outbox_due", "sent_at", "next_attempt_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # "email", or "webhook" (recipient is the URL, body the signed JSON).
+    kind: Mapped[str] = mapped_column(String(20), default="email", server_default="email")
     template: Mapped[str] = mapped_column(String(60))
     recipient: Mapped[str] = mapped_column(String(320))
     subject: Mapped[str] = mapped_column(String(300))
