@@ -37,8 +37,9 @@ def all_routes():
     from .members.routes import routes as members
     from .pages.routes import routes as pages
     from .support.routes import routes as support
+    from .workflow.routes import routes as workflow
 
-    return [pages, accounts, oidc, dashboard, members, support, notifications, attachments]
+    return [pages, accounts, oidc, dashboard, members, support, notifications, attachments, workflow]
 
 
 def all_endpoints():

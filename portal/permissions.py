@@ -1,6 +1,7 @@
 """Every permission the portal knows, named resource:action.
 
-Roles in roles/ grant these; every route declares one of them, or PUBLIC, or SIGNED_IN.
+Roles in roles/ grant these; every route declares one of them, or PUBLIC, or SIGNED_IN, or one of
+API_PERMISSIONS (held by API tokens, not people).
 A test checks that roles and routes name nothing outside this list.
 """
 
@@ -18,6 +19,7 @@ PERMISSIONS: dict[str, str] = {
     "audit:view": "see the organisation's history",
     "notification:view": "read notifications",
     "notification:draft": "start and edit notifications",
+    "notification:comment": "comment on notifications and reply to comments",
     "notification:review": "comment on notifications, ask for changes and approve them",
     "notification:submit": "send approved notifications to the regulator",
     "query:ask": "ask the support team a question",
@@ -28,4 +30,10 @@ PERMISSIONS: dict[str, str] = {
     "api_tokens:manage": "create and revoke the regulator's API tokens",
 }
 
-KNOWN = set(PERMISSIONS) | {PUBLIC, SIGNED_IN}
+# Granted to the regulator's API tokens, never to a role: a bearer token proves these, a session never does.
+# Any live token holds all of them; routing.check_permission authenticates the token instead of the session.
+API_PERMISSIONS: frozenset[str] = frozenset({
+    "submissions:read",  # list submitted notifications, read their snapshots and download their files
+})
+
+KNOWN = set(PERMISSIONS) | set(API_PERMISSIONS) | {PUBLIC, SIGNED_IN}

@@ -267,7 +267,7 @@ def test_the_list_and_the_whole_document_use_a_fixed_number_of_queries(drafter, 
     stop()
     assert few == many, f"list: {few} queries for 3 notifications, {many} for 15"
     assert document_few == document_many
-    assert many <= 8 and document_many <= 8
+    assert many <= 8 and document_many <= 12
 
 
 def test_pagination_splits_long_lists(drafter, location_id, db_factory):

@@ -7,15 +7,17 @@ organisation's object) or sign-in (redirect for someone not signed in).
 import re
 
 import pytest
+from sqlalchemy import select
 
 from portal import permissions
 from portal.accounts import organisations as orgs
 from portal.app import all_endpoints
 from portal.db import transaction
-from portal.models import Membership, User
+from portal.models import Attachment, Membership, User
 from portal.roles import ROLES
 
 from .conftest import make_organisation, membership_id, post_form
+from .journey import submitted
 
 A_ROLES = {
     "drafter@riverside.example": "drafter",
@@ -30,7 +32,7 @@ ORG_B = "admin@hilltop.example"
 
 
 @pytest.fixture
-def world(db_factory, demo_org):
+def world(db_factory, demo_org, as_person):
     b = make_organisation(db_factory, "Hilltop Homes", "1-102000002",
                           [(ORG_B, "organisation_admin"), ("carer@hilltop.example", "drafter")])
     with transaction(db_factory) as db:
@@ -38,7 +40,14 @@ def world(db_factory, demo_org):
         invitation = orgs.invite(db, demo_org["id"], email="new@riverside.example",
                                  grants=[orgs.Grant("drafter", None)], actor=admin, base_url="http://testserver")
         invitation_id = invitation.id
+    notification, _ = submitted(as_person("drafter@riverside.example"), as_person("reviewer@riverside.example"),
+                                as_person("submitter@riverside.example"), "serious_injury",
+                                demo_org["locations"][0][0])
+    with db_factory() as db:
+        attachment_id = db.scalar(select(Attachment.id).where(Attachment.notification_id == notification))
     return {
+        "notification_id": notification,
+        "attachment_id": attachment_id,
         "member_id": membership_id(db_factory, "drafter@riverside.example", demo_org["id"]),
         "invitation_id": invitation_id,
         "b_member_id": b["members"]["carer@hilltop.example"],
@@ -47,6 +56,10 @@ def world(db_factory, demo_org):
 
 def concrete(path: str, world: dict) -> str:
     return (path.replace("{member_id}", str(world["member_id"]))
+            .replace("{notification_id}", str(world["notification_id"]))
+            .replace("{attachment_id}", str(world["attachment_id"]))
+            .replace("{section_key}", "about_you")
+            .replace("{comment_id}", "999999")
             .replace("{invitation_id}", str(world["invitation_id"]))
             .replace("{request_id}", "999999")
             .replace("{token}", "not-a-real-token-000000"))
@@ -59,6 +72,8 @@ def outcome(response) -> str:
         return "hidden"
     if response.status_code == 303 and response.headers["location"].startswith("/sign-in"):
         return "sign-in"
+    if response.status_code == 303 and response.headers["location"].endswith("/receipt"):
+        return "to-receipt"  # the submit page of a submitted notification goes to its receipt
     return "allow"
 
 
@@ -71,8 +86,12 @@ def expected(email: str | None, endpoint) -> str:
         return "allow"
     if endpoint.permission not in ROLES[A_ROLES[email]].permissions:
         return "deny"
-    if email == ORG_B and re.search(r"\{(member_id|invitation_id)\}", endpoint.path):
+    if email == ORG_B and re.search(r"\{(member_id|invitation_id|notification_id)\}", endpoint.path):
         return "hidden"
+    if endpoint.path.endswith("/sections/{section_key}"):
+        return "deny"  # a submitted notification is not editable by anyone
+    if endpoint.path.endswith("/submit"):
+        return "to-receipt"
     return "allow"
 
 

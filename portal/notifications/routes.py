@@ -11,7 +11,7 @@ from ..web.routing import Ctx, Forbidden, NotFound, Routes
 from . import service
 from .form_input import anchor, section_raw, shown_values, to_raw
 from .registry import definition, sorted_types
-from .rendering import display_value, render_question
+from .rendering import render_question
 
 routes = Routes()
 
@@ -77,8 +77,13 @@ def task_list(ctx: Ctx):
     notification = _notification(ctx)
     kind = service.type_of(notification)
     drafts = {draft.section_key: draft for draft in notification.sections}
+    from ..workflow import service as workflow
+
     return ctx.render(
         "notifications/task_list.html", notification=notification, kind=kind, drafts=drafts,
+        all_completed=all(draft.status == "completed" for draft in drafts.values()),
+        latest_review=workflow.latest_review(ctx.db, notification.id),
+        watching=workflow.is_watching(ctx.db, ctx.auth.user.id, notification.id),
         section_words=service.SECTION_WORDS, status_words=service.STATUS_WORDS,
         can_edit=service.can_edit(ctx.auth, notification),
         colleagues=service.colleagues_who_can_draft(ctx.db, notification),
@@ -263,25 +268,12 @@ def assign(ctx: Ctx):
 @routes.get("/notifications/{notification_id}/document", permission="notification:view")
 def document(ctx: Ctx):
     """The whole notification in one document: exactly what reviewers and the regulator will see."""
+    from ..workflow.routes import _threads, compiled_sections
+
     notification = _notification(ctx)
-    kind = service.type_of(notification)
-    locations = dict(_location_choices(ctx, notification))
-    attachments = service.attachments_of(ctx.db, notification.id)
-    drafts = {draft.section_key: draft for draft in notification.sections}
-    sections = []
-    for section in kind.sections:
-        draft = drafts[section.key]
-        rows = []
-        for question in section.questions:
-            rows.append({"key": {"text": question.label},
-                         "value": {"text": display_value(question, draft.answers.get(question.key), locations,
-                                                         attachments)}})
-            if question.follow_up is not None and question.shows_follow_up(draft.answers.get(question.key)):
-                follow = question.follow_up
-                rows.append({"key": {"text": follow.label},
-                             "value": {"text": display_value(follow, draft.answers.get(follow.key), locations,
-                                                             attachments)}})
-        sections.append({"section": section, "draft": draft, "rows": rows})
-    return ctx.render("notifications/document.html", notification=notification, kind=kind, sections=sections,
-                      attachments=attachments, status_words=service.STATUS_WORDS,
-                      section_words=service.SECTION_WORDS)
+    return ctx.render(
+        "notifications/document.html", notification=notification, kind=service.type_of(notification),
+        sections=compiled_sections(ctx, notification), threads=_threads(ctx, notification),
+        attachments=service.attachments_of(ctx.db, notification.id), status_words=service.STATUS_WORDS,
+        section_words=service.SECTION_WORDS,
+        can_comment=ctx.auth.has("notification:comment", notification.location_id))

@@ -19,7 +19,8 @@ from .answers import validate_answer
 from .definitions import NotificationType, Question, Section
 from .registry import definition
 
-EDITABLE = ("draft", "changes_requested")
+# Approved stays editable: an edit then withdraws the approval (workflow.withdraw_approval_if_changed).
+EDITABLE = ("draft", "changes_requested", "approved")
 STATUS_WORDS = {
     "draft": "Draft", "in_review": "In review", "changes_requested": "Changes requested",
     "approved": "Approved", "submitted": "Submitted", "withdrawn": "Withdrawn",
@@ -213,6 +214,9 @@ def save_section(db: Session, auth: Auth, notification: Notification, section_ke
     notification.updated_by_id = auth.user.id
     audit.record(db, "notification:section_saved", actor_id=auth.user.id, organisation_id=notification.organisation_id,
                  notification_id=notification.id, ip=ip, user_agent=user_agent, section=section.title)
+    from ..workflow.service import withdraw_approval_if_changed
+
+    withdraw_approval_if_changed(db, auth, notification, ip=ip, user_agent=user_agent)
     return SaveResult(errors=errors, section=draft)
 
 
@@ -277,8 +281,7 @@ def list_notifications(db: Session, auth: Auth, filters: ListFilters) -> tuple[l
     if filters.assignee_id:
         conditions.append(Notification.assigned_to_id == filters.assignee_id)
     if filters.mine:
-        conditions.append(Notification.assigned_to_id == auth.user.id)
-        conditions.append(Notification.status.in_(EDITABLE))
+        conditions.append(_needs_attention_of(auth))
     total = db.scalar(select(func.count()).select_from(Notification).where(*conditions))
     rows = db.scalars(
         select(Notification)
@@ -289,6 +292,20 @@ def list_notifications(db: Session, auth: Auth, filters: ListFilters) -> tuple[l
         .limit(PAGE_SIZE).offset((filters.page - 1) * PAGE_SIZE)
     )
     return list(rows), total or 0
+
+
+def _needs_attention_of(auth: Auth):
+    """Drafts assigned to you; for reviewers, anything in review; for submitters, anything approved."""
+    from sqlalchemy import and_, or_
+
+    clauses = [and_(Notification.assigned_to_id == auth.user.id, Notification.status.in_(("draft", "changes_requested")))]
+    for permission, status in (("notification:review", "in_review"), ("notification:submit", "approved")):
+        places = auth.locations_with(permission)
+        if places is None:
+            clauses.append(Notification.status == status)
+        elif places:
+            clauses.append(and_(Notification.status == status, Notification.location_id.in_(places)))
+    return or_(*clauses)
 
 
 def organisation_people(db: Session, organisation_id: int) -> list[User]:

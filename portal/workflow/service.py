@@ -201,7 +201,7 @@ class Submitted:
 
 
 def submit(db: Session, auth: Auth, notification: Notification, *, declared: bool, base_url: str, ip: str = "",
-           user_agent: str = "") -> Submitted:
+           user_agent: str = "", webhook=None) -> Submitted:
     """Idempotent: a double click or a retried POST returns the one submission that exists."""
     existing = db.scalar(select(Submission).where(Submission.notification_id == notification.id))
     if existing is not None:
@@ -225,6 +225,8 @@ def submit(db: Session, auth: Auth, notification: Notification, *, declared: boo
         return Submitted(existing, first_time=False)
     db.refresh(notification)
     submission = _freeze(db, auth, notification, digest)
+    if webhook is not None:
+        webhook(db, submission)
     kind = type_of(notification)
     _record(db, "notification:submitted", auth, notification, ip, user_agent, reference=submission.reference)
     watchers = db.scalars(select(User).join(Watch, Watch.user_id == User.id)
