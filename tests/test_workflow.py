@@ -1,0 +1,278 @@
+"""The four-eyes workflow: review, changes, approval, submission, receipts."""
+
+import json
+import re
+import threading
+
+import pytest
+from sqlalchemy import select, update
+
+from portal.models import AuditEvent, Comment, Notification, Organisation, OutboxMessage, SectionDraft, Submission
+from portal.workflow import states
+from portal.workflow.content import REFERENCE_ALPHABET
+
+from .conftest import csrf_from, post_form
+from .journey import act, draft_complete, submitted
+
+
+@pytest.fixture
+def people(as_role):
+    return {role: as_role(role) for role in ("drafter", "reviewer", "submitter")}
+
+
+@pytest.fixture
+def location_id(demo_org):
+    return demo_org["locations"][0][0]
+
+
+def emails_to(db_factory, recipient):
+    with db_factory() as db:
+        return [m.subject for m in db.scalars(select(OutboxMessage).where(OutboxMessage.recipient == recipient))]
+
+
+def status_of(db_factory, notification_id):
+    with db_factory() as db:
+        return db.get(Notification, notification_id).status
+
+
+def test_changes_requested_then_approved_then_submitted(people, location_id, db_factory):
+    drafter, reviewer, submitter = people["drafter"], people["reviewer"], people["submitter"]
+    notification = draft_complete(drafter, "dols_outcome", location_id)
+    assert act(drafter, notification, "request-review").status_code == 303
+    assert any(s.startswith("Review requested") for s in emails_to(db_factory, "reviewer@riverside.example"))
+
+    review = reviewer.get(f"/notifications/{notification}/review").text
+    assert "Ask for changes" in review and "Approve" in review
+    response = act(reviewer, notification, "request-changes",
+                   {"summary": "Say which hospital the outcome came from", "sections": "about_you"})
+    assert response.status_code == 303
+    assert status_of(db_factory, notification) == "changes_requested"
+    task_list = drafter.get(f"/notifications/{notification}").text
+    assert "Needs attention" in task_list and "Say which hospital" in task_list
+    assert any(s.startswith("Changes requested") for s in emails_to(db_factory, "drafter@riverside.example"))
+
+    path = f"/notifications/{notification}/sections/about_you"
+    page = drafter.get(path).text
+    version = re.search(r'name="version" value="(\d+)"', page).group(1)
+    from .drafting import valid_answer
+    from portal.notifications.registry import definitions
+
+    section = definitions()["dols_outcome"].sections[0]
+    form = {"action": "continue", "version": version}
+    for question in section.questions:
+        form.update(valid_answer(question, ["1-201000001"]))
+    form["completed_by_job_title"] = "Deputy manager"
+    assert post_form(drafter, path, form, from_page=path).status_code == 303
+    assert act(drafter, notification, "request-review").status_code == 303
+
+    review = reviewer.get(f"/notifications/{notification}/review").text
+    assert "Changed since your last review" in review
+    assert review.count(">Changed</strong>") == 1, "only the answer that changed is highlighted"
+    assert act(reviewer, notification, "approve").status_code == 303
+    assert any(s.startswith("Ready to submit") for s in emails_to(db_factory, "submitter@riverside.example"))
+
+    check = submitter.get(f"/notifications/{notification}/submit").text
+    assert "Declaration" in check and "Deputy manager" in check
+    refused = act(submitter, notification, "submit")
+    assert refused.status_code == 400 and "Confirm that the information is correct" in refused.text
+    done = act(submitter, notification, "submit", {"declaration": "yes"})
+    assert done.headers["location"] == f"/notifications/{notification}/receipt"
+    receipt = submitter.get(done.headers["location"]).text
+    reference = re.search(r'class="portal-reference">([A-Z0-9]{8})<', receipt).group(1)
+    assert "govuk-panel" in receipt and "Deputy manager" in receipt
+    assert any(reference in s for s in emails_to(db_factory, "submitter@riverside.example"))
+    download = submitter.get(f"/notifications/{notification}/receipt.json")
+    body = json.loads(download.text)
+    assert body["reference"] == reference and body["approved_by"] == "reviewer@riverside.example"
+    assert body["answers"]["about_you"]["completed_by_job_title"] == "Deputy manager"
+    assert "attachment" in download.headers["content-disposition"]
+
+
+def test_references_are_readable(people, location_id):
+    _, reference = submitted(people["drafter"], people["reviewer"], people["submitter"], "dols_outcome", location_id)
+    assert len(reference) == 8 and set(reference) <= set(REFERENCE_ALPHABET)
+    assert not set(reference) & set("0O1IL2Z5S8B")
+
+
+def test_submitting_twice_gives_one_submission_and_one_reference(people, location_id, db_factory):
+    drafter, reviewer, submitter = people["drafter"], people["reviewer"], people["submitter"]
+    notification = draft_complete(drafter, "dols_outcome", location_id)
+    act(drafter, notification, "request-review")
+    act(reviewer, notification, "approve")
+    token = csrf_from(submitter, f"/notifications/{notification}/submit")
+    first = submitter.post(f"/notifications/{notification}/submit", data={"csrf_token": token, "declaration": "yes"})
+    again = submitter.post(f"/notifications/{notification}/submit", data={"csrf_token": token, "declaration": "yes"})
+    assert first.status_code == again.status_code == 303
+    with db_factory() as db:
+        assert db.query(Submission).count() == 1
+
+
+def test_twenty_concurrent_submits_give_exactly_one_submission(people, location_id, db_factory):
+    drafter, reviewer, submitter = people["drafter"], people["reviewer"], people["submitter"]
+    notification = draft_complete(drafter, "dols_outcome", location_id)
+    act(drafter, notification, "request-review")
+    act(reviewer, notification, "approve")
+    token = csrf_from(submitter, f"/notifications/{notification}/submit")
+    statuses, barrier = [], threading.Barrier(20)
+
+    def press():
+        barrier.wait()
+        response = submitter.post(f"/notifications/{notification}/submit",
+                                  data={"csrf_token": token, "declaration": "yes"})
+        statuses.append(response.status_code)
+
+    threads = [threading.Thread(target=press) for _ in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert all(status in (303, 400) for status in statuses) and 303 in statuses
+    with db_factory() as db:
+        assert db.query(Submission).count() == 1
+        references = {n.reference for n in db.query(Notification)}
+        assert len(references) == 1
+
+
+def test_the_approver_may_not_be_the_only_person_who_edited_it(as_person, db_factory, demo_org):
+    from portal.db import transaction
+    from portal.models import Membership, RoleGrant, User
+
+    with transaction(db_factory) as db:
+        manager = db.scalar(select(Membership).join(User, User.id == Membership.user_id)
+                            .where(User.email == "drafter@riverside.example"))
+        manager.grants.append(RoleGrant(role="reviewer", location_id=None))
+    one_person = as_person("drafter@riverside.example")
+    notification = draft_complete(one_person, "dols_outcome", demo_org["locations"][0][0])
+    act(one_person, notification, "request-review")
+    refused = act(one_person, notification, "approve")
+    assert refused.status_code == 400 and "only you have written" in refused.text
+    assert status_of(db_factory, notification) == "in_review"
+
+    admin = as_person("admin@riverside.example")
+    assert post_form(admin, "/organisation/settings", {"separation_of_duties": "off"},
+                     from_page="/organisation/settings").status_code == 303
+    assert act(one_person, notification, "approve").status_code == 303
+    with db_factory() as db:
+        event = db.scalar(select(AuditEvent).where(AuditEvent.event_type == "organisation:separation_of_duties_changed"))
+        assert event.data == {"enabled": "off"}
+        assert db.get(Organisation, demo_org["id"]).separation_of_duties is False
+
+
+def test_only_submitters_submit(people, location_id):
+    drafter, reviewer = people["drafter"], people["reviewer"]
+    notification = draft_complete(drafter, "dols_outcome", location_id)
+    act(drafter, notification, "request-review")
+    act(reviewer, notification, "approve")
+    assert act(reviewer, notification, "submit", {"declaration": "yes"}).status_code == 403
+    assert act(drafter, notification, "submit", {"declaration": "yes"}).status_code == 403
+
+
+def test_an_edit_after_approval_withdraws_the_approval(people, location_id, db_factory):
+    drafter, reviewer, submitter = people["drafter"], people["reviewer"], people["submitter"]
+    notification = draft_complete(drafter, "dols_outcome", location_id)
+    act(drafter, notification, "request-review")
+    act(reviewer, notification, "approve")
+    path = f"/notifications/{notification}/sections/about_you"
+    page = drafter.get(path).text
+    version = re.search(r'name="version" value="(\d+)"', page).group(1)
+    post_form(drafter, path, {"action": "later", "version": version, "completed_by_name": "Changed Name"},
+              from_page=path)
+    assert status_of(db_factory, notification) == "draft"
+    refused = act(submitter, notification, "submit", {"declaration": "yes"})
+    assert refused.status_code == 400 and "while it is a draft" in refused.text
+    with db_factory() as db:
+        assert db.scalar(select(AuditEvent).where(AuditEvent.event_type == "notification:approval_withdrawn"))
+
+
+def test_saving_without_changes_keeps_the_approval(people, location_id, db_factory):
+    drafter, reviewer = people["drafter"], people["reviewer"]
+    notification = draft_complete(drafter, "dols_outcome", location_id, with_files=False)
+    act(drafter, notification, "request-review")
+    act(reviewer, notification, "approve")
+    from .drafting import fill_section
+    from portal.notifications.registry import definitions
+
+    fill_section(drafter, notification, definitions()["dols_outcome"].sections[1], ["1-201000001"])
+    assert status_of(db_factory, notification) == "approved"
+
+
+def test_the_state_machine_refuses_other_moves_with_a_reason(people, location_id):
+    with pytest.raises(states.MoveRefused, match="You cannot approve it while it is a draft"):
+        states.check("approve", "draft", True)
+    with pytest.raises(states.MoveRefused, match="do not let you submit it"):
+        states.check("submit", "approved", False)
+    with pytest.raises(states.MoveRefused):
+        states.check("teleport", "draft", True)
+    drafter, reviewer = people["drafter"], people["reviewer"]
+    notification = draft_complete(drafter, "dols_outcome", location_id, with_files=False)
+    response = act(reviewer, notification, "approve")
+    assert response.status_code == 400 and "You cannot approve it while it is a draft" in response.text
+
+
+def test_an_unfinished_draft_cannot_go_for_review(people, location_id):
+    from .drafting import start_notification
+
+    notification = start_notification(people["drafter"], "dols_outcome", location_id)
+    response = act(people["drafter"], notification, "request-review")
+    assert response.status_code == 400 and "Complete every section" in response.text
+
+
+def test_withdrawn_notifications_are_kept_and_marked(people, location_id, db_factory):
+    from .drafting import start_notification
+
+    notification = start_notification(people["drafter"], "dols_outcome", location_id)
+    assert act(people["drafter"], notification, "withdraw").status_code == 303
+    assert status_of(db_factory, notification) == "withdrawn"
+    assert "Withdrawn" in people["drafter"].get("/notifications").text
+
+
+def test_comments_are_threaded_and_resolved(people, location_id, db_factory):
+    drafter, reviewer = people["drafter"], people["reviewer"]
+    notification = draft_complete(drafter, "dols_outcome", location_id, with_files=False)
+    act(drafter, notification, "request-review")
+    back = f"/notifications/{notification}/review"
+    post_form(reviewer, f"/notifications/{notification}/comments",
+              {"section": "about_you", "body": "Is this the <right> phone number?", "back": back}, from_page=back)
+    with db_factory() as db:
+        root = db.scalar(select(Comment))
+    post_form(drafter, f"/notifications/{notification}/comments",
+              {"section": "about_you", "parent_id": str(root.id), "body": "Yes, it is."},
+              from_page=f"/notifications/{notification}/document")
+    page = reviewer.get(back).text
+    assert "Is this the &lt;right&gt; phone number?" in page and "Yes, it is." in page
+    post_form(reviewer, f"/notifications/{notification}/comments/{root.id}/resolve", {"back": back}, from_page=back)
+    assert "Resolved" in reviewer.get(back).text
+    empty = post_form(reviewer, f"/notifications/{notification}/comments", {"section": "about_you", "body": " "},
+                      from_page=back)
+    assert empty.status_code == 400 and "Enter a comment" in empty.text
+
+
+def test_watchers_get_the_receipt(people, as_role, location_id, db_factory):
+    drafter, reviewer, submitter = people["drafter"], people["reviewer"], people["submitter"]
+    notification = draft_complete(drafter, "dols_outcome", location_id, with_files=False)
+    post_form(drafter, f"/notifications/{notification}/watch", {"watch": "yes"},
+              from_page=f"/notifications/{notification}")
+    act(drafter, notification, "request-review")
+    act(reviewer, notification, "approve")
+    act(submitter, notification, "submit", {"declaration": "yes"})
+    assert any(s.startswith("Submitted:") for s in emails_to(db_factory, "drafter@riverside.example"))
+
+
+def test_a_follow_up_is_linked_to_the_reference_and_goes_through_review(people, location_id, db_factory):
+    drafter, reviewer, submitter = people["drafter"], people["reviewer"], people["submitter"]
+    first, reference = submitted(drafter, reviewer, submitter, "manager_absence_emergency", location_id)
+    choices = drafter.get(f"/notifications/{first}/follow-up").text
+    assert "Return of the registered manager" in choices or "manager_return" in choices
+    response = post_form(drafter, f"/notifications/{first}/follow-up", {"type": "manager_return"},
+                         from_page=f"/notifications/{first}/follow-up")
+    follow_up = int(response.headers["location"].rsplit("/", 1)[1])
+    from portal.notifications.registry import definitions
+    from .drafting import fill_section
+
+    for section in definitions()["manager_return"].sections:
+        assert fill_section(drafter, follow_up, section, ["1-201000001"]).status_code == 303
+    act(drafter, follow_up, "request-review")
+    act(reviewer, follow_up, "approve")
+    act(submitter, follow_up, "submit", {"declaration": "yes"})
+    with db_factory() as db:
+        assert db.scalar(select(Submission.parent_reference).where(Submission.notification_id == follow_up)) == reference
