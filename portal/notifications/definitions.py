@@ -132,6 +132,7 @@ class NotificationType:
     guidance: str
     follow_up_of: tuple[str, ...]
     sections: tuple[Section, ...]
+    deadline_from: str | None = None
 
     def all_questions(self) -> Iterator[Question]:
         """Every question of the type, each follow-up straight after its parent."""
@@ -202,7 +203,7 @@ def _notification_type(path: Path, data: dict) -> NotificationType:
             "guidance": str,
             "sections": list,
         },
-        optional={"deadline_days": int, "follow_up_of": list},
+        optional={"deadline_days": int, "follow_up_of": list, "deadline_from": str},
     )
     _check_key(where, key, "type key")
     if key != path.stem:
@@ -227,6 +228,9 @@ def _notification_type(path: Path, data: dict) -> NotificationType:
             raise where.error("a type cannot follow itself")
     if not data["sections"]:
         raise where.error("needs at least one section")
+    deadline_from = data.get("deadline_from")
+    if deadline_from is not None and deadline_kind not in DAY_COUNTED_DEADLINES:
+        raise where.error(f"deadline_from is only for {', '.join(DAY_COUNTED_DEADLINES)}")
 
     question_keys: set[str] = set()
     section_keys: set[str] = set()
@@ -250,7 +254,18 @@ def _notification_type(path: Path, data: dict) -> NotificationType:
         guidance=data["guidance"].strip(),
         follow_up_of=tuple(follow_up_of),
         sections=tuple(sections),
+        deadline_from=_deadline_anchor(where, deadline_from, sections),
     )
+
+
+def _deadline_anchor(where: _Where, key: str | None, sections: list) -> str | None:
+    """The date question a counted deadline runs from, such as the day an absence starts."""
+    if key is None:
+        return None
+    kinds = {q.key: q.kind for s in sections for q in s.questions}
+    if kinds.get(key) not in ("date", "datetime"):
+        raise where.error(f"deadline_from must name a date question of this type, not {key!r}")
+    return key
 
 
 def _section(where: _Where, data: Any, question_keys: set[str]) -> Section:

@@ -10,6 +10,7 @@ from starlette.responses import HTMLResponse
 from ..web.routing import Ctx, Forbidden, NotFound, Routes
 from . import service
 from .form_input import anchor, section_raw, shown_values, to_raw
+from ..workflow.deadlines import due_date
 from .registry import definition, sorted_types
 from .rendering import render_question
 
@@ -82,6 +83,7 @@ def task_list(ctx: Ctx):
     return ctx.render(
         "notifications/task_list.html", notification=notification, kind=kind, drafts=drafts,
         all_completed=all(draft.status == "completed" for draft in drafts.values()),
+        due=due_date(kind, {d.section_key: d.answers for d in notification.sections}),
         latest_review=workflow.latest_review(ctx.db, notification.id),
         watching=workflow.is_watching(ctx.db, ctx.auth.user.id, notification.id),
         section_words=service.SECTION_WORDS, status_words=service.STATUS_WORDS,
