@@ -145,6 +145,38 @@ def whole_document(page, base, new_page):
     page.goto(base + href + "/document")
 
 
+def at(stage: Callable, suffix: str = "", type_key: str = "dols_outcome") -> Callable:
+    """Brings a notification to a stage through HTTP, then opens one of its pages in this browser."""
+    def go(page, base, new_page):
+        from . import journeys
+
+        notification = stage(new_page, base, type_key)
+        page.goto(f"{base}/notifications/{notification}{suffix}")
+    return go
+
+
+def stage(name: str) -> Callable:
+    def run(new_page, base, type_key):
+        from . import journeys
+
+        return getattr(journeys, name)(new_page, base, type_key)
+    return run
+
+
+def post_in_page(path_suffix: str) -> Callable:
+    """Sends a form the page does not offer (a refused move), to see the page that explains why."""
+    def go(page, base, new_page):
+        url = page.url
+        page.evaluate("""([action]) => {
+            const form = document.createElement('form');
+            form.method = 'post'; form.action = action;
+            const token = document.querySelector('input[name=csrf_token]').cloneNode();
+            form.appendChild(token); document.body.appendChild(form); form.submit();
+        }""", [url + path_suffix])
+        page.wait_for_load_state()
+    return go
+
+
 STATES = [
     PageState("start", "/", None, visit("/")),
     PageState("cookies", "/cookies", None, visit("/cookies")),
@@ -199,6 +231,33 @@ STATES = [
               conflicting_save),
     PageState("notifications list", "/notifications", "drafter", visit("/notifications")),
     PageState("whole notification", "/notifications/{notification_id}/document", "reviewer", whole_document),
+    PageState("task list, in review", "/notifications/{notification_id}", "drafter", at(stage("sent_for_review"))),
+    PageState("review", "/notifications/{notification_id}/review", "reviewer", at(stage("sent_for_review"), "/review")),
+    PageState("review, errors", "/notifications/{notification_id}/review", "reviewer",
+              then(at(stage("sent_for_review"), "/review"), press("Ask for changes"))),
+    PageState("task list, changes requested", "/notifications/{notification_id}", "drafter",
+              at(stage("changes_requested"))),
+    PageState("review, changes since the last review", "/notifications/{notification_id}/review", "reviewer",
+              at(stage("changes_requested"), "/review")),
+    PageState("check and submit", "/notifications/{notification_id}/submit", "submitter",
+              at(stage("approved"), "/submit")),
+    PageState("check and submit, errors", "/notifications/{notification_id}/submit", "submitter",
+              then(at(stage("approved"), "/submit"), press("Submit notification"))),
+    PageState("receipt", "/notifications/{notification_id}/receipt", "submitter", at(stage("submitted"), "/receipt")),
+    PageState("task list, submitted", "/notifications/{notification_id}", "drafter", at(stage("submitted"))),
+    PageState("follow-up", "/notifications/{notification_id}/follow-up", "drafter",
+              at(stage("submitted"), "/follow-up")),
+    PageState("follow-up, errors", "/notifications/{notification_id}/follow-up", "drafter",
+              then(at(stage("submitted"), "/follow-up"), press("Start follow-up"))),
+    PageState("a refused move explained", "*workflow-problem", "drafter",
+              then(start_draft("dols_outcome"), post_in_page("/request-review"))),
+    PageState("organisation settings", "/organisation/settings", "organisation_admin", visit("/organisation/settings")),
+    PageState("upload refused", "*upload-problem", "drafter",
+              then(start_draft("serious_injury"), open_section("Risk and actions"),
+                   lambda page, base, new_page: page.set_input_files(
+                       "input[type=file]", files=[{"name": "tool.pdf", "mimeType": "application/pdf",
+                                                   "buffer": b"MZ\x90\x00 not a pdf"}]),
+                   press("Upload file"))),
     PageState("page not found", "*404", None, visit("/no-such-page")),
     PageState("forbidden", "*403", "drafter", visit("/members")),
     PageState("form refused (CSRF)", "*csrf", None, csrf_refusal),
@@ -215,4 +274,9 @@ NOT_PAGES = {
     "/sign-in/one-login": "a redirect to the identity provider",
     "/sign-in/one-login/callback": "redirects; its error page is scanned in test_one_login_problem_page",
     "/notifications/{notification_id}/attachments/{attachment_id}/download": "a file download, not a page",
+    "/notifications/{notification_id}/receipt.json": "the receipt as a JSON download",
+    "/api/v1/submissions": "JSON for the regulator's intake systems (bearer token)",
+    "/api/v1/submissions/{reference}": "JSON for the regulator's intake systems (bearer token)",
+    "/api/v1/submissions/{reference}/attachments/{attachment_id}": "a file download for intake systems",
+    "/api/v1/openapi.json": "the API's OpenAPI document, JSON",
 }

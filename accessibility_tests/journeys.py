@@ -1,0 +1,83 @@
+"""Getting a notification to a state quickly, through the real HTTP routes, from a browser page.
+
+page.request shares the page's cookies, so these steps are the signed-in person's own requests.
+"""
+
+from __future__ import annotations
+
+import re
+
+from portal.notifications.registry import definitions
+from tests.drafting import valid_answer
+from tests.journey import PDF
+
+LOCATION_IDS = ["1-201000001", "1-201000002"]
+
+
+def _token(page, base: str, path: str) -> str:
+    html = page.request.get(base + path).text()
+    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+
+
+def post(page, base: str, path: str, form: dict, multipart: dict | None = None) -> str:
+    token = _token(page, base, "/help")
+    if multipart is not None:
+        response = page.request.post(base + path, multipart={**form, "csrf_token": token, **multipart})
+    else:
+        response = page.request.post(base + path, form={**form, "csrf_token": token})
+    return response.url
+
+
+def start(page, base: str, type_key: str) -> int:
+    html = page.request.get(base + "/notifications/new").text()
+    location = re.search(r'name="location" type="radio" value="(\d+)"', html).group(1)
+    url = post(page, base, "/notifications/new", {"type": type_key, "location": location})
+    return int(re.search(r"/notifications/(\d+)", url).group(1))
+
+
+def complete(page, base: str, type_key: str = "dols_outcome") -> int:
+    notification = start(page, base, type_key)
+    for section in definitions()[type_key].sections:
+        path = f"/notifications/{notification}/sections/{section.key}"
+        html = page.request.get(base + path).text()
+        version = re.search(r'name="version" value="(\d+)"', html).group(1)
+        body = f"action=continue&version={version}&csrf_token={_token(page, base, '/help')}"
+        for question in section.questions:
+            if question.kind == "file":
+                post(page, base, f"/notifications/{notification}/attachments/{question.key}",
+                     {"back": f"/notifications/{notification}"},
+                     multipart={"file": {"name": "evidence.pdf", "mimeType": "application/pdf", "buffer": PDF}})
+            for name, value in valid_answer(question, LOCATION_IDS).items():
+                for each in value if isinstance(value, list) else [value]:
+                    from urllib.parse import quote_plus
+
+                    body += f"&{quote_plus(name)}={quote_plus(each)}"
+        page.request.post(base + path, data=body, headers={"content-type": "application/x-www-form-urlencoded"})
+    return notification
+
+
+def sent_for_review(new_page, base: str, type_key: str = "dols_outcome") -> int:
+    drafter = new_page("drafter")
+    notification = complete(drafter, base, type_key)
+    post(drafter, base, f"/notifications/{notification}/request-review", {})
+    return notification
+
+
+def approved(new_page, base: str, type_key: str = "dols_outcome") -> int:
+    notification = sent_for_review(new_page, base, type_key)
+    post(new_page("reviewer"), base, f"/notifications/{notification}/approve", {})
+    return notification
+
+
+def submitted(new_page, base: str, type_key: str = "dols_outcome") -> int:
+    notification = approved(new_page, base, type_key)
+    post(new_page("submitter"), base, f"/notifications/{notification}/submit", {"declaration": "yes"})
+    return notification
+
+
+def changes_requested(new_page, base: str, type_key: str = "dols_outcome") -> int:
+    notification = sent_for_review(new_page, base, type_key)
+    section = definitions()[type_key].sections[0].key
+    post(new_page("reviewer"), base, f"/notifications/{notification}/request-changes",
+         {"summary": "Add the name of the supervisory body", "sections": section})
+    return notification
