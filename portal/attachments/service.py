@@ -1,0 +1,193 @@
+"""Adding and removing a notification's files. Every rule is here, callable without HTTP."""
+
+from __future__ import annotations
+
+import logging
+import re
+import unicodedata
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from .. import audit
+from ..accounts.sessions import Auth
+from ..models import Attachment, Notification, utcnow
+from ..notifications.definitions import Question
+from ..notifications.service import NotAllowed, can_edit, type_of, visible
+from .scanner import Scanner, ScannerUnavailable
+from .sniff import sniff
+from .storage import LocalStorage, TooLarge
+
+log = logging.getLogger("portal.attachments")
+
+SELECT_A_FILE = "Select a file"
+EMPTY = "The selected file is empty"
+WRONG_TYPE = "The selected file must be a PDF, image, Office document or plain text"
+VIRUS = "The selected file contains a virus"
+NOT_CHECKED = "The selected file could not be checked for viruses – try again later"
+MAX_NAME = 200
+
+
+class RefusedFile(Exception):
+    """The file cannot be attached; the message is for the person, in GOV.UK error wording."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+class UnknownQuestion(LookupError):
+    pass
+
+
+class UnknownAttachment(LookupError):
+    pass
+
+
+def file_question(notification: Notification, question_key: str) -> Question:
+    try:
+        question = type_of(notification).question(question_key)
+    except (KeyError, LookupError):
+        raise UnknownQuestion(question_key) from None
+    if question.kind != "file":
+        raise UnknownQuestion(question_key)
+    return question
+
+
+def add_attachment(db: Session, auth: Auth, notification: Notification, question_key: str, upload_file, *,
+                   storage: LocalStorage, scanner: Scanner, max_bytes: int, ip: str = "",
+                   user_agent: str = "") -> Attachment:
+    if not can_edit(auth, notification):
+        raise NotAllowed("You cannot change this notification")
+    question = file_question(notification, question_key)
+    if not hasattr(upload_file, "file") or upload_file.file is None:
+        raise RefusedFile(SELECT_A_FILE)
+    # Checked before copying, so a person at the limit is told at once rather than after a long upload.
+    _check_room(db, notification, question)
+    filename = display_name(upload_file.filename or "")
+    upload_file.file.seek(0)
+    try:
+        stored = storage.save(upload_file.file, max_bytes=max_bytes)
+    except TooLarge:
+        raise RefusedFile(f"The selected file must be smaller than {size_words(max_bytes)}") from None
+    try:
+        if stored.size == 0:
+            raise RefusedFile(EMPTY if upload_file.filename else SELECT_A_FILE)
+        with storage.open(stored.key) as file:
+            kind = sniff(file, filename)
+            if kind is None:
+                raise RefusedFile(WRONG_TYPE)
+            verdict = _scan(scanner, file)
+        if not verdict.clean:
+            log.warning("virus refused notification=%s signature=%s", notification.id, verdict.signature)
+            raise RefusedFile(VIRUS)
+        # Two uploads racing for the last place: the row lock makes the second count the first.
+        _lock(db, notification)
+        _check_room(db, notification, question)
+    except BaseException:
+        storage.delete(stored.key)
+        raise
+    attachment = Attachment(
+        notification_id=notification.id, question_key=question.key, filename=filename, content_type=kind[0],
+        size=stored.size, sha256=stored.sha256, storage_key=stored.key, uploaded_by_id=auth.user.id,
+    )
+    db.add(attachment)
+    _touch(notification, auth)
+    db.flush()
+    audit.record(db, "notification:attachment_added", actor_id=auth.user.id,
+                 organisation_id=notification.organisation_id, notification_id=notification.id, ip=ip,
+                 user_agent=user_agent, filename=filename, sha256=stored.sha256)
+    return attachment
+
+
+def remove_attachment(db: Session, auth: Auth, notification: Notification, attachment_id: int, *, ip: str = "",
+                      user_agent: str = "") -> Attachment:
+    """Marks the file removed; the caller deletes the stored bytes once this has committed."""
+    if not can_edit(auth, notification):
+        raise NotAllowed("You cannot change this notification")
+    attachment = _current(db, notification.id, attachment_id)
+    if attachment is None:
+        raise UnknownAttachment(attachment_id)
+    attachment.removed_at = utcnow()
+    _touch(notification, auth)
+    audit.record(db, "notification:attachment_removed", actor_id=auth.user.id,
+                 organisation_id=notification.organisation_id, notification_id=notification.id, ip=ip,
+                 user_agent=user_agent, filename=attachment.filename)
+    return attachment
+
+
+def downloadable(db: Session, auth: Auth, notification_id: int, attachment_id: int) -> Attachment | None:
+    """The attachment if this person may see its notification; None (a 404) otherwise."""
+    if visible(db, auth, notification_id) is None:
+        return None
+    return _current(db, notification_id, attachment_id)
+
+
+def display_name(raw: str) -> str:
+    """The name people see: the last path part only, no control or direction-changing characters."""
+    # Browsers send these three escaped in multipart filenames (the HTML form encoding rules).
+    for escaped, character in (("%22", '"'), ("%0D", "\r"), ("%0A", "\n")):
+        raw = raw.replace(escaped, character)
+    name = re.split(r"[/\\]", unicodedata.normalize("NFC", raw))[-1]
+    # Category C covers controls and format characters such as U+202E, which can make "gpj.exe" read as "exe.jpg".
+    name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C").strip()
+    if name in ("", ".", ".."):
+        return "attachment"
+    if len(name) > MAX_NAME:
+        stem, dot, extension = name.rpartition(".")
+        if dot and stem and len(extension) <= 10:
+            return stem[: MAX_NAME - len(extension) - 1] + "." + extension
+        return name[:MAX_NAME]
+    return name
+
+
+def size_words(size: int) -> str:
+    if size >= 1024 * 1024:
+        return f"{round(size / (1024 * 1024), 1):g} MB"
+    if size >= 1024:
+        return f"{round(size / 1024):g} KB"
+    return f"{size} bytes"
+
+
+def _scan(scanner: Scanner, file):
+    try:
+        return scanner.scan(file)
+    except ScannerUnavailable as error:
+        # Refused rather than let through: an unscanned file must never reach the regulator.
+        log.error("virus scanner unavailable: %s", error)
+        raise RefusedFile(NOT_CHECKED) from None
+
+
+def _check_room(db: Session, notification: Notification, question: Question) -> None:
+    limit = question.rules.get("max_files", 1)
+    count = db.scalar(
+        select(func.count()).select_from(Attachment).where(
+            Attachment.notification_id == notification.id, Attachment.question_key == question.key,
+            Attachment.removed_at.is_(None),
+        )
+    )
+    if count >= limit:
+        files = "file" if limit == 1 else "files"
+        raise RefusedFile(f"You can add up to {limit} {files} here – remove one before adding another")
+
+
+def _lock(db: Session, notification: Notification) -> None:
+    # A write that changes nothing, for its lock: a row lock on PostgreSQL, the write lock on SQLite.
+    db.execute(
+        update(Notification).where(Notification.id == notification.id)
+        .values(updated_at=Notification.updated_at).execution_options(synchronize_session=False)
+    )
+
+
+def _touch(notification: Notification, auth: Auth) -> None:
+    notification.updated_at = utcnow()
+    notification.updated_by_id = auth.user.id
+
+
+def _current(db: Session, notification_id: int, attachment_id: int) -> Attachment | None:
+    return db.scalar(
+        select(Attachment).where(
+            Attachment.id == attachment_id, Attachment.notification_id == notification_id,
+            Attachment.removed_at.is_(None),
+        )
+    )
