@@ -123,6 +123,8 @@ def new_page(browser, signed_in_state):
         if role:
             options["storage_state"] = signed_in_state(role)
         context = browser.new_context(java_script_enabled=javascript, **options)
+        # Pages here answer in well under a second; a long wait means a missing element, not a slow page.
+        context.set_default_timeout(10_000)
         contexts.append(context)
         return context.new_page()
 

@@ -30,13 +30,20 @@ class Settings:
     db_threads: int = 4
     max_request_bytes: int = 2 * 1024 * 1024
     max_upload_bytes: int = 50 * 1024 * 1024
+    clamd_socket: str = ""
     session_idle_minutes: int = 30
     session_absolute_hours: int = 12
+    without_delay_hours: int = 24
     email_sender: str = "log"
     mail_from: str = "notifications@regulator.example"
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 25
     notify_api_key: str = ""
+    notify_template_id: str = ""
+    # Empty means the Notify client's own default, the live GOV.UK Notify API.
+    notify_base_url: str = ""
+    webhook_url: str = ""
+    webhook_secret: str = ""
     oidc_issuer: str = ""
     oidc_client_id: str = ""
     oidc_private_key_file: str = ""
@@ -74,6 +81,10 @@ class Settings:
         if mode == "production":
             if not secret:
                 raise ConfigurationError("PORTAL_SECRET_KEY must be set in production")
+            if not env.get("PORTAL_CLAMD_SOCKET") and env.get("PORTAL_ALLOW_UNSCANNED_UPLOADS") != "1":
+                raise ConfigurationError(
+                    "PORTAL_CLAMD_SOCKET must be set in production, or PORTAL_ALLOW_UNSCANNED_UPLOADS=1"
+                )
             if database_url.startswith("sqlite") and env.get("PORTAL_ALLOW_SQLITE") != "1":
                 raise ConfigurationError(
                     "SQLite in production needs PORTAL_ALLOW_SQLITE=1; use PostgreSQL for more than one machine"
@@ -93,6 +104,10 @@ class Settings:
         sender = env.get("PORTAL_EMAIL_SENDER", "log")
         if sender not in ("log", "smtp", "notify"):
             raise ConfigurationError(f"PORTAL_EMAIL_SENDER must be log, smtp or notify, not {sender!r}")
+        if sender == "notify" and not (env.get("PORTAL_NOTIFY_API_KEY") and env.get("PORTAL_NOTIFY_TEMPLATE_ID")):
+            raise ConfigurationError("PORTAL_EMAIL_SENDER=notify needs PORTAL_NOTIFY_API_KEY and PORTAL_NOTIFY_TEMPLATE_ID")
+        webhook_url, webhook_secret = env.get("PORTAL_WEBHOOK_URL", "").strip(), env.get("PORTAL_WEBHOOK_SECRET", "")
+        _check_webhook(webhook_url, webhook_secret, production=mode == "production")
         return cls(
             env=mode,
             database_url=database_url,
@@ -105,13 +120,19 @@ class Settings:
             db_threads=number("PORTAL_DB_THREADS", 4),
             max_request_bytes=number("PORTAL_MAX_REQUEST_BYTES", 2 * 1024 * 1024),
             max_upload_bytes=number("PORTAL_MAX_UPLOAD_BYTES", 50 * 1024 * 1024),
+            clamd_socket=env.get("PORTAL_CLAMD_SOCKET", ""),
             session_idle_minutes=number("PORTAL_SESSION_IDLE_MINUTES", 30),
             session_absolute_hours=number("PORTAL_SESSION_ABSOLUTE_HOURS", 12),
+            without_delay_hours=number("PORTAL_WITHOUT_DELAY_HOURS", 24),
             email_sender=sender,
             mail_from=env.get("PORTAL_MAIL_FROM", cls.mail_from),
             smtp_host=env.get("PORTAL_SMTP_HOST", "127.0.0.1"),
             smtp_port=number("PORTAL_SMTP_PORT", 25),
             notify_api_key=env.get("PORTAL_NOTIFY_API_KEY", ""),
+            notify_template_id=env.get("PORTAL_NOTIFY_TEMPLATE_ID", ""),
+            notify_base_url=env.get("PORTAL_NOTIFY_BASE_URL", "").rstrip("/"),
+            webhook_url=webhook_url,
+            webhook_secret=webhook_secret,
             oidc_issuer=env.get("PORTAL_OIDC_ISSUER", "").rstrip("/"),
             oidc_client_id=env.get("PORTAL_OIDC_CLIENT_ID", ""),
             oidc_private_key_file=env.get("PORTAL_OIDC_PRIVATE_KEY_FILE", ""),
@@ -120,6 +141,19 @@ class Settings:
             oidc_vtr=env.get("PORTAL_OIDC_VTR", '["Cl.Cm"]'),
             seed_demo=env.get("PORTAL_SEED_DEMO", "1" if mode == "development" else "0") == "1",
         )
+
+
+def _check_webhook(url: str, secret: str, *, production: bool) -> None:
+    if not url:
+        return
+    if not url.startswith(("https://", "http://")) or len(url) > 320:
+        # 320: the outbox keeps the URL as the message's recipient.
+        raise ConfigurationError("PORTAL_WEBHOOK_URL must be an http(s) URL of at most 320 characters")
+    if production and not url.startswith("https://"):
+        raise ConfigurationError("PORTAL_WEBHOOK_URL must use https in production: submissions carry personal data")
+    if len(secret) < 32:
+        # An unsigned or guessable signature would let anyone post fake submissions to the receiver.
+        raise ConfigurationError("PORTAL_WEBHOOK_SECRET must be set, at least 32 characters, with PORTAL_WEBHOOK_URL")
 
 
 def _development_secret(data_dir: Path) -> str:
