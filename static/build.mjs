@@ -30,13 +30,11 @@ const css = sass.compile(join(root, "static", "src", "app.scss"), {
 });
 emit("app.css", css.css);
 
-// app.js imports GOV.UK Frontend by its plain relative name, so that one keeps its name.
-writeFileSync(
-  join(dist, "govuk-frontend.min.js"),
-  readFileSync(join(root, "node_modules/govuk-frontend/dist/govuk/govuk-frontend.min.js")),
-);
-manifest["govuk-frontend.min.js"] = "govuk-frontend.min.js";
-emit("app.js", readFileSync(join(root, "static/src/app.js")));
+// app.js imports GOV.UK Frontend by a relative name: point it at the hashed file, then hash app.js.
+emit("govuk-frontend.min.js", readFileSync(join(root, "node_modules/govuk-frontend/dist/govuk/govuk-frontend.min.js")));
+const appJs = readFileSync(join(root, "static/src/app.js"), "utf8")
+  .replace("./govuk-frontend.min.js", `./${manifest["govuk-frontend.min.js"]}`);
+emit("app.js", appJs);
 emit("htmx.min.js", readFileSync(join(root, "node_modules/htmx.org/dist/htmx.min.js")));
 emit("favicon.svg", readFileSync(join(root, "static/src/favicon.svg")));
 for (const own of ["autosave.js"]) {

@@ -21,6 +21,18 @@ CHECKS: list[tuple[str, str]] = [
      "accessibility_tests/test_layout.py::test_no_horizontal_scroll_at_320px"),
     ("each page has a unique title, one main heading and landmarks",
      "accessibility_tests/test_layout.py::test_titles_headings_and_landmarks"),
+    ("every control takes visible focus, in reading order, with no keyboard trap",
+     "accessibility_tests/test_keyboard.py::test_every_control_takes_visible_focus_in_reading_order_with_no_trap"),
+    ("drafting a section with the keyboard alone",
+     "accessibility_tests/test_keyboard.py::test_draft_a_section_with_keyboard_alone"),
+    ("the whole journey from draft to submission, with JavaScript on and off, scanned at every step",
+     "accessibility_tests/test_journey.py::test_draft_review_change_approve_submit_and_deliver"),
+    ("text at 200% and increased text spacing hide nothing",
+     "accessibility_tests/test_layout.py::test_text_at_200_percent_and_text_spacing_lose_nothing"),
+    ("buttons and form controls are at least 24 by 24 CSS pixels",
+     "accessibility_tests/test_layout.py::test_targets_are_at_least_24_by_24"),
+    ("saving as you type is announced politely and never moves focus",
+     "accessibility_tests/test_layout.py::test_autosave_is_announced_politely_and_never_moves_focus"),
 ]
 
 ACCESSIBILITY_CHECKS = [claim for claim, _ in CHECKS]

@@ -1,0 +1,94 @@
+"""Reflow at 320 CSS pixels, text at 200%, text spacing, targets, titles, headings and landmarks."""
+
+from __future__ import annotations
+
+PAGES = [
+    (None, "/"), (None, "/sign-in"), (None, "/help"), (None, "/accessibility"), (None, "/cookies"),
+    ("drafter", "/dashboard"), ("drafter", "/notifications"), ("drafter", "/notifications/new"),
+    ("organisation_admin", "/members"), ("organisation_admin", "/members/invite"),
+    ("organisation_admin", "/history"), ("support_agent", "/support"), ("drafter", "/account"),
+]
+
+TEXT_SPACING = """() => { const s = document.createElement('style');
+  s.textContent = '* { line-height: 1.5 !important; letter-spacing: 0.12em !important; word-spacing: 0.16em !important; } p { margin-bottom: 2em !important; }';
+  document.head.appendChild(s); }"""
+
+CLIPPED = """() => [...document.querySelectorAll('button, .govuk-button, label, .govuk-tag, h1, h2, th, td, a')]
+  .filter(e => e.offsetParent !== null && !e.closest('.govuk-visually-hidden, .govuk-skip-link')
+               && getComputedStyle(e).overflow === 'hidden' && e.scrollWidth > e.clientWidth + 1)
+  .map(e => e.outerHTML.slice(0, 80))"""
+
+SCROLLS_SIDEWAYS = "() => document.documentElement.scrollWidth > document.documentElement.clientWidth"
+
+
+def test_no_horizontal_scroll_at_320px(server, new_page):
+    for role, path in PAGES:
+        page = new_page(role, viewport={"width": 320, "height": 640})
+        page.goto(server["base"] + path)
+        assert not page.evaluate(SCROLLS_SIDEWAYS), f"{path} scrolls sideways at 320px"
+
+
+def test_text_at_200_percent_and_text_spacing_lose_nothing(server, new_page):
+    for role, path in PAGES:
+        page = new_page(role)
+        page.goto(server["base"] + path)
+        page.evaluate("() => { document.documentElement.style.fontSize = '200%'; }")
+        assert not page.evaluate(SCROLLS_SIDEWAYS), f"{path} at 200% text scrolls sideways"
+        page.evaluate(TEXT_SPACING)
+        assert page.evaluate(CLIPPED) == [], f"{path}: text clipped with text spacing"
+
+
+def test_titles_headings_and_landmarks(server, new_page):
+    titles = {}
+    for role, path in PAGES:
+        page = new_page(role)
+        page.goto(server["base"] + path)
+        title = page.title()
+        assert title.endswith("Submit a statutory notification") and len(title) > 40, title
+        titles.setdefault(title, []).append(path)
+        assert page.locator("h1").count() == 1, path
+        assert page.locator("main").count() == 1 and page.locator("header").count() >= 1
+        assert page.locator("footer").count() == 1, path
+    repeated = {title: paths for title, paths in titles.items() if len(paths) > 1}
+    assert repeated == {}
+
+
+def test_titles_start_with_error_when_a_form_has_errors(server, new_page):
+    page = new_page()
+    page.goto(server["base"] + "/sign-in")
+    page.click("form[action='/sign-in'] button")
+    assert page.title().startswith("Error: Sign in")
+
+
+def test_targets_are_at_least_24_by_24(server, new_page):
+    for role, path in PAGES:
+        page = new_page(role)
+        page.goto(server["base"] + path)
+        small = page.evaluate("""() => [...document.querySelectorAll('button, input:not([type=hidden]), select, .govuk-button')]
+            .filter(e => e.offsetParent !== null)
+            .map(e => { const r = (e.type === 'radio' || e.type === 'checkbox') ? e.parentElement.getBoundingClientRect() : e.getBoundingClientRect();
+                        return [e.outerHTML.slice(0, 60), r.width, r.height]; })
+            .filter(([, w, h]) => w < 24 || h < 24)""")
+        assert small == [], f"{path}: {small}"
+
+
+def test_autosave_is_announced_politely_and_never_moves_focus(server, new_page):
+    import re
+
+    page = new_page("drafter")
+    page.goto(server["base"] + "/notifications/new")
+    page.check("input[name='type'][value='dols_outcome']")
+    page.locator("input[name='location']").first.check()
+    page.click("main form button:has-text('Start notification')")
+    page.click("main a:has-text('About you')")
+    page.focus("#completed_by_name")
+    page.keyboard.type("Autosave Person")
+    import time
+
+    deadline = time.monotonic() + 15
+    while "Saved at" not in (page.text_content("#autosave-status") or "") and time.monotonic() < deadline:
+        page.wait_for_timeout(250)
+    assert "Saved at" in page.text_content("#autosave-status")
+    assert page.get_attribute("#autosave-status", "aria-live") == "polite"
+    assert page.evaluate("document.activeElement.id") == "completed_by_name"
+    assert re.search(r'name="version" value="[1-9]', page.content())
