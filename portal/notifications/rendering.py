@@ -115,7 +115,7 @@ def _date(env: Environment, question: Question, value: dict, errors: dict[str, s
         "id": f"{question.key}-time", "name": f"{question.key}-time",
         "label": {"text": "Time", "classes": "govuk-label--s"}, "hint": {"text": "Use the 24-hour clock, for example 14:30"},
         "value": time_value, "classes": "govuk-input--width-5" + (" govuk-input--error" if error else "")})
-    return Markup(date_html) + Markup(time_html)
+    return date_html + time_html  # both are Markup from the GOV.UK macros, already escaped
 
 
 def display_value(question: Question, value: Any, locations: dict[str, str], attachments: list | None = None) -> str:

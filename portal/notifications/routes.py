@@ -228,8 +228,9 @@ def resolve_conflict(ctx: Ctx):
     notification, section, draft = _editable_section(ctx)
     try:
         mine = json.loads(ctx.form.get("mine", "{}"))
-        assert isinstance(mine, dict)
-    except (ValueError, AssertionError, TypeError):
+    except (ValueError, TypeError):
+        mine = {}
+    if not isinstance(mine, dict):
         mine = {}
     merged = {}
     for question in section.questions:

@@ -38,7 +38,7 @@ def help_page(ctx: Ctx):
     return ctx.render("pages/help.html")
 
 
-@routes.get("/healthz", permission=PUBLIC)
+@routes.get("/healthz", permission=PUBLIC, load_auth=False)
 def healthz(ctx: Ctx):
     up = database_is_up(ctx.app.state.engine)
     return JSONResponse(
@@ -48,6 +48,6 @@ def healthz(ctx: Ctx):
     )
 
 
-@routes.get("/favicon.ico", permission=PUBLIC)
+@routes.get("/favicon.ico", permission=PUBLIC, load_auth=False)
 def favicon(ctx: Ctx):
     return Response(status_code=204)

@@ -52,6 +52,8 @@ class Endpoint:
     name: str
     max_files: int = 0
     stream: bool = False
+    # False for routes that must answer without the database, such as /healthz during an outage.
+    load_auth: bool = True
 
 
 @dataclass
@@ -63,6 +65,8 @@ class Ctx:
     form: FormData | None
     permission: str
     after_commit: list = field(default_factory=list)
+    # The ApiToken that authenticated the request, on routes declaring an API permission; None elsewhere.
+    api_token: Any = None
 
     @property
     def settings(self):
@@ -193,7 +197,7 @@ def _run(endpoint: Endpoint, request: Request, form: FormData | None) -> Respons
     app = request.app
     after_commit: list[Callable[[], None]] = []
     with transaction(app.state.session_factory) as db:
-        auth = app.state.load_auth(db, request)
+        auth = app.state.load_auth(db, request) if endpoint.load_auth else None
         ctx = Ctx(request=request, db=db, app=app, auth=auth, form=form, permission=endpoint.permission,
                   after_commit=after_commit)
         denied = check_permission(ctx, endpoint.permission)
@@ -209,6 +213,12 @@ def check_permission(ctx: Ctx, permission: str) -> Response | None:
     """The one place a route's declared permission is enforced."""
     if permission == perms.PUBLIC:
         return None
+    if permission in perms.API_PERMISSIONS:
+        # Machines, not people: only a bearer token counts here, so a session cookie gets 401, not a page.
+        from ..api.service import authenticate, unauthorised
+
+        ctx.api_token = authenticate(ctx.db, ctx.request.headers.get("authorization"))
+        return None if ctx.api_token is not None else unauthorised(ctx.request.headers.get("authorization"))
     auth = ctx.auth
     if auth is None:
         ended = getattr(ctx.request.state, "session_end_reason", "")

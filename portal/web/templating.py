@@ -6,7 +6,6 @@ import json
 from pathlib import Path
 
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, PrefixLoader, StrictUndefined
-from markupsafe import Markup
 from starlette.templating import Jinja2Templates
 
 from ..pages.statement import ACCESSIBILITY_CHECKS
@@ -52,7 +51,6 @@ def make_templates() -> Jinja2Templates:
     env.filters["filesize"] = format_size
     env.filters["datetime"] = format_datetime
     env.filters["date"] = format_date
-    env.filters["tojson_attr"] = lambda value: Markup(json.dumps(value))
     return Jinja2Templates(env=env)
 
 
