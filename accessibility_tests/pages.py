@@ -266,6 +266,8 @@ STATES = [
 from .pages_api import STATES_API  # noqa: E402  (kept in its own module: another journey's pages)
 
 STATES += STATES_API
+from .pages_support import STATES_SUPPORT  # noqa: E402
+STATES += STATES_SUPPORT
 
 # Routes that serve no HTML page, each with the reason.
 NOT_PAGES = {

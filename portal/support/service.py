@@ -1,0 +1,254 @@
+"""The support workspace's rules, callable without HTTP: search, read-only views and audited help actions.
+
+Every help action needs a written reason, which is stored in a typed audit event with the organisation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session, joinedload
+
+from .. import audit
+from ..accounts import organisations as orgs
+from ..accounts.organisations import RuleBroken
+from ..accounts.sessions import end_all_sessions, memberships_of
+from ..models import REGULATOR, AuditEvent, Invitation, Location, Membership, Notification, Organisation, User
+
+REASON_MAX = 2000
+QUERY_MAX = 200
+RESULTS_PER_KIND = 20
+NAME_MAX = 200
+PROVIDER_ID_MAX = 40
+
+
+class ActionError(Exception):
+    """Input the agent must correct: field name -> message written for them."""
+
+    def __init__(self, errors: dict[str, str]):
+        super().__init__("; ".join(errors.values()))
+        self.errors = errors
+
+
+def check_reason(value) -> str:
+    # PostgreSQL refuses NUL in text and JSON, so it never reaches the audit event.
+    reason = (value if isinstance(value, str) else "").replace("\x00", "").strip()
+    if not reason:
+        raise ActionError({"reason": "Enter the reason for this action"})
+    if len(reason) > REASON_MAX:
+        raise ActionError({"reason": f"The reason must be {REASON_MAX} characters or fewer"})
+    return reason
+
+
+# Search -----------------------------------------------------------------------------------------
+
+@dataclass
+class SearchResults:
+    query: str
+    organisations: list = field(default_factory=list)
+    locations: list = field(default_factory=list)
+    people: list = field(default_factory=list)
+    notifications: list = field(default_factory=list)
+
+    @property
+    def total(self) -> int:
+        return len(self.organisations) + len(self.locations) + len(self.people) + len(self.notifications)
+
+
+def _like(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped.lower()}%"
+
+
+def search(db: Session, query: str) -> SearchResults:
+    """One box across organisations (name, provider ID), locations, people (email) and submitted references."""
+    text = " ".join((query or "").replace("\x00", "").split())[:QUERY_MAX]
+    results = SearchResults(query=text)
+    if not text:
+        return results
+    pattern = _like(text)
+    results.organisations = list(db.scalars(
+        select(Organisation)
+        .where(or_(func.lower(Organisation.name).like(pattern, escape="\\"),
+                   func.lower(Organisation.provider_id).like(pattern, escape="\\")))
+        .order_by(Organisation.name).limit(RESULTS_PER_KIND)
+    ))
+    results.locations = list(db.scalars(
+        select(Location).options(joinedload(Location.organisation))
+        .where(or_(func.lower(Location.regulator_location_id).like(pattern, escape="\\"),
+                   func.lower(Location.name).like(pattern, escape="\\")))
+        .order_by(Location.name).limit(RESULTS_PER_KIND)
+    ))
+    results.people = list(db.scalars(
+        select(User).where(func.lower(User.email).like(pattern, escape="\\"))
+        .order_by(User.email).limit(RESULTS_PER_KIND)
+    ))
+    results.notifications = list(db.scalars(
+        select(Notification).options(joinedload(Notification.organisation), joinedload(Notification.location))
+        .where(Notification.reference.is_not(None), func.upper(Notification.reference) == text.upper())
+        .limit(RESULTS_PER_KIND)
+    ))
+    return results
+
+
+# Read-only views --------------------------------------------------------------------------------
+
+def _events(db: Session, *conditions, limit: int = 30) -> list[AuditEvent]:
+    return list(db.scalars(
+        select(AuditEvent).options(joinedload(AuditEvent.actor)).where(*conditions)
+        .order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc()).limit(limit)
+    ))
+
+
+def organisation(db: Session, organisation_id: int) -> Organisation | None:
+    return db.get(Organisation, organisation_id)
+
+
+def organisation_overview(db: Session, organisation: Organisation) -> dict:
+    return {
+        "locations": orgs.locations_of(db, organisation.id),
+        "members": orgs.members_of(db, organisation.id),
+        "invitations": orgs.invitations_of(db, organisation.id),
+        "notifications": list(db.scalars(
+            select(Notification).options(joinedload(Notification.location))
+            .where(Notification.organisation_id == organisation.id, Notification.reference.is_not(None))
+            .order_by(Notification.submitted_at.desc()).limit(20)
+        )),
+        "events": _events(db, AuditEvent.organisation_id == organisation.id),
+    }
+
+
+def person_overview(db: Session, user: User) -> dict:
+    return {
+        "memberships": memberships_of(db, user.id),
+        "sessions": orgs.active_sessions(db, user.id),
+        "events": _events(db, or_(AuditEvent.subject_user_id == user.id, AuditEvent.actor_id == user.id)),
+    }
+
+
+def submitted_notification(db: Session, notification_id: int) -> Notification | None:
+    """Only what has been sent to the regulator: providers' unsent drafts stay theirs."""
+    return db.scalar(
+        select(Notification).options(joinedload(Notification.organisation), joinedload(Notification.location))
+        .where(Notification.id == notification_id, Notification.reference.is_not(None))
+    )
+
+
+def notification_timeline(db: Session, notification_id: int) -> list[AuditEvent]:
+    return list(db.scalars(
+        select(AuditEvent).options(joinedload(AuditEvent.actor))
+        .where(AuditEvent.notification_id == notification_id)
+        .order_by(AuditEvent.occurred_at, AuditEvent.id)
+    ))
+
+
+# Help actions -----------------------------------------------------------------------------------
+
+def _organisation_ids_of(db: Session, user_id: int) -> list[int | None]:
+    ids = list(db.scalars(select(Membership.organisation_id).where(Membership.user_id == user_id)
+                          .order_by(Membership.id)))
+    return ids or [None]
+
+
+def _record_for_person(db: Session, event_type: str, user: User, *, actor: User, ip: str, user_agent: str,
+                       **fields) -> None:
+    # One event in each organisation the person belongs to, so each one's history shows the help given.
+    for organisation_id in _organisation_ids_of(db, user.id):
+        audit.record(db, event_type, actor_id=actor.id, organisation_id=organisation_id, subject_user_id=user.id,
+                     ip=ip, user_agent=user_agent, **fields)
+
+
+def is_regulator_staff(db: Session, user: User) -> bool:
+    return db.scalar(
+        select(Membership.id).join(Organisation, Organisation.id == Membership.organisation_id)
+        .where(Membership.user_id == user.id, Organisation.kind == REGULATOR).limit(1)
+    ) is not None
+
+
+def _check_provider_person(db: Session, user: User, actor: User) -> None:
+    if user.id == actor.id:
+        raise RuleBroken("You cannot do this to your own account")
+    if is_regulator_staff(db, user):
+        raise RuleBroken("Help actions are for providers’ accounts, not the regulator’s staff")
+
+
+def invitation_of(db: Session, organisation_id: int, invitation_id: int) -> Invitation | None:
+    return orgs.invitation(db, organisation_id, invitation_id)
+
+
+def resend_invitation(db: Session, invitation: Invitation, *, reason, actor: User, base_url: str, ip: str = "",
+                      user_agent: str = "") -> None:
+    reason = check_reason(reason)
+    orgs.resend_invitation(db, invitation, actor_id=actor.id, base_url=base_url, ip=ip, user_agent=user_agent)
+    audit.record(db, "support:invitation_resent", actor_id=actor.id, organisation_id=invitation.organisation_id,
+                 ip=ip, user_agent=user_agent, invitee=invitation.email, reason=reason)
+
+
+def revoke_invitation(db: Session, invitation: Invitation, *, reason, actor: User, ip: str = "",
+                      user_agent: str = "") -> None:
+    reason = check_reason(reason)
+    orgs.revoke_invitation(db, invitation, actor_id=actor.id, ip=ip, user_agent=user_agent)
+    audit.record(db, "support:invitation_revoked", actor_id=actor.id, organisation_id=invitation.organisation_id,
+                 ip=ip, user_agent=user_agent, invitee=invitation.email, reason=reason)
+
+
+def sign_out_everywhere(db: Session, user: User, *, reason, actor: User, ip: str = "", user_agent: str = "") -> int:
+    reason = check_reason(reason)
+    _check_provider_person(db, user, actor)
+    ended = end_all_sessions(db, user.id, "support")
+    _record_for_person(db, "support:signed_out_everywhere", user, actor=actor, ip=ip, user_agent=user_agent,
+                       person=user.email, sessions=ended, reason=reason)
+    return ended
+
+
+def deactivate(db: Session, user: User, *, reason, actor: User, ip: str = "", user_agent: str = "") -> int:
+    reason = check_reason(reason)
+    _check_provider_person(db, user, actor)
+    if not user.active:
+        raise RuleBroken("This account is already deactivated")
+    user.active = False
+    ended = end_all_sessions(db, user.id, "deactivated")
+    _record_for_person(db, "support:account_deactivated", user, actor=actor, ip=ip, user_agent=user_agent,
+                       person=user.email, sessions=ended, reason=reason)
+    return ended
+
+
+def reactivate(db: Session, user: User, *, reason, actor: User, ip: str = "", user_agent: str = "") -> None:
+    reason = check_reason(reason)
+    _check_provider_person(db, user, actor)
+    if user.active:
+        raise RuleBroken("This account is already active")
+    user.active = True
+    _record_for_person(db, "support:account_reactivated", user, actor=actor, ip=ip, user_agent=user_agent,
+                       person=user.email, reason=reason)
+
+
+def correct_organisation(db: Session, organisation: Organisation, *, name, provider_id, reason, actor: User,
+                         ip: str = "", user_agent: str = "") -> None:
+    name = " ".join((name if isinstance(name, str) else "").replace("\x00", "").split())
+    provider_id = (provider_id if isinstance(provider_id, str) else "").replace("\x00", "").strip()
+    errors = {}
+    if not name:
+        errors["name"] = "Enter the organisation’s name"
+    elif len(name) > NAME_MAX:
+        errors["name"] = f"The name must be {NAME_MAX} characters or fewer"
+    if not provider_id:
+        errors["provider_id"] = "Enter the provider ID"
+    elif len(provider_id) > PROVIDER_ID_MAX:
+        errors["provider_id"] = f"The provider ID must be {PROVIDER_ID_MAX} characters or fewer"
+    try:
+        reason = check_reason(reason)
+    except ActionError as error:
+        errors.update(error.errors)
+    if organisation.kind == REGULATOR:
+        raise RuleBroken("Help actions are for providers’ organisations, not the regulator’s")
+    if not errors and name == organisation.name and provider_id == organisation.provider_id:
+        errors["name"] = "Change the name or the provider ID, or leave them as they are"
+    if errors:
+        raise ActionError(errors)
+    before = f"{organisation.name} ({organisation.provider_id})"
+    organisation.name = name
+    organisation.provider_id = provider_id
+    audit.record(db, "support:organisation_corrected", actor_id=actor.id, organisation_id=organisation.id,
+                 ip=ip, user_agent=user_agent, before=before, after=f"{name} ({provider_id})", reason=reason)
