@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
 
 from portal.notifications.definitions import Question, Section
+from portal.notifications.examples import example_fields
 
 from .conftest import post_form
 
@@ -22,38 +22,7 @@ def version_on(page_text: str) -> str:
 
 
 def valid_answer(question: Question, location_ids: list[str]) -> dict[str, str | list[str]]:
-    """Form fields holding a valid answer to one question (and its follow-up where it is revealed)."""
-    key, kind, rules = question.key, question.kind, question.rules
-    if kind == "file":
-        return {}
-    if kind == "short_text":
-        value = {"email": "someone@example.com", "phone": "01632 960 001"}.get(rules.get("format"), "Example answer")
-        fields = {key: value}
-    elif kind == "long_text":
-        fields = {key: "What happened, described without names. Staff are referred to by initials."}
-    elif kind == "number":
-        fields = {key: str(max(rules.get("min", 1), 1))}
-    elif kind == "time":
-        fields = {key: "14:30"}
-    elif kind in ("date", "datetime"):
-        when = date.today() + timedelta(days=40) if rules.get("not_in_past") else date.today() - timedelta(days=3)
-        fields = {f"{key}-day": str(when.day), f"{key}-month": str(when.month), f"{key}-year": str(when.year)}
-        if kind == "datetime":
-            fields[f"{key}-time"] = "09:15"
-    elif kind == "age_band":
-        fields = {key: question.choices()[5][0]}
-    elif kind == "location":
-        fields = {key: location_ids[0]}
-    elif kind == "checkboxes":
-        first = [value for value, _ in question.choices() if value != rules.get("none_option")][0]
-        fields = {key: [first]}
-    else:  # radios, yes_no
-        fields = {key: question.choices()[0][0]}
-    chosen = fields.get(key)
-    chosen_values = chosen if isinstance(chosen, list) else [chosen]
-    if question.follow_up is not None and (question.follow_up_when or "yes") in chosen_values:
-        fields.update(valid_answer(question.follow_up, location_ids))
-    return fields
+    return example_fields(question, location_ids[0])
 
 
 def fill_section(client, notification_id: int, section: Section, location_ids: list[str], action="continue"):

@@ -17,7 +17,8 @@ from .rendering import render_question
 routes = Routes()
 
 
-def _notification(ctx: Ctx):
+def notification_or_404(ctx: Ctx):
+    """The notification in the path, if this person may see it; anyone else's is simply not found."""
     notification = service.visible(ctx.db, ctx.auth, ctx.param_int("notification_id"))
     if notification is None:
         raise NotFound()
@@ -75,7 +76,7 @@ def new_post(ctx: Ctx):
 
 @routes.get("/notifications/{notification_id}", permission="notification:view")
 def task_list(ctx: Ctx):
-    notification = _notification(ctx)
+    notification = notification_or_404(ctx)
     kind = service.type_of(notification)
     drafts = {draft.section_key: draft for draft in notification.sections}
     from ..workflow import service as workflow
@@ -125,7 +126,7 @@ def _section_page(ctx: Ctx, notification, section, draft, *, values, errors, sta
 
 
 def _editable_section(ctx: Ctx):
-    notification = _notification(ctx)
+    notification = notification_or_404(ctx)
     if not service.can_edit(ctx.auth, notification):
         raise Forbidden()
     found = service.section_of(notification, ctx.params["section_key"])
@@ -255,7 +256,7 @@ def resolve_conflict(ctx: Ctx):
 
 @routes.post("/notifications/{notification_id}/assign", permission="notification:draft")
 def assign(ctx: Ctx):
-    notification = _notification(ctx)
+    notification = notification_or_404(ctx)
     raw = ctx.form.get("assignee", "")
     try:
         user_id = int(raw) if raw else None
@@ -273,7 +274,7 @@ def document(ctx: Ctx):
     """The whole notification in one document: exactly what reviewers and the regulator will see."""
     from ..workflow.routes import _threads, compiled_sections
 
-    notification = _notification(ctx)
+    notification = notification_or_404(ctx)
     return ctx.render(
         "notifications/document.html", notification=notification, kind=service.type_of(notification),
         sections=compiled_sections(ctx, notification), threads=_threads(ctx, notification),

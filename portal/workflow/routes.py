@@ -10,6 +10,7 @@ from ..models import Organisation
 from ..notifications import service as drafting
 from ..notifications.registry import definition, sorted_types
 from ..notifications.rendering import display_value
+from ..notifications.routes import notification_or_404 as _notification
 from ..web.routing import Ctx, Forbidden, NotFound, Routes
 from . import service
 from .service import WorkflowError
@@ -17,11 +18,6 @@ from .service import WorkflowError
 routes = Routes()
 
 
-def _notification(ctx: Ctx):
-    notification = drafting.visible(ctx.db, ctx.auth, ctx.param_int("notification_id"))
-    if notification is None:
-        raise NotFound()
-    return notification
 
 
 def _locations(ctx: Ctx, notification) -> dict[str, str]:
