@@ -31,6 +31,8 @@ def all_routes():
     """Every module's Routes, in one list. The permission tests walk this."""
     from .accounts.oidc_routes import routes as oidc
     from .accounts.routes import routes as accounts
+    from .api.routes import routes as api
+    from .api.token_routes import routes as api_tokens
     from .attachments.routes import routes as attachments
     from .notifications.routes import routes as notifications
     from .dashboard.routes import routes as dashboard
@@ -39,7 +41,7 @@ def all_routes():
     from .support.routes import routes as support
     from .workflow.routes import routes as workflow
 
-    return [pages, accounts, oidc, dashboard, members, support, notifications, attachments, workflow]
+    return [pages, accounts, oidc, dashboard, members, support, notifications, attachments, workflow, api, api_tokens]
 
 
 def all_endpoints():

@@ -56,6 +56,12 @@ EVENT_TYPES: dict[str, EventType] = {
         _event("organisation:separation_of_duties_changed", ("enabled",), "Separation of duties switched {enabled}"),
         _event("api_token:created", ("name",), "Created the API token {name}"),
         _event("api_token:revoked", ("name",), "Revoked the API token {name}"),
+        _event("support:invitation_resent", ("invitee", "reason"), "The support team resent the invitation to {invitee}: {reason}"),
+        _event("support:invitation_revoked", ("invitee", "reason"), "The support team revoked the invitation to {invitee}: {reason}"),
+        _event("support:signed_out_everywhere", ("person", "sessions", "reason"), "The support team signed {person} out everywhere: {reason}"),
+        _event("support:account_deactivated", ("person", "sessions", "reason"), "The support team deactivated {person}'s account: {reason}"),
+        _event("support:account_reactivated", ("person", "reason"), "The support team reactivated {person}'s account: {reason}"),
+        _event("support:organisation_corrected", ("before", "after", "reason"), "The support team corrected {before} to {after}: {reason}"),
     ]
 }
 

@@ -1,4 +1,4 @@
-"""The transactional outbox: emails are rows written with the change that causes them.
+"""The transactional outbox: emails and webhooks are rows written with the change that causes them.
 
 `portal worker` sends them after commit, with retries and backoff. A claim with a deadline lets
 several workers share the table without sending one message twice while both are alive.
@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import logging
 import smtplib
+from dataclasses import dataclass
 from datetime import timedelta
 from email.message import EmailMessage
+from typing import Any
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
@@ -53,7 +55,22 @@ class SmtpSender:
             smtp.send_message(email)
 
 
-def sender_for(settings: Settings):
+@dataclass
+class Senders:
+    """One sender per kind of message. A worker without a webhook sender leaves webhooks to one with."""
+
+    email: Any
+    webhook: Any = None
+
+    def for_kind(self, kind: str):
+        return self.webhook if kind == "webhook" else self.email
+
+    @property
+    def kinds(self) -> tuple[str, ...]:
+        return ("email", "webhook") if self.webhook is not None else ("email",)
+
+
+def email_sender_for(settings: Settings):
     if settings.email_sender == "smtp":
         return SmtpSender(settings)
     if settings.email_sender == "notify":
@@ -63,13 +80,20 @@ def sender_for(settings: Settings):
     return LogSender()
 
 
-def claim_due(factory: sessionmaker, *, batch: int = 20) -> list[int]:
+def sender_for(settings: Settings) -> Senders:
+    from .api.webhooks import WebhookSender
+
+    return Senders(email=email_sender_for(settings), webhook=WebhookSender(settings))
+
+
+def claim_due(factory: sessionmaker, *, batch: int = 20, kinds: tuple[str, ...] = ("email",)) -> list[int]:
     now = utcnow()
     with factory() as db, db.begin():
         ids = list(
             db.scalars(
                 select(OutboxMessage.id)
                 .where(
+                    OutboxMessage.kind.in_(kinds),
                     OutboxMessage.sent_at.is_(None),
                     OutboxMessage.attempts < MAX_ATTEMPTS,
                     OutboxMessage.next_attempt_at <= now,
@@ -97,19 +121,23 @@ def claim_due(factory: sessionmaker, *, batch: int = 20) -> list[int]:
 
 
 def deliver_due(factory: sessionmaker, sender) -> int:
-    """Sends what is due; returns how many were sent."""
+    """Sends what is due, each message by its kind; returns how many were sent.
+
+    `sender` is a Senders, or a bare email sender, which then sends email only.
+    """
+    senders = sender if isinstance(sender, Senders) else Senders(email=sender)
     sent = 0
-    for message_id in claim_due(factory):
+    for message_id in claim_due(factory, kinds=senders.kinds):
         with factory() as db, db.begin():
             message = db.get(OutboxMessage, message_id)
             try:
-                sender.send(message)
+                senders.for_kind(message.kind).send(message)
             except Exception as error:
                 message.attempts += 1
                 message.last_error = f"{type(error).__name__}: {error}"[:2000]
                 message.next_attempt_at = utcnow() + backoff(message.attempts)
                 message.claimed_until = None
-                log.warning("email %s failed (attempt %s): %s", message_id, message.attempts, error)
+                log.warning("%s %s failed (attempt %s): %s", message.kind, message_id, message.attempts, error)
                 continue
             message.attempts += 1
             message.sent_at = utcnow()

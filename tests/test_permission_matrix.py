@@ -1,7 +1,8 @@
 """Signs in as every role of two organisations, and support, and checks every route.
 
 Outcomes come from real HTTP: allow (the handler ran), deny (403), hidden (404: another
-organisation's object) or sign-in (redirect for someone not signed in).
+organisation's object), sign-in (redirect for someone not signed in) or unauthorised (401: an API
+route, which takes a bearer token and never a session, whoever is signed in).
 """
 
 import re
@@ -45,12 +46,15 @@ def world(db_factory, demo_org, as_person):
                                 demo_org["locations"][0][0])
     with db_factory() as db:
         attachment_id = db.scalar(select(Attachment.id).where(Attachment.notification_id == notification))
+        drafter_id = db.scalar(select(User.id).where(User.email == "drafter@riverside.example"))
     return {
         "notification_id": notification,
         "attachment_id": attachment_id,
         "member_id": membership_id(db_factory, "drafter@riverside.example", demo_org["id"]),
         "invitation_id": invitation_id,
         "b_member_id": b["members"]["carer@hilltop.example"],
+        "organisation_id": demo_org["id"],
+        "user_id": drafter_id,
     }
 
 
@@ -62,10 +66,14 @@ def concrete(path: str, world: dict) -> str:
             .replace("{comment_id}", "999999")
             .replace("{invitation_id}", str(world["invitation_id"]))
             .replace("{request_id}", "999999")
-            .replace("{token}", "not-a-real-token-000000"))
+            .replace("{token}", "not-a-real-token-000000")
+            .replace("{organisation_id}", str(world["organisation_id"]))
+            .replace("{user_id}", str(world["user_id"])))
 
 
 def outcome(response) -> str:
+    if response.status_code == 401:
+        return "unauthorised"
     if response.status_code == 403:
         return "deny"
     if response.status_code == 404:
@@ -78,6 +86,8 @@ def outcome(response) -> str:
 
 
 def expected(email: str | None, endpoint) -> str:
+    if endpoint.permission in permissions.API_PERMISSIONS:
+        return "unauthorised"
     if endpoint.permission == permissions.PUBLIC:
         return "allow"
     if email is None:

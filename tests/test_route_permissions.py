@@ -32,11 +32,15 @@ def test_a_state_change_is_never_a_get():
 
 
 def test_roles_grant_only_known_permissions_and_every_permission_is_granted_somewhere():
+    # API permissions are left out: API tokens hold them, and no role may.
     granted = set()
     for role in ROLES.values():
         assert role.permissions <= set(permissions.PERMISSIONS), role.name
+        assert not role.permissions & permissions.API_PERMISSIONS, role.name
         granted |= role.permissions
     assert granted == set(permissions.PERMISSIONS)
+    assert permissions.API_PERMISSIONS <= permissions.KNOWN
+    assert not permissions.API_PERMISSIONS & set(permissions.PERMISSIONS)
 
 
 def test_the_provider_and_regulator_roles_exist():

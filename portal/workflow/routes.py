@@ -185,13 +185,9 @@ def submit(ctx: Ctx):
 
 def _webhook(ctx: Ctx) -> dict:
     """The regulator's webhook, when one is configured, rides the same outbox as email."""
-    try:
-        from ..api.webhooks import enqueue_submission_webhook
-    except ImportError:
-        return {}
+    from ..api.webhooks import enqueue_submission_webhook
+
     settings = ctx.settings
-    if not getattr(settings, "webhook_url", ""):
-        return {}
     return {"webhook": lambda db, submission: enqueue_submission_webhook(db, submission, settings)}
 
 

@@ -1,0 +1,64 @@
+"""The read-only JSON API the regulator's intake systems poll. Bearer tokens only; see check_permission."""
+
+from __future__ import annotations
+
+import base64
+
+from starlette.responses import FileResponse
+
+from ..attachments.routes import content_disposition
+from ..attachments.storage import LocalStorage
+from ..permissions import PUBLIC
+from ..web.routing import Ctx, Routes
+from . import openapi, service
+
+routes = Routes()
+READ = "submissions:read"
+
+
+@routes.get("/api/v1/submissions", permission=READ)
+def submissions(ctx: Ctx):
+    try:
+        page = service.feed(ctx.db, since=ctx.query.get("since"), limit=ctx.query.get("limit"))
+    except service.BadRequest as bad:
+        return service.error(400, str(bad))
+    return service.json_response(service.page_body(page, ctx.settings.base_url))
+
+
+@routes.get("/api/v1/submissions/{reference}", permission=READ)
+def submission(ctx: Ctx):
+    found = service.by_reference(ctx.db, ctx.params["reference"])
+    if found is None:
+        return service.not_found("No submission has that reference")
+    return service.json_response(service.detail(found, ctx.settings.base_url))
+
+
+@routes.get("/api/v1/submissions/{reference}/attachments/{attachment_id}", permission=READ)
+def submission_file(ctx: Ctx):
+    found = service.by_reference(ctx.db, ctx.params["reference"])
+    if found is None:
+        return service.not_found("No submission has that reference")
+    listed = service.submitted_file(ctx.db, found, ctx.params["attachment_id"])
+    storage = LocalStorage(ctx.settings.storage_dir)
+    if listed is None:
+        return service.not_found("That submission has no such attachment")
+    item, attachment = listed
+    if not storage.exists(attachment.storage_key):
+        return service.not_found("That attachment's file is no longer stored")
+    digest = base64.b64encode(bytes.fromhex(attachment.sha256)).decode()
+    # FileResponse streams from disk in chunks, so a 50 MB file never sits in memory.
+    return FileResponse(
+        storage.path(attachment.storage_key), media_type=item.get("content_type") or "application/octet-stream",
+        headers={
+            "content-disposition": content_disposition(item.get("filename") or "attachment"),
+            "cache-control": "no-store",
+            # RFC 9530: lets the intake system check the bytes against the snapshot's sha256 as they arrive.
+            "repr-digest": f"sha-256=:{digest}:",
+        },
+    )
+
+
+@routes.get("/api/v1/openapi.json", permission=PUBLIC)
+def openapi_document(ctx: Ctx):
+    # Public: it describes the API and holds no data, and client generators fetch it without a token.
+    return service.json_response(openapi.document(ctx.settings.base_url))
