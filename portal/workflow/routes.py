@@ -84,15 +84,21 @@ def _problem(ctx: Ctx, notification, message: str, status: int = 400):
                       kind=drafting.type_of(notification))
 
 
-@routes.post("/notifications/{notification_id}/request-review", permission="notification:draft")
-def request_review(ctx: Ctx):
+def _simple_move(ctx: Ctx, move, banner: str):
+    """A move with no form of its own: do it, or explain on a page why it cannot be done yet."""
     notification = _notification(ctx)
     try:
-        service.request_review(ctx.db, ctx.auth, notification, base_url=ctx.settings.base_url, ip=ctx.client_ip,
-                               user_agent=ctx.user_agent)
+        move(notification)
     except WorkflowError as error:
         return _problem(ctx, notification, str(error))
-    return ctx.redirect(f"/notifications/{notification.id}?sent=1")
+    return ctx.redirect(f"/notifications/{notification.id}?{banner}=1")
+
+
+@routes.post("/notifications/{notification_id}/request-review", permission="notification:draft")
+def request_review(ctx: Ctx):
+    return _simple_move(ctx, lambda notification: service.request_review(
+        ctx.db, ctx.auth, notification, base_url=ctx.settings.base_url, ip=ctx.client_ip,
+        user_agent=ctx.user_agent), "sent")
 
 
 @routes.get("/notifications/{notification_id}/review", permission="notification:review")
@@ -123,33 +129,24 @@ def request_changes(ctx: Ctx):
                                 sections=sections, base_url=ctx.settings.base_url, ip=ctx.client_ip,
                                 user_agent=ctx.user_agent)
     except WorkflowError as error:
-        field = "summary" if "summary" in str(error) else "sections"
-        if "while it is" in str(error) or "roles" in str(error):
+        if error.field is None:
             return _problem(ctx, notification, str(error))
-        return _review_page(ctx, notification, errors={field: str(error)},
+        return _review_page(ctx, notification, errors={error.field: str(error)},
                             typed={"summary": summary, "sections": sections}, status=400)
     return ctx.redirect(f"/notifications/{notification.id}?changes_requested=1")
 
 
 @routes.post("/notifications/{notification_id}/approve", permission="notification:review")
 def approve(ctx: Ctx):
-    notification = _notification(ctx)
-    try:
-        service.approve(ctx.db, ctx.auth, notification, base_url=ctx.settings.base_url, ip=ctx.client_ip,
-                        user_agent=ctx.user_agent)
-    except WorkflowError as error:
-        return _problem(ctx, notification, str(error))
-    return ctx.redirect(f"/notifications/{notification.id}?approved=1")
+    return _simple_move(ctx, lambda notification: service.approve(
+        ctx.db, ctx.auth, notification, base_url=ctx.settings.base_url, ip=ctx.client_ip,
+        user_agent=ctx.user_agent), "approved")
 
 
 @routes.post("/notifications/{notification_id}/withdraw", permission="notification:draft")
 def withdraw(ctx: Ctx):
-    notification = _notification(ctx)
-    try:
-        service.withdraw(ctx.db, ctx.auth, notification, ip=ctx.client_ip, user_agent=ctx.user_agent)
-    except WorkflowError as error:
-        return _problem(ctx, notification, str(error))
-    return ctx.redirect(f"/notifications/{notification.id}?withdrawn=1")
+    return _simple_move(ctx, lambda notification: service.withdraw(
+        ctx.db, ctx.auth, notification, ip=ctx.client_ip, user_agent=ctx.user_agent), "withdrawn")
 
 
 @routes.get("/notifications/{notification_id}/submit", permission="notification:submit")
@@ -177,7 +174,7 @@ def submit(ctx: Ctx):
                        base_url=ctx.settings.base_url, ip=ctx.client_ip, user_agent=ctx.user_agent,
                        **_webhook(ctx))
     except WorkflowError as error:
-        if "Confirm" in str(error):
+        if error.field == "declaration":
             return _submit_page(ctx, notification, error=str(error), status=400)
         return _problem(ctx, notification, str(error))
     return ctx.redirect(f"/notifications/{notification.id}/receipt")

@@ -21,7 +21,11 @@ from .content import content_hash, new_reference
 
 
 class WorkflowError(Exception):
-    """The message is written for the person to read."""
+    """The message is written for the person to read; `field` names the form field it is about, if any."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field
 
 
 def answers_of(notification: Notification) -> dict[str, dict]:
@@ -103,9 +107,9 @@ def request_changes(db: Session, auth: Auth, notification: Notification, *, summ
     keys = [s.key for s in type_of(notification).sections]
     chosen = [key for key in sections if key in keys]
     if not summary:
-        raise WorkflowError("Enter a summary of the changes you need")
+        raise WorkflowError("Enter a summary of the changes you need", field="summary")
     if not chosen:
-        raise WorkflowError("Select the sections that need attention")
+        raise WorkflowError("Select the sections that need attention", field="sections")
     for key in chosen:
         _draft(notification, key).status = "needs_attention"
     notification.status = move.target
@@ -208,7 +212,8 @@ def submit(db: Session, auth: Auth, notification: Notification, *, declared: boo
         return Submitted(existing, first_time=False)
     move = _move(auth, notification, "submit")
     if not declared:
-        raise WorkflowError("Confirm that the information is correct to the best of your knowledge")
+        raise WorkflowError("Confirm that the information is correct to the best of your knowledge",
+                            field="declaration")
     digest = current_hash(db, notification)
     if digest != notification.approved_hash:
         raise WorkflowError("The notification changed after it was approved. It needs approving again")
