@@ -118,15 +118,19 @@ def _text(question: Question, raw: Any, now: datetime) -> Result:
     return text, None
 
 
-# bandit's B608 reads GOV.UK messages that start "Select ..." as SQL; these strings never reach a database.
+def _not_in_list(question: Question) -> str:
+    # bandit's B608 reads GOV.UK messages that start "Select ..." as SQL; this string never reaches a database.
+    return f"Select {_lower_first(_name(question))} from the list"  # nosec B608
+
+
 def _choice(question: Question, raw: Any, now: datetime) -> Result:
     text = _one_string(raw)
     if text is None:
-        return None, f"Select {_lower_first(_name(question))} from the list"  # nosec B608
+        return None, _not_in_list(question)
     if not text:
         return _empty(question, "Select")
     if text not in [value for value, _ in question.choices()]:
-        return None, f"Select {_lower_first(_name(question))} from the list"  # nosec B608
+        return None, _not_in_list(question)
     return text, None
 
 
@@ -142,7 +146,7 @@ def _yes_no(question: Question, raw: Any, now: datetime) -> Result:
 
 
 def _checkboxes(question: Question, raw: Any, now: datetime) -> Result:
-    unknown = f"Select {_lower_first(_name(question))} from the list"  # nosec B608
+    unknown = _not_in_list(question)
     if raw is None:
         raw = []
     if not isinstance(raw, (list, tuple)) or not all(isinstance(item, str) for item in raw):
@@ -164,11 +168,11 @@ def _checkboxes(question: Question, raw: Any, now: datetime) -> Result:
 def _location(question: Question, raw: Any, now: datetime) -> Result:
     text = _one_string(raw)
     if text is None:
-        return None, f"Select {_lower_first(_name(question))} from the list"  # nosec B608
+        return None, _not_in_list(question)
     if not text:
         return _empty(question, "Select")
     if not LOCATION_PATTERN.fullmatch(text):
-        return None, f"Select {_lower_first(_name(question))} from the list"  # nosec B608
+        return None, _not_in_list(question)
     return text, None
 
 
