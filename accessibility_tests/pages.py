@@ -268,6 +268,10 @@ from .pages_api import STATES_API  # noqa: E402  (kept in its own module: anothe
 STATES += STATES_API
 from .pages_support import STATES_SUPPORT  # noqa: E402
 STATES += STATES_SUPPORT
+from .pages_queries import STATES_QUERIES  # noqa: E402
+STATES += STATES_QUERIES
+from .pages_reports import STATES_REPORTS  # noqa: E402
+STATES += STATES_REPORTS
 
 # Routes that serve no HTML page, each with the reason.
 NOT_PAGES = {

@@ -38,10 +38,13 @@ def all_routes():
     from .dashboard.routes import routes as dashboard
     from .members.routes import routes as members
     from .pages.routes import routes as pages
+    from .queries.routes import routes as queries
+    from .reports.routes import routes as reports
     from .support.routes import routes as support
     from .workflow.routes import routes as workflow
 
-    return [pages, accounts, oidc, dashboard, members, support, notifications, attachments, workflow, api, api_tokens]
+    return [pages, accounts, oidc, dashboard, members, support, queries, reports, notifications, attachments,
+            workflow, api, api_tokens]
 
 
 def all_endpoints():

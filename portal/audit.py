@@ -61,6 +61,10 @@ EVENT_TYPES: dict[str, EventType] = {
         _event("support:signed_out_everywhere", ("person", "sessions", "reason"), "The support team signed {person} out everywhere: {reason}"),
         _event("support:account_deactivated", ("person", "sessions", "reason"), "The support team deactivated {person}'s account: {reason}"),
         _event("support:account_reactivated", ("person", "reason"), "The support team reactivated {person}'s account: {reason}"),
+        _event("query:asked", ("subject",), "Asked the support team: {subject}"),
+        _event("query:replied", ("subject", "by_support"), "Replied to the question {subject}"),
+        _event("query:assigned", ("subject", "assignee"), "Assigned the question {subject} to {assignee}"),
+        _event("query:resolved", ("subject",), "Marked the question {subject} as resolved"),
         _event("support:organisation_corrected", ("before", "after", "reason"), "The support team corrected {before} to {after}: {reason}"),
     ]
 }

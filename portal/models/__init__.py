@@ -15,9 +15,11 @@ from .organisations import (
 )
 from .notifications import Attachment, Notification, SectionDraft
 from .outbox import OutboxMessage
+from .support import OPEN_STATUSES, QUERY_STATUSES, QueryMessage, SupportQuery
 from .workflow import ApiToken, Comment, ReviewRecord, Submission, Watch
 
 __all__ = [
+    "OPEN_STATUSES", "QUERY_STATUSES", "QueryMessage", "SupportQuery",
     "ApiToken", "Comment", "ReviewRecord", "Submission", "Watch", "Attachment", "AuditEvent", "Notification", "SectionDraft", "Base", "Identity", "Invitation", "Location", "Membership", "Organisation",
     "OutboxMessage", "PROVIDER", "REGULATOR", "RateLimitCounter", "RoleGrant", "SignInLink",
     "SignupRequest", "User", "UserSession", "utcnow",

@@ -1,0 +1,5 @@
+"""Page states for queries."""
+
+from __future__ import annotations
+
+STATES_QUERIES: list = []

@@ -1,0 +1,5 @@
+"""Page states for reports."""
+
+from __future__ import annotations
+
+STATES_REPORTS: list = []

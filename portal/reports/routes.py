@@ -1,0 +1,7 @@
+"""placeholder"""
+
+from __future__ import annotations
+
+from ..web.routing import Routes
+
+routes = Routes()
