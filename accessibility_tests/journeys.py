@@ -81,3 +81,16 @@ def changes_requested(new_page, base: str, type_key: str = "dols_outcome") -> in
     post(new_page("reviewer"), base, f"/notifications/{notification}/request-changes",
          {"summary": "Add the name of the supervisory body", "sections": section})
     return notification
+
+
+def asked_question(page, base: str, subject: str = "How do I add a second location?") -> int:
+    url = post(page, base, "/queries", {"subject": subject, "message": "We opened a new home last week."})
+    return int(re.search(r"/queries/(\d+)", url).group(1))
+
+
+def answered_question(new_page, base: str, *, resolve: bool = False) -> int:
+    """A provider's question with a reply from the support team."""
+    query_id = asked_question(new_page("drafter"), base)
+    form = {"message": "Ask your organisation admin to add it under Members.", **({"resolve": "y"} if resolve else {})}
+    post(new_page("support_agent"), base, f"/support/queries/{query_id}/reply", form)
+    return query_id

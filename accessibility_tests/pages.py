@@ -167,13 +167,14 @@ def post_in_page(path_suffix: str) -> Callable:
     """Sends a form the page does not offer (a refused move), to see the page that explains why."""
     def go(page, base, new_page):
         url = page.url
-        page.evaluate("""([action]) => {
-            const form = document.createElement('form');
-            form.method = 'post'; form.action = action;
-            const token = document.querySelector('input[name=csrf_token]').cloneNode();
-            form.appendChild(token); document.body.appendChild(form); form.submit();
-        }""", [url + path_suffix])
-        page.wait_for_load_state()
+        # Wait for the navigation itself: waiting for "load" alone returns at once, on the old page.
+        with page.expect_navigation():
+            page.evaluate("""([action]) => {
+                const form = document.createElement('form');
+                form.method = 'post'; form.action = action;
+                const token = document.querySelector('input[name=csrf_token]').cloneNode();
+                form.appendChild(token); document.body.appendChild(form); form.submit();
+            }""", [url + path_suffix])
     return go
 
 
@@ -285,4 +286,7 @@ NOT_PAGES = {
     "/api/v1/submissions/{reference}": "JSON for the regulator's intake systems (bearer token)",
     "/api/v1/submissions/{reference}/attachments/{attachment_id}": "a file download for intake systems",
     "/api/v1/openapi.json": "the API's OpenAPI document, JSON",
+    "/support/reports/submissions-per-week.csv": "a report's table as a CSV download",
+    "/support/reports/time-to-submit.csv": "a report's table as a CSV download",
+    "/support/reports/open-queries-by-age.csv": "a report's table as a CSV download",
 }

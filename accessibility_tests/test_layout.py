@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
+
+from .pages import STATES
+
 PAGES = [
     (None, "/"), (None, "/sign-in"), (None, "/help"), (None, "/accessibility"), (None, "/cookies"),
     ("drafter", "/dashboard"), ("drafter", "/notifications"), ("drafter", "/notifications/new"),
@@ -92,3 +96,40 @@ def test_autosave_is_announced_politely_and_never_moves_focus(server, new_page):
     assert page.get_attribute("#autosave-status", "aria-live") == "polite"
     assert page.evaluate("document.activeElement.id") == "completed_by_name"
     assert re.search(r'name="version" value="[1-9]', page.content())
+
+
+# Every state in the harness, not only the pages above ------------------------------------------
+
+NOT_BY_COLOUR_ALONE = """() => {
+  const main = document.querySelector('main');
+  const plainLinks = [...main.querySelectorAll('a[href]')]
+    .filter(a => a.offsetParent !== null && !a.matches('.govuk-button, [role=button], .govuk-skip-link'))
+    .filter(a => !getComputedStyle(a).textDecorationLine.includes('underline'))
+    .map(a => 'link without underline: ' + a.outerHTML.slice(0, 80));
+  const silentTags = [...main.querySelectorAll('.govuk-tag')]
+    .filter(t => t.offsetParent !== null && !t.textContent.trim())
+    .map(t => 'tag without words: ' + t.outerHTML.slice(0, 80));
+  return plainLinks.concat(silentTags);
+}"""
+
+
+@pytest.mark.parametrize("state", STATES, ids=str)
+def test_every_state_reflows_zooms_spaces_and_has_its_semantics(state, server, new_page):
+    """WCAG 1.4.10, 1.4.4, 1.4.12, 2.4.2, 1.3.1 and 1.4.1 on every page state the axe scan visits."""
+    page = new_page(state.role, viewport={"width": 320, "height": 640})
+    state.go(page, server["base"], new_page)
+    page.wait_for_load_state()
+    where = f"{state.name} ({page.url})"
+    assert not page.evaluate(SCROLLS_SIDEWAYS), f"{where} scrolls sideways at 320px"
+    assert page.locator("h1").count() == 1, f"{where}: not exactly one h1"
+    assert page.locator("main").count() == 1 and page.locator("footer").count() == 1, where
+    title = page.title()
+    assert title.endswith("Submit a statutory notification"), f"{where}: title {title!r}"
+    if page.locator(".govuk-error-summary").count():
+        assert title.startswith("Error: "), f"{where}: has errors but the title is {title!r}"
+    assert page.evaluate(NOT_BY_COLOUR_ALONE) == [], where
+    page.set_viewport_size({"width": 1280, "height": 800})
+    page.evaluate("() => { document.documentElement.style.fontSize = '200%'; }")
+    assert not page.evaluate(SCROLLS_SIDEWAYS), f"{where} at 200% text scrolls sideways"
+    page.evaluate(TEXT_SPACING)
+    assert page.evaluate(CLIPPED) == [], f"{where}: text clipped with text spacing"

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from .conftest import csrf_from
+from .conftest import csrf_from, post_form
 from .drafting import start_notification
 
 NASTY = st.one_of(
@@ -35,6 +35,10 @@ FORMS = [
     ("drafter", "/notifications/{notification}", "/notifications/{notification}/assign"),
     ("drafter", "/notifications/{notification}/document", "/notifications/{notification}/comments"),
     ("organisation_admin", "/organisation/settings", "/organisation/settings"),
+    ("drafter", "/queries/new", "/queries"),
+    ("drafter", "/queries/{query}", "/queries/{query}/reply"),
+    ("support_agent", "/support/queries/{query}", "/support/queries/{query}/reply"),
+    ("support_agent", "/support/queries/{query}", "/support/queries/{query}/assign"),
 ]
 
 
@@ -51,6 +55,10 @@ def test_any_input_gets_a_page_never_a_500(who, page, action, as_person, as_role
     values = {"member": membership_id(db_factory, "reviewer@riverside.example", demo_org["id"])}
     if "{notification}" in page:
         values["notification"] = start_notification(as_role("drafter"), "dols_outcome", demo_org["locations"][0][0])
+    if "{query}" in page:
+        asked = post_form(as_role("drafter"), "/queries", {"subject": "Help", "message": "Please"},
+                          from_page="/queries/new")
+        values["query"] = asked.headers["location"].split("/")[2].split("?")[0]
     page, action = page.format(**values), action.format(**values)
     html = actor.get(page).text
     names = field_names(html)

@@ -44,6 +44,8 @@ def world(db_factory, demo_org, as_person):
     notification, _ = submitted(as_person("drafter@riverside.example"), as_person("reviewer@riverside.example"),
                                 as_person("submitter@riverside.example"), "serious_injury",
                                 demo_org["locations"][0][0])
+    asked = post_form(as_person("drafter@riverside.example"), "/queries",
+                      {"subject": "A question", "message": "Details"}, from_page="/queries/new")
     with db_factory() as db:
         attachment_id = db.scalar(select(Attachment.id).where(Attachment.notification_id == notification))
         drafter_id = db.scalar(select(User.id).where(User.email == "drafter@riverside.example"))
@@ -55,6 +57,7 @@ def world(db_factory, demo_org, as_person):
         "b_member_id": b["members"]["carer@hilltop.example"],
         "organisation_id": demo_org["id"],
         "user_id": drafter_id,
+        "query_id": int(asked.headers["location"].split("/")[2].split("?")[0]),
     }
 
 
@@ -68,7 +71,8 @@ def concrete(path: str, world: dict) -> str:
             .replace("{request_id}", "999999")
             .replace("{token}", "not-a-real-token-000000")
             .replace("{organisation_id}", str(world["organisation_id"]))
-            .replace("{user_id}", str(world["user_id"])))
+            .replace("{user_id}", str(world["user_id"]))
+            .replace("{query_id}", str(world["query_id"])))
 
 
 def outcome(response) -> str:
@@ -96,7 +100,7 @@ def expected(email: str | None, endpoint) -> str:
         return "allow"
     if endpoint.permission not in ROLES[A_ROLES[email]].permissions:
         return "deny"
-    if email == ORG_B and re.search(r"\{(member_id|invitation_id|notification_id)\}", endpoint.path):
+    if email == ORG_B and re.search(r"\{(member_id|invitation_id|notification_id|query_id)\}", endpoint.path):
         return "hidden"
     if endpoint.path.endswith("/sections/{section_key}"):
         return "deny"  # a submitted notification is not editable by anyone

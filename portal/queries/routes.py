@@ -1,7 +1,190 @@
-"""placeholder"""
+"""Questions to the support team: the provider's pages under /queries, the support queue under /support/queries.
+
+Providers hold query:ask and see only their own organisation's questions (anyone else's answer 404).
+Support staff read with support:view and answer with query:answer; neither reaches the other side's pages.
+"""
 
 from __future__ import annotations
 
-from ..web.routing import Routes
+from wtforms import BooleanField, Form, HiddenField, SelectField, StringField, TextAreaField
+
+from ..web.routing import Ctx, NotFound, Routes
+from ..web.templating import format_date
+from . import service
+from .service import QueryError
 
 routes = Routes()
+
+
+class QuestionForm(Form):
+    subject = StringField("Summary of your question",
+                          description="A few words, for example ‘Which form for a death during a hospital stay?’")
+    notification = SelectField("Which notification is it about?", choices=[], validate_choice=False)
+    message = TextAreaField("Your question",
+                            description="Say what you were trying to do and what happened. Do not include "
+                                        "anyone’s medical details unless the support team needs them.")
+    asked_from = HiddenField()
+
+
+class ReplyForm(Form):
+    message = TextAreaField("Your reply")
+
+
+class SupportReplyForm(Form):
+    message = TextAreaField("Your reply")
+    resolve = BooleanField("This answers the question: mark it as resolved")
+
+
+class AssignForm(Form):
+    assignee = SelectField("Assigned to", choices=[], validate_choice=False)
+
+
+def _errors_onto(form: Form, errors: dict[str, str]) -> None:
+    for name, message in errors.items():
+        getattr(form, name).errors = [message]
+
+
+def _who(ctx: Ctx) -> dict:
+    return {"ip": ctx.client_ip, "user_agent": ctx.user_agent}
+
+
+# The provider's side ----------------------------------------------------------------------------
+
+@routes.get("/queries", permission="query:ask")
+def list_queries(ctx: Ctx):
+    return ctx.render("queries/list.html", queries=service.organisation_queries(ctx.db, ctx.auth),
+                      status_words=service.STATUS_WORDS, tag_classes=service.STATUS_TAG_CLASSES)
+
+
+def _question_page(ctx: Ctx, form: QuestionForm, status: int = 200):
+    choices = [("", "It is not about a particular notification")]
+    for notification in service.askable_notifications(ctx.db, ctx.auth):
+        label = notification.reference or f"Draft started {format_date(notification.created_at)}"
+        kind = service.notifications.type_of(notification).title
+        choices.append((str(notification.id), f"{label}: {kind}, {notification.location.name}"))
+    form.notification.choices = choices
+    return ctx.render("queries/new.html", status=status, form=form)
+
+
+@routes.get("/queries/new", permission="query:ask")
+def new_query(ctx: Ctx):
+    asked_from = service.safe_asked_from(ctx.query.get("from", ""))
+    about = ctx.query.get("notification") or service.notification_from_path(asked_from)
+    form = QuestionForm(data={"asked_from": asked_from, "notification": str(about or "")})
+    return _question_page(ctx, form)
+
+
+@routes.post("/queries", permission="query:ask")
+def ask(ctx: Ctx):
+    form = QuestionForm(ctx.form)
+    try:
+        query = service.ask(ctx.db, ctx.auth, subject=form.subject.data, message=form.message.data,
+                            notification_id=form.notification.data or None, asked_from=form.asked_from.data,
+                            support_email=ctx.settings.support_email, base_url=ctx.settings.base_url, **_who(ctx))
+    except QueryError as error:
+        _errors_onto(form, error.errors)
+        return _question_page(ctx, form, status=400)
+    return ctx.redirect(f"/queries/{query.id}?asked=1")
+
+
+def _organisation_query(ctx: Ctx):
+    query = service.organisation_query(ctx.db, ctx.auth, ctx.param_int("query_id"))
+    if query is None:
+        raise NotFound()
+    return query
+
+
+def _thread_page(ctx: Ctx, query, form: ReplyForm | None = None, status: int = 200):
+    return ctx.render("queries/thread.html", status=status, query=query, form=form or ReplyForm(),
+                      status_words=service.STATUS_WORDS, tag_classes=service.STATUS_TAG_CLASSES)
+
+
+@routes.get("/queries/{query_id}", permission="query:ask")
+def thread(ctx: Ctx):
+    return _thread_page(ctx, _organisation_query(ctx))
+
+
+@routes.post("/queries/{query_id}/reply", permission="query:ask")
+def reply(ctx: Ctx):
+    query = _organisation_query(ctx)
+    form = ReplyForm(ctx.form)
+    try:
+        service.reply_as_provider(ctx.db, ctx.auth, query, message=form.message.data,
+                                  support_email=ctx.settings.support_email, base_url=ctx.settings.base_url,
+                                  **_who(ctx))
+    except QueryError as error:
+        _errors_onto(form, error.errors)
+        return _thread_page(ctx, query, form, status=400)
+    return ctx.redirect(f"/queries/{query.id}?replied=1#messages")
+
+
+@routes.post("/queries/{query_id}/resolve", permission="query:ask")
+def resolve(ctx: Ctx):
+    query = _organisation_query(ctx)
+    service.resolve_as_provider(ctx.db, ctx.auth, query, **_who(ctx))
+    return ctx.redirect(f"/queries/{query.id}?resolved=1")
+
+
+# The support team's side ------------------------------------------------------------------------
+
+@routes.get("/support/queries", permission="support:view")
+def support_queue(ctx: Ctx):
+    filters = service.QueueFilters.from_query(ctx.query)
+    return ctx.render("queries/queue.html", filters=filters, result=service.queue(ctx.db, ctx.auth.user, filters),
+                      status_words=service.SUPPORT_STATUS_WORDS, tag_classes=service.STATUS_TAG_CLASSES,
+                      age_words=service.age_words)
+
+
+def _any_query(ctx: Ctx):
+    query = service.any_query(ctx.db, ctx.param_int("query_id"))
+    if query is None:
+        raise NotFound()
+    return query
+
+
+def _support_thread_page(ctx: Ctx, query, *, reply_form=None, assign_form=None, status: int = 200):
+    agents = service.agents(ctx.db)
+    assign_form = assign_form or AssignForm(data={"assignee": str(query.assigned_to_id or "")})
+    assign_form.assignee.choices = [("", "Nobody")] + [(str(agent.id), agent.email) for agent in agents]
+    return ctx.render("queries/support_thread.html", status=status, query=query,
+                      reply_form=reply_form or SupportReplyForm(), assign_form=assign_form,
+                      status_words=service.SUPPORT_STATUS_WORDS, tag_classes=service.STATUS_TAG_CLASSES,
+                      age_words=service.age_words, can_answer=ctx.auth.has("query:answer"))
+
+
+@routes.get("/support/queries/{query_id}", permission="support:view")
+def support_thread(ctx: Ctx):
+    return _support_thread_page(ctx, _any_query(ctx))
+
+
+@routes.post("/support/queries/{query_id}/reply", permission="query:answer")
+def support_reply(ctx: Ctx):
+    query = _any_query(ctx)
+    form = SupportReplyForm(ctx.form)
+    try:
+        service.reply_as_support(ctx.db, ctx.auth.user, query, message=form.message.data,
+                                 resolve=bool(form.resolve.data), base_url=ctx.settings.base_url, **_who(ctx))
+    except QueryError as error:
+        _errors_onto(form, error.errors)
+        return _support_thread_page(ctx, query, reply_form=form, status=400)
+    return ctx.redirect(f"/support/queries/{query.id}?replied=1#messages")
+
+
+@routes.post("/support/queries/{query_id}/assign", permission="query:answer")
+def support_assign(ctx: Ctx):
+    query = _any_query(ctx)
+    form = AssignForm(ctx.form)
+    try:
+        service.assign(ctx.db, ctx.auth.user, query, form.assignee.data, base_url=ctx.settings.base_url,
+                       **_who(ctx))
+    except QueryError as error:
+        _errors_onto(form, error.errors)
+        return _support_thread_page(ctx, query, assign_form=form, status=400)
+    return ctx.redirect(f"/support/queries/{query.id}?assigned=1")
+
+
+@routes.post("/support/queries/{query_id}/resolve", permission="query:answer")
+def support_resolve(ctx: Ctx):
+    query = _any_query(ctx)
+    service.resolve_as_support(ctx.db, ctx.auth.user, query, base_url=ctx.settings.base_url, **_who(ctx))
+    return ctx.redirect(f"/support/queries/{query.id}?resolved=1")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from markupsafe import Markup
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, PrefixLoader, StrictUndefined
 from starlette.templating import Jinja2Templates
 
@@ -48,10 +49,20 @@ def make_templates() -> Jinja2Templates:
     env.globals["section_class"] = section_class
     env.globals["status_items"] = lambda words, selected: [
         {"value": key, "text": text, "selected": key == selected} for key, text in words.items()]
+    env.globals["link"] = link
     env.filters["filesize"] = format_size
     env.filters["datetime"] = format_datetime
     env.filters["date"] = format_date
     return Jinja2Templates(env=env)
+
+
+def link(href, text) -> Markup:
+    """A GOV.UK link as markup, for table cells and summary values that take "html".
+
+    Jinja's ~ escapes the literal markup when any part is already Markup, so templates cannot build these
+    by concatenation; this escapes the text and the address, and nothing else.
+    """
+    return Markup('<a class="govuk-link" href="{}">{}</a>').format(str(href), str(text))
 
 
 def page_title(title: str, service_name: str, has_errors: bool = False) -> str:

@@ -1,0 +1,344 @@
+"""Providers' questions to the support team: threads, who they wait on, assignment and email alerts.
+
+Statuses say whose turn it is. A provider's message puts the thread with support; a support reply
+puts it with the provider; either side may mark it resolved, and a provider's reply reopens it.
+Every change is audited against the provider's organisation, so it shows in their history too, and
+every alert goes through the outbox in the same transaction.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, joinedload, selectinload
+
+from .. import audit, outbox
+from ..accounts.sessions import Auth
+from ..models import (
+    OPEN_STATUSES, REGULATOR, Membership, Notification, Organisation, QueryMessage, SupportQuery, User, utcnow,
+)
+from ..notifications import service as notifications
+from ..roles import ROLES
+
+MAX_SUBJECT = 150
+MAX_MESSAGE = 20_000
+QUEUE_PAGE_SIZE = 50
+PROVIDER_LIST_LIMIT = 200
+
+STATUS_WORDS = {
+    "new": "New",
+    "waiting_on_support": "Waiting on support",
+    "waiting_on_provider": "Waiting on you",
+    "resolved": "Resolved",
+}
+# Support sees the same statuses from its own side of the thread.
+SUPPORT_STATUS_WORDS = {**STATUS_WORDS, "waiting_on_provider": "Waiting on provider"}
+STATUS_TAG_CLASSES = {
+    "new": "govuk-tag--blue",
+    "waiting_on_support": "govuk-tag--yellow",
+    "waiting_on_provider": "govuk-tag--grey",
+    "resolved": "govuk-tag--green",
+}
+
+
+class QueryError(Exception):
+    """Messages keyed by the form field they are about, written for the person to read."""
+
+    def __init__(self, errors: dict[str, str]):
+        super().__init__("; ".join(errors.values()))
+        self.errors = errors
+
+
+def clean_text(value) -> str:
+    # Null bytes cannot be stored by PostgreSQL and mean nothing to a reader.
+    return (value if isinstance(value, str) else "").replace("\x00", "").strip()
+
+
+def _check_message(body: str, errors: dict[str, str]) -> None:
+    if not body:
+        errors["message"] = "Enter your message"
+    elif len(body) > MAX_MESSAGE:
+        errors["message"] = f"Message must be {MAX_MESSAGE:,} characters or fewer"
+
+
+_SAFE_PATH = re.compile(r"^/[A-Za-z0-9/_\-.?=&%]*$")
+
+
+def safe_asked_from(path) -> str:
+    """Only a path on this site is kept: the support page links to it, so it must not point elsewhere."""
+    path = clean_text(path)
+    if not _SAFE_PATH.match(path) or path.startswith("//") or path.startswith("/queries"):
+        return ""
+    return path[:300]
+
+
+_NOTIFICATION_PATH = re.compile(r"^/notifications/([0-9]+)(?:/|$)")
+
+
+def notification_from_path(path: str) -> int | None:
+    """Asking from a notification's page makes the question about that notification, unless changed."""
+    match = _NOTIFICATION_PATH.match(path or "")
+    return int(match.group(1)) if match else None
+
+
+# Who hears about what ---------------------------------------------------------------------------
+
+def _support_recipients(query: SupportQuery, support_email: str) -> list[str]:
+    if query.assigned_to is not None and query.assigned_to.active:
+        return [query.assigned_to.email]
+    return [support_email] if support_email else []
+
+
+def _email(db: Session, recipients, *, template: str, subject: str, body: str) -> None:
+    for recipient in sorted(set(recipients)):
+        outbox.enqueue(db, template=template, recipient=recipient, subject=subject, body=body)
+
+
+def _record(db: Session, event_type: str, actor: User, query: SupportQuery, ip: str, user_agent: str, **fields):
+    audit.record(db, event_type, actor_id=actor.id, organisation_id=query.organisation_id,
+                 notification_id=query.notification_id, ip=ip, user_agent=user_agent, **fields)
+
+
+# The provider's side ----------------------------------------------------------------------------
+
+def askable_notifications(db: Session, auth: Auth, limit: int = 100) -> list[Notification]:
+    """The notifications this person can see, newest first, to choose what a question is about."""
+    places = auth.locations_with("notification:view")
+    statement = (select(Notification).options(joinedload(Notification.location))
+                 .where(Notification.organisation_id == auth.organisation.id)
+                 .order_by(Notification.updated_at.desc(), Notification.id.desc()).limit(limit))
+    if places is not None:
+        statement = statement.where(Notification.location_id.in_(places or {-1}))
+    return list(db.scalars(statement))
+
+
+def ask(db: Session, auth: Auth, *, subject, message, notification_id=None, asked_from="", support_email: str,
+        base_url: str, ip: str = "", user_agent: str = "") -> SupportQuery:
+    subject, body = clean_text(subject), clean_text(message)
+    errors: dict[str, str] = {}
+    if not subject:
+        errors["subject"] = "Enter a short summary of your question"
+    elif len(subject) > MAX_SUBJECT:
+        errors["subject"] = f"Summary must be {MAX_SUBJECT} characters or fewer"
+    _check_message(body, errors)
+    notification = None
+    if notification_id not in (None, ""):
+        try:
+            notification = notifications.visible(db, auth, int(notification_id))
+        except (TypeError, ValueError):
+            notification = None
+        if notification is None:
+            errors["notification"] = "Select a notification from the list, or say the question is not about one"
+    if errors:
+        raise QueryError(errors)
+    query = SupportQuery(organisation_id=auth.organisation.id, asked_by_id=auth.user.id, subject=subject,
+                         notification_id=notification.id if notification else None,
+                         asked_from=safe_asked_from(asked_from), status="new")
+    query.messages.append(QueryMessage(author_id=auth.user.id, from_support=False, body=body))
+    db.add(query)
+    db.flush()
+    _record(db, "query:asked", auth.user, query, ip, user_agent, subject=subject)
+    about = f"About notification {notification.reference or '#' + str(notification.id)}.\n" if notification else ""
+    _email(db, [support_email] if support_email else [], template="query_asked",
+           subject=f"New question from {auth.organisation.name}: {subject}",
+           body=f"{auth.user.email} asked:\n\n{body}\n\n{about}Answer it: {base_url}/support/queries/{query.id}")
+    return query
+
+
+def organisation_queries(db: Session, auth: Auth) -> list[SupportQuery]:
+    """The organisation's questions, open ones first, then the most recently active."""
+    rows = db.scalars(
+        select(SupportQuery).options(joinedload(SupportQuery.asked_by))
+        .where(SupportQuery.organisation_id == auth.organisation.id)
+        .order_by(SupportQuery.updated_at.desc(), SupportQuery.id.desc()).limit(PROVIDER_LIST_LIMIT)
+    )
+    return sorted(rows, key=lambda query: query.status == "resolved")
+
+
+def organisation_query(db: Session, auth: Auth, query_id: int) -> SupportQuery | None:
+    """The question if it belongs to this person's organisation; None (a 404) otherwise."""
+    return db.scalar(_thread().where(SupportQuery.id == query_id,
+                                     SupportQuery.organisation_id == auth.organisation.id))
+
+
+def _thread():
+    return select(SupportQuery).options(
+        joinedload(SupportQuery.organisation), joinedload(SupportQuery.asked_by),
+        joinedload(SupportQuery.assigned_to), joinedload(SupportQuery.notification),
+        selectinload(SupportQuery.messages).joinedload(QueryMessage.author),
+    )
+
+
+def _add_message(query: SupportQuery, author: User, body: str, *, from_support: bool) -> None:
+    query.messages.append(QueryMessage(author_id=author.id, author=author, from_support=from_support, body=body))
+    query.updated_at = utcnow()
+
+
+def reply_as_provider(db: Session, auth: Auth, query: SupportQuery, *, message, support_email: str, base_url: str,
+                      ip: str = "", user_agent: str = "") -> None:
+    body = clean_text(message)
+    errors: dict[str, str] = {}
+    _check_message(body, errors)
+    if errors:
+        raise QueryError(errors)
+    _add_message(query, auth.user, body, from_support=False)
+    # A reply to a resolved question reopens it: the person still needs help.
+    query.status = "waiting_on_support"
+    query.resolved_at = None
+    _record(db, "query:replied", auth.user, query, ip, user_agent, subject=query.subject, by_support=False)
+    _email(db, _support_recipients(query, support_email), template="query_provider_replied",
+           subject=f"{query.organisation.name} replied: {query.subject}",
+           body=f"{auth.user.email} wrote:\n\n{body}\n\nReply: {base_url}/support/queries/{query.id}")
+
+
+def resolve_as_provider(db: Session, auth: Auth, query: SupportQuery, *, ip: str = "", user_agent: str = "") -> None:
+    if query.status == "resolved":
+        return
+    query.status, query.resolved_at, query.updated_at = "resolved", utcnow(), utcnow()
+    _record(db, "query:resolved", auth.user, query, ip, user_agent, subject=query.subject)
+
+
+# The support team's side ------------------------------------------------------------------------
+
+@dataclass
+class QueueFilters:
+    status: str = "open"  # open | all | one of QUERY_STATUSES
+    assigned: str = "anyone"  # anyone | me | unassigned
+    page: int = 1
+
+    STATUSES = ("open", "all", "new", "waiting_on_support", "waiting_on_provider", "resolved")
+    ASSIGNED = ("anyone", "me", "unassigned")
+
+    @classmethod
+    def from_query(cls, params) -> "QueueFilters":
+        status = params.get("status", "open")
+        assigned = params.get("assigned", "anyone")
+        try:
+            page = max(1, min(int(params.get("page", "1")), 100_000))
+        except ValueError:
+            page = 1
+        return cls(status=status if status in cls.STATUSES else "open",
+                   assigned=assigned if assigned in cls.ASSIGNED else "anyone", page=page)
+
+
+@dataclass
+class QueuePage:
+    queries: list[SupportQuery]
+    total: int
+    page: int
+    pages: int
+
+
+def queue(db: Session, user: User, filters: QueueFilters) -> QueuePage:
+    """Oldest first: the question that has waited longest is answered first."""
+    conditions = []
+    if filters.status == "open":
+        conditions.append(SupportQuery.status.in_(OPEN_STATUSES))
+    elif filters.status != "all":
+        conditions.append(SupportQuery.status == filters.status)
+    if filters.assigned == "me":
+        conditions.append(SupportQuery.assigned_to_id == user.id)
+    elif filters.assigned == "unassigned":
+        conditions.append(SupportQuery.assigned_to_id.is_(None))
+    total = db.scalar(select(func.count(SupportQuery.id)).where(*conditions)) or 0
+    pages = max(1, math.ceil(total / QUEUE_PAGE_SIZE))
+    page = min(filters.page, pages)
+    rows = db.scalars(
+        select(SupportQuery)
+        .options(joinedload(SupportQuery.organisation), joinedload(SupportQuery.assigned_to))
+        .where(*conditions).order_by(SupportQuery.created_at, SupportQuery.id)
+        .limit(QUEUE_PAGE_SIZE).offset((page - 1) * QUEUE_PAGE_SIZE)
+    )
+    return QueuePage(list(rows), total, page, pages)
+
+
+def any_query(db: Session, query_id: int) -> SupportQuery | None:
+    return db.scalar(_thread().where(SupportQuery.id == query_id))
+
+
+def agents(db: Session) -> list[User]:
+    """Active regulator staff whose roles let them answer questions: the people a question can go to."""
+    answering = {name for name, role in ROLES.items() if "query:answer" in role.permissions}
+    memberships = db.scalars(
+        select(Membership).options(joinedload(Membership.user), selectinload(Membership.grants))
+        .join(Organisation, Organisation.id == Membership.organisation_id).where(Organisation.kind == REGULATOR)
+    )
+    people = {m.user.id: m.user for m in memberships
+              if m.user.active and any(grant.role in answering for grant in m.grants)}
+    return sorted(people.values(), key=lambda user: user.email)
+
+
+def reply_as_support(db: Session, actor: User, query: SupportQuery, *, message, resolve: bool, base_url: str,
+                     ip: str = "", user_agent: str = "") -> None:
+    body = clean_text(message)
+    errors: dict[str, str] = {}
+    _check_message(body, errors)
+    if errors:
+        raise QueryError(errors)
+    _add_message(query, actor, body, from_support=True)
+    if query.assigned_to_id is None:
+        # Whoever answers an unassigned question owns it, so the provider's reply comes back to them.
+        query.assigned_to_id, query.assigned_to = actor.id, actor
+    query.status = "resolved" if resolve else "waiting_on_provider"
+    query.resolved_at = utcnow() if resolve else None
+    _record(db, "query:replied", actor, query, ip, user_agent, subject=query.subject, by_support=True)
+    if resolve:
+        _record(db, "query:resolved", actor, query, ip, user_agent, subject=query.subject)
+    if query.asked_by is not None and query.asked_by.active:
+        ending = ("We have marked your question as resolved. If you need more help, reply and it will reopen."
+                  if resolve else "Reply when you can.")
+        _email(db, [query.asked_by.email], template="query_support_replied",
+               subject=f"The support team replied: {query.subject}",
+               body=f"{body}\n\n{ending}\n\nRead and reply: {base_url}/queries/{query.id}")
+
+
+def assign(db: Session, actor: User, query: SupportQuery, assignee_id, *, base_url: str, ip: str = "",
+           user_agent: str = "") -> None:
+    if assignee_id in (None, ""):
+        assignee = None
+    else:
+        by_id = {user.id: user for user in agents(db)}
+        try:
+            assignee = by_id.get(int(assignee_id))
+        except (TypeError, ValueError):
+            assignee = None
+        if assignee is None:
+            raise QueryError({"assignee": "Select someone from the list"})
+    if (assignee.id if assignee else None) == query.assigned_to_id:
+        return
+    query.assigned_to_id, query.assigned_to = (assignee.id, assignee) if assignee else (None, None)
+    _record(db, "query:assigned", actor, query, ip, user_agent, subject=query.subject,
+            assignee=assignee.email if assignee else "nobody")
+    if assignee is not None and assignee.id != actor.id:
+        _email(db, [assignee.email], template="query_assigned",
+               subject=f"A question was assigned to you: {query.subject}",
+               body=f"{actor.email} assigned you a question from {query.organisation.name}.\n\n"
+                    f"{base_url}/support/queries/{query.id}")
+
+
+def resolve_as_support(db: Session, actor: User, query: SupportQuery, *, base_url: str, ip: str = "",
+                       user_agent: str = "") -> None:
+    if query.status == "resolved":
+        return
+    query.status, query.resolved_at, query.updated_at = "resolved", utcnow(), utcnow()
+    _record(db, "query:resolved", actor, query, ip, user_agent, subject=query.subject)
+    if query.asked_by is not None and query.asked_by.active:
+        _email(db, [query.asked_by.email], template="query_resolved",
+               subject=f"Your question was resolved: {query.subject}",
+               body=f"The support team marked your question as resolved. If you still need help, reply and it "
+                    f"will reopen.\n\n{base_url}/queries/{query.id}")
+
+
+def age_words(query: SupportQuery, now=None) -> str:
+    """How long the question has been open, in the words a queue reader scans for."""
+    seconds = ((now or utcnow()) - query.created_at).total_seconds()
+    if seconds < 3600:
+        return "Under an hour"
+    if seconds < 86_400:
+        hours = int(seconds // 3600)
+        return f"{hours} hour{'s' if hours != 1 else ''}"
+    days = int(seconds // 86_400)
+    return f"{days} day{'s' if days != 1 else ''}"
