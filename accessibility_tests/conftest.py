@@ -41,6 +41,10 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+# The running server's details, for page states that must set up data no page can (an email given up on).
+RUNNING: dict = {}
+
+
 @pytest.fixture(scope="session")
 def server(tmp_path_factory):
     port = free_port()
@@ -67,7 +71,8 @@ def server(tmp_path_factory):
             process.kill()
             raise RuntimeError(f"portal did not start: {(data_dir / 'server.log').read_text()[-3000:]}")
         time.sleep(0.2)
-    yield {"base": base, "data_dir": data_dir, "database_url": env["PORTAL_DATABASE_URL"]}
+    RUNNING.update(base=base, data_dir=data_dir, database_url=env["PORTAL_DATABASE_URL"])
+    yield dict(RUNNING)
     process.terminate()
     process.wait(timeout=10)
     log.close()

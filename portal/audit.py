@@ -65,6 +65,7 @@ EVENT_TYPES: dict[str, EventType] = {
         _event("query:replied", ("subject", "by_support"), "Replied to the question {subject}"),
         _event("query:assigned", ("subject", "assignee"), "Assigned the question {subject} to {assignee}"),
         _event("query:resolved", ("subject",), "Marked the question {subject} as resolved"),
+        _event("support:email_retried", ("recipient", "subject", "reason"), "The support team sent again the email {subject} to {recipient}: {reason}"),
         _event("support:organisation_corrected", ("before", "after", "reason"), "The support team corrected {before} to {after}: {reason}"),
     ]
 }

@@ -13,7 +13,7 @@ from datetime import timedelta
 from email.message import EmailMessage
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from .models import OutboxMessage, utcnow
@@ -137,13 +137,38 @@ def deliver_due(factory: sessionmaker, sender) -> int:
                 message.last_error = f"{type(error).__name__}: {error}"[:2000]
                 message.next_attempt_at = utcnow() + backoff(message.attempts)
                 message.claimed_until = None
-                log.warning("%s %s failed (attempt %s): %s", message.kind, message_id, message.attempts, error)
+                if message.attempts >= MAX_ATTEMPTS:
+                    # No more retries: the support workspace lists it, so a person can try again.
+                    log.error("%s %s to %s given up after %s attempts: %s", message.kind, message_id,
+                              message.recipient, message.attempts, error)
+                else:
+                    log.warning("%s %s failed (attempt %s): %s", message.kind, message_id, message.attempts, error)
                 continue
             message.attempts += 1
             message.sent_at = utcnow()
             message.claimed_until = None
             sent += 1
     return sent
+
+
+def undeliverable_filter():
+    return (OutboxMessage.sent_at.is_(None), OutboxMessage.attempts >= MAX_ATTEMPTS)
+
+
+def undeliverable(db: Session, limit: int = 20) -> tuple[list[OutboxMessage], int]:
+    """Messages the worker has given up on, newest first, and how many there are in all."""
+    total = db.scalar(select(func.count(OutboxMessage.id)).where(*undeliverable_filter())) or 0
+    rows = db.scalars(select(OutboxMessage).where(*undeliverable_filter())
+                      .order_by(OutboxMessage.id.desc()).limit(limit))
+    return list(rows), total
+
+
+def try_again(db: Session, message_id: int) -> OutboxMessage | None:
+    """Puts a given-up message back in the queue, with its retries and backoff from the start."""
+    message = db.scalar(select(OutboxMessage).where(OutboxMessage.id == message_id, *undeliverable_filter()))
+    if message is not None:
+        message.attempts, message.next_attempt_at, message.claimed_until = 0, utcnow(), None
+    return message
 
 
 def recent(db: Session, limit: int = 50) -> list[OutboxMessage]:

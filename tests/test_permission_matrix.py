@@ -72,7 +72,8 @@ def concrete(path: str, world: dict) -> str:
             .replace("{token}", "not-a-real-token-000000")
             .replace("{organisation_id}", str(world["organisation_id"]))
             .replace("{user_id}", str(world["user_id"]))
-            .replace("{query_id}", str(world["query_id"])))
+            .replace("{query_id}", str(world["query_id"]))
+            .replace("{message_id}", "999999"))
 
 
 def outcome(response) -> str:

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from portal.accounts import organisations as orgs
 from portal.app import all_endpoints
 from portal.db import transaction
-from portal.models import AuditEvent, Invitation, Notification, Organisation, OutboxMessage, User, UserSession
+from portal.models import AuditEvent, Invitation, Notification, Organisation, OutboxMessage, User, UserSession, utcnow
 from portal.support import service
 
 from .conftest import make_organisation, post_form
@@ -115,9 +115,16 @@ def test_notification_page_is_the_read_only_document_with_its_timeline(agent, as
     assert 'action="/notifications/' not in page.text  # no comment or workflow forms
 
 
-def test_a_draft_is_not_shown_to_support(agent, as_role, demo_org):
-    draft = start_notification(as_role("drafter"), "serious_injury", demo_org["locations"][0][0])
+def test_a_draft_is_shown_to_support_only_once_the_provider_asks_about_it(agent, as_role, demo_org):
+    drafter = as_role("drafter")
+    draft = start_notification(drafter, "serious_injury", demo_org["locations"][0][0])
     assert agent.get(f"/support/notifications/{draft}").status_code == 404
+    asked = post_form(drafter, "/queries", {"subject": "Is this the right form?", "message": "See my draft",
+                                            "notification": str(draft)}, from_page="/queries/new")
+    query_id = asked.headers["location"].split("/")[2].split("?")[0]
+    assert f'href="/support/notifications/{draft}"' in agent.get(f"/support/queries/{query_id}").text
+    page = agent.get(f"/support/notifications/{draft}")
+    assert page.status_code == 200 and "None yet: not submitted" in page.text
 
 
 @pytest.mark.parametrize("path", ["/support/organisations/999999", "/support/organisations/abc",
@@ -318,3 +325,52 @@ def test_nasty_values_to_every_help_action_never_give_a_500(agent, db_factory, d
     with db_factory() as db:
         for event in db.scalars(select(AuditEvent).where(AuditEvent.event_type.like("support:%"))):
             assert "\x00" not in event.data["reason"] and len(event.data["reason"]) <= service.REASON_MAX
+
+
+# Emails the outbox gave up on -------------------------------------------------------------------
+
+def _closed_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]  # nothing listens once the probe closes
+
+
+def _give_up_on_email(settings, db_factory, recipient: str) -> int:
+    """Queues an email and lets a real SMTP sender fail on it until the outbox stops trying."""
+    from dataclasses import replace
+
+    from portal import outbox
+
+    with transaction(db_factory) as db:
+        message = outbox.enqueue(db, template="t", recipient=recipient, subject="Your receipt", body="b")
+        db.flush()
+        message_id = message.id
+    sender = outbox.SmtpSender(replace(settings, smtp_port=_closed_port()))
+    for _ in range(outbox.MAX_ATTEMPTS):
+        with transaction(db_factory) as db:
+            db.get(OutboxMessage, message_id).next_attempt_at = utcnow()
+        outbox.deliver_due(db_factory, sender)
+    return message_id
+
+
+def test_support_sees_emails_that_could_not_be_sent_and_sends_them_again(agent, settings, db_factory):
+    message_id = _give_up_on_email(settings, db_factory, "someone@riverside.example")
+    page = agent.get("/support").text
+    assert "1 email was tried 8 times without success" in page and "someone@riverside.example" in page
+    assert "ConnectionRefusedError" in page
+    missing_reason = post_form(agent, f"/support/emails/{message_id}/send-again", {"reason": ""}, from_page="/support")
+    assert missing_reason.status_code == 400 and "Enter the reason for this action" in missing_reason.text
+    again = post_form(agent, f"/support/emails/{message_id}/send-again", {"reason": "Mail server fixed"},
+                      from_page="/support")
+    assert again.status_code == 303
+    with db_factory() as db:
+        message = db.get(OutboxMessage, message_id)
+        assert message.attempts == 0 and message.sent_at is None
+    assert "Every email has been sent or is still being tried" in agent.get("/support").text
+    [event] = _events(db_factory, "support:email_retried")
+    assert event.data["reason"] == "Mail server fixed"
+    # Only a given-up message can be sent again.
+    assert post_form(agent, f"/support/emails/{message_id}/send-again", {"reason": "again"},
+                     from_page="/support").status_code == 404

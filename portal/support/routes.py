@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .. import audit
+from .. import audit, outbox
 from ..accounts import organisations as orgs
 from ..accounts.organisations import RuleBroken
 from ..models import User
@@ -13,17 +13,36 @@ from .service import ActionError
 routes = Routes()
 
 
+def _workspace(ctx: Ctx, *, status=200, failed="", errors=None, values=None, **context):
+    undelivered, undelivered_total = outbox.undeliverable(ctx.db)
+    return ctx.render("support/workspace.html", status=status, signups=orgs.pending_signups(ctx.db),
+                      undelivered=undelivered, undelivered_total=undelivered_total, failed=failed,
+                      errors=errors or {}, values=values or {}, **context)
+
+
 @routes.get("/support", permission="support:view")
 def workspace(ctx: Ctx):
-    return ctx.render("support/workspace.html", signups=orgs.pending_signups(ctx.db))
+    return _workspace(ctx)
+
+
+@routes.post("/support/emails/{message_id}/send-again", permission="support:act")
+def send_email_again(ctx: Ctx):
+    reason = _form_text(ctx, "reason")
+    try:
+        message = service.send_email_again(ctx.db, ctx.param_int("message_id"), reason=reason, **_who(ctx))
+    except ActionError as error:
+        return _workspace(ctx, status=400, failed=f"email-{ctx.param_int('message_id')}", errors=error.errors,
+                          values={"reason": reason})
+    if message is None:
+        raise NotFound()
+    return ctx.redirect("/support?done=email_queued")
 
 
 @routes.post("/support/signups/{request_id}/decide", permission="signup:decide")
 def decide_signup(ctx: Ctx):
     decision = ctx.form.get("decision")
     if decision not in ("approve", "reject"):
-        return ctx.render("support/workspace.html", status=400, signups=orgs.pending_signups(ctx.db),
-                          error="Choose whether to approve or reject the request")
+        return _workspace(ctx, status=400, error="Choose whether to approve or reject the request")
     try:
         orgs.decide_signup(ctx.db, ctx.param_int("request_id"), approve=decision == "approve",
                            actor_id=ctx.auth.user.id, ip=ctx.client_ip, user_agent=ctx.user_agent)
@@ -88,7 +107,7 @@ def notification_page(ctx: Ctx):
     from ..notifications import service as notifications
     from ..workflow.routes import compiled_sections
 
-    notification = service.submitted_notification(ctx.db, ctx.param_int("notification_id"))
+    notification = service.visible_notification(ctx.db, ctx.param_int("notification_id"))
     if notification is None:
         raise NotFound()
     return ctx.render(

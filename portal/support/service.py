@@ -10,11 +10,13 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, joinedload
 
-from .. import audit
+from .. import audit, outbox
 from ..accounts import organisations as orgs
 from ..accounts.organisations import RuleBroken
 from ..accounts.sessions import end_all_sessions, memberships_of
-from ..models import REGULATOR, AuditEvent, Invitation, Location, Membership, Notification, Organisation, User
+from ..models import (
+    REGULATOR, AuditEvent, Invitation, Location, Membership, Notification, Organisation, SupportQuery, User,
+)
 
 REASON_MAX = 2000
 QUERY_MAX = 200
@@ -127,11 +129,15 @@ def person_overview(db: Session, user: User) -> dict:
     }
 
 
-def submitted_notification(db: Session, notification_id: int) -> Notification | None:
-    """Only what has been sent to the regulator: providers' unsent drafts stay theirs."""
+def visible_notification(db: Session, notification_id: int) -> Notification | None:
+    """What has been sent to the regulator, and drafts a provider has asked the support team about.
+
+    Other drafts stay the provider's own: asking a question about one is what lets support read it.
+    """
+    asked_about = select(SupportQuery.id).where(SupportQuery.notification_id == Notification.id).exists()
     return db.scalar(
         select(Notification).options(joinedload(Notification.organisation), joinedload(Notification.location))
-        .where(Notification.id == notification_id, Notification.reference.is_not(None))
+        .where(Notification.id == notification_id, or_(Notification.reference.is_not(None), asked_about))
     )
 
 
@@ -252,3 +258,14 @@ def correct_organisation(db: Session, organisation: Organisation, *, name, provi
     organisation.provider_id = provider_id
     audit.record(db, "support:organisation_corrected", actor_id=actor.id, organisation_id=organisation.id,
                  ip=ip, user_agent=user_agent, before=before, after=f"{name} ({provider_id})", reason=reason)
+
+
+def send_email_again(db: Session, message_id: int, *, reason, actor: User, ip: str = "", user_agent: str = ""):
+    """Requeues an email the worker gave up on; None when there is no such given-up message."""
+    reason = check_reason(reason)
+    message = outbox.try_again(db, message_id)
+    if message is None:
+        return None
+    audit.record(db, "support:email_retried", actor_id=actor.id, ip=ip, user_agent=user_agent,
+                 recipient=message.recipient, subject=message.subject, reason=reason)
+    return message
