@@ -62,7 +62,8 @@ def test_sign_in_with_keyboard_alone(server, new_page):
 def test_every_control_takes_visible_focus_in_reading_order_with_no_trap(server, new_page):
     checked = 0
     for role, path in [(None, "/sign-in"), ("organisation_admin", "/members/invite"), ("drafter", "/notifications/new"),
-                       ("drafter", "/notifications")]:
+                       ("drafter", "/notifications"), ("drafter", "/queries/new"), ("support_agent", "/support"),
+                       ("support_agent", "/support/queries"), ("support_lead", "/support/api-tokens")]:
         page = new_page(role)
         page.goto(server["base"] + path)
         focused = walk_with_tab(page)
