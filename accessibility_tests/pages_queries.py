@@ -67,6 +67,8 @@ STATES_QUERIES: list = [
     PageState("question, reply missing", "/queries/{query_id}", "drafter", then(_asked, press("Send reply"))),
     PageState("question, answered", "/queries/{query_id}", "drafter", _answered(resolve=False)),
     PageState("question, resolved", "/queries/{query_id}", "submitter", _answered(resolve=True)),
+    PageState("dashboard, a support reply waiting", "/dashboard", "drafter",
+              then(_answered(resolve=False), visit("/dashboard"))),
     PageState("support queue", "/support/queries", "support_agent", _in_the_queue),
     PageState("support queue, nothing matches", "/support/queries", "support_agent",
               visit("/support/queries?status=new&assigned=me")),

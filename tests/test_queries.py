@@ -117,6 +117,8 @@ def test_a_support_reply_waits_on_the_provider_and_emails_the_asker(drafter, as_
     assert "The support team replied" in email.subject and f"/queries/{query_id}" in email.body
     thread = drafter.get(f"/queries/{query_id}").text
     assert "Press ‘Choose file’ first, then Upload." in thread and "Waiting on you" in thread
+    assert ('The support team has replied to 1 of your organisation’s questions. <a class="govuk-link" '
+            'href="/queries">Read the replies</a>') in drafter.get("/dashboard").text
     # The person who answered now owns it, so the provider's reply goes to them, not the shared inbox.
     post_form(drafter, f"/queries/{query_id}/reply", {"message": "That worked, thanks"},
               from_page=f"/queries/{query_id}")

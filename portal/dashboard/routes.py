@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ..accounts import organisations as orgs
 from ..notifications.registry import sorted_types
+from ..queries import service as queries
 from ..web.routing import Ctx, Routes
 
 routes = Routes()
@@ -14,7 +15,9 @@ def dashboard(ctx: Ctx):
     if ctx.auth.is_regulator:
         return ctx.redirect("/support")
     hours = ctx.settings.without_delay_hours
+    replies = queries.replies_waiting(ctx.db, ctx.auth) if ctx.auth.has("query:ask") else 0
     return ctx.render("dashboard/dashboard.html", locations=orgs.locations_of(ctx.db, ctx.auth.organisation.id),
+                      replies_waiting=replies,
                       overdue=overdue_drafts(ctx.db, ctx.auth, hours), overdue_hours=hours,
                       type_titles={kind.key: kind.title for kind in sorted_types()})
 

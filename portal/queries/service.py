@@ -158,6 +158,12 @@ def organisation_queries(db: Session, auth: Auth) -> list[SupportQuery]:
     return sorted(rows, key=lambda query: query.status == "resolved")
 
 
+def replies_waiting(db: Session, auth: Auth) -> int:
+    """How many of the organisation's questions have a support reply nobody there has answered yet."""
+    return db.scalar(select(func.count(SupportQuery.id)).where(
+        SupportQuery.organisation_id == auth.organisation.id, SupportQuery.status == "waiting_on_provider")) or 0
+
+
 def organisation_query(db: Session, auth: Auth, query_id: int) -> SupportQuery | None:
     """The question if it belongs to this person's organisation; None (a 404) otherwise."""
     return db.scalar(_thread().where(SupportQuery.id == query_id,
