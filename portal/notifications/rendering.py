@@ -7,6 +7,7 @@ from typing import Any
 from jinja2 import Environment
 from markupsafe import Markup
 
+from ..web.govuk_macros import govuk_macro
 from .definitions import Question
 
 MACROS = {
@@ -18,8 +19,7 @@ MACROS = {
 
 
 def _macro(env: Environment, name: str):
-    folder, macro = MACROS[name]
-    return getattr(env.get_template(f"govuk_frontend_jinja/components/{folder}/macro.html").module, macro)
+    return govuk_macro(env, *MACROS[name])
 
 
 def _common(question: Question, errors: dict[str, str]) -> dict:

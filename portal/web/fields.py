@@ -6,6 +6,8 @@ from jinja2 import Environment
 from markupsafe import Markup
 from wtforms import fields as wtf
 
+from .govuk_macros import govuk_macro
+
 MACROS = {
     "input": ("input", "govukInput"),
     "textarea": ("textarea", "govukTextarea"),
@@ -19,8 +21,7 @@ MACROS = {
 
 
 def macro(env: Environment, component: str):
-    folder, name = MACROS[component]
-    return getattr(env.get_template(f"govuk_frontend_jinja/components/{folder}/macro.html").module, name)
+    return govuk_macro(env, *MACROS[component])
 
 
 def _label(field, params, *, page_heading: bool = False):

@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from markupsafe import Markup
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, PrefixLoader, StrictUndefined
+from markupsafe import Markup
 from starlette.templating import Jinja2Templates
 
 from ..pages.statement import ACCESSIBILITY_CHECKS
 from ..roles import ROLES
 from . import fields
+from .govuk_macros import PortalTemplate
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 TEMPLATES_DIR = ROOT / "templates"
@@ -36,7 +37,10 @@ def make_templates() -> Jinja2Templates:
         autoescape=True,
         trim_blocks=True,
         lstrip_blocks=True,
+        # Templates are part of the release: read once per process, never stat'ed again per render.
+        auto_reload=False,
     )
+    env.template_class = PortalTemplate
     manifest = load_manifest()
     env.globals["asset"] = lambda name: f"/static/{manifest[name]}"
     env.globals["field"] = lambda form_field, **params: fields.render_field(env, form_field, **params)
