@@ -219,3 +219,16 @@ def membership_id(db_factory, email: str, organisation_id: int) -> int:
             select(Membership.id).join(User, User.id == Membership.user_id)
             .where(User.email == email, Membership.organisation_id == organisation_id)
         )
+
+
+def count_queries(engine):
+    """count_queries(engine) -> (the SQL statements run from now, a function that stops counting)."""
+    from sqlalchemy import event
+
+    statements = []
+
+    def before(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", before)
+    return statements, lambda: event.remove(engine, "before_cursor_execute", before)

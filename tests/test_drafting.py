@@ -3,13 +3,13 @@
 import re
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from portal.db import transaction
 from portal.models import Location, Notification, RoleGrant, SectionDraft
 from portal.notifications.registry import definitions
 
-from .conftest import make_organisation, membership_id, post_form
+from .conftest import count_queries, make_organisation, membership_id, post_form
 from .drafting import fill_section, start_notification, valid_answer, version_on
 
 LOCATION_IDS = ["1-201000001", "1-201000002"]
@@ -236,16 +236,6 @@ def test_list_filters_by_status_type_location(drafter, demo_org):
     page = drafter.get("/notifications?type=dols_outcome&status=draft").text
     assert "2 notifications" not in page and "1 notification," in page
     assert "There are no notifications that match" in drafter.get("/notifications?status=submitted").text
-
-
-def count_queries(engine):
-    statements = []
-
-    def before(conn, cursor, statement, *args):
-        statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", before)
-    return statements, lambda: event.remove(engine, "before_cursor_execute", before)
 
 
 def test_the_list_and_the_whole_document_use_a_fixed_number_of_queries(drafter, location_id, app):

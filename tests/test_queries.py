@@ -11,9 +11,8 @@ from sqlalchemy import select
 from portal.db import transaction
 from portal.models import AuditEvent, OutboxMessage, SupportQuery, utcnow
 
-from .conftest import make_organisation, post_form
+from .conftest import count_queries, make_organisation, post_form
 from .drafting import start_notification
-from .test_drafting import count_queries
 
 SUPPORT_INBOX = "support@regulator.example"
 

@@ -11,13 +11,14 @@ import re
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import event, select, update
+from sqlalchemy import select, update
 
 from portal.db import transaction
 from portal.models import Notification, Organisation, Submission, SupportQuery, utcnow
 from portal.notifications.registry import definitions
 from portal.reports import charts, service
 
+from .conftest import count_queries
 from .journey import submitted
 
 HOUR = timedelta(hours=1)
@@ -92,16 +93,6 @@ def table(page: str, caption: str) -> list[list[str]]:
 
 def csv_rows(response) -> list[list[str]]:
     return list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
-
-
-def count_statements(engine):
-    statements = []
-
-    def before(conn, cursor, statement, *args):
-        statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", before)
-    return statements, lambda: event.remove(engine, "before_cursor_execute", before)
 
 
 # Submissions per week ---------------------------------------------------------------------------
@@ -306,7 +297,7 @@ def test_the_reports_use_the_same_number_of_queries_with_more_data(lead, app, db
     def counts() -> list[int]:
         found = []
         for path in REPORT_PATHS:
-            statements, stop = count_statements(app.state.engine)
+            statements, stop = count_queries(app.state.engine)
             assert lead.get(path).status_code == 200
             stop()
             found.append(len(statements))

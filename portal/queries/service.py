@@ -64,6 +64,15 @@ def _check_message(body: str, errors: dict[str, str]) -> None:
         errors["message"] = f"Message must be {MAX_MESSAGE:,} characters or fewer"
 
 
+def _reply_text(message) -> str:
+    body = clean_text(message)
+    errors: dict[str, str] = {}
+    _check_message(body, errors)
+    if errors:
+        raise QueryError(errors)
+    return body
+
+
 _SAFE_PATH = re.compile(r"^/[A-Za-z0-9/_\-.?=&%]*$")
 
 
@@ -185,11 +194,7 @@ def _add_message(query: SupportQuery, author: User, body: str, *, from_support: 
 
 def reply_as_provider(db: Session, auth: Auth, query: SupportQuery, *, message, support_email: str, base_url: str,
                       ip: str = "", user_agent: str = "") -> None:
-    body = clean_text(message)
-    errors: dict[str, str] = {}
-    _check_message(body, errors)
-    if errors:
-        raise QueryError(errors)
+    body = _reply_text(message)
     _add_message(query, auth.user, body, from_support=False)
     # A reply to a resolved question reopens it: the person still needs help.
     query.status = "waiting_on_support"
@@ -279,11 +284,7 @@ def agents(db: Session) -> list[User]:
 
 def reply_as_support(db: Session, actor: User, query: SupportQuery, *, message, resolve: bool, base_url: str,
                      ip: str = "", user_agent: str = "") -> None:
-    body = clean_text(message)
-    errors: dict[str, str] = {}
-    _check_message(body, errors)
-    if errors:
-        raise QueryError(errors)
+    body = _reply_text(message)
     _add_message(query, actor, body, from_support=True)
     if query.assigned_to_id is None:
         # Whoever answers an unassigned question owns it, so the provider's reply comes back to them.
