@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test install install-test assets browser
+.PHONY: run test install install-test assets browser scanner
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,8 +26,17 @@ browser:
 	    $(BIN)/python -m playwright install chromium; \
 	  fi; }
 
+# tests/test_wapiti_scan.py scans the running portal with Debian's wapiti (a web vulnerability scanner).
+scanner:
+	@command -v wapiti >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wapiti >/dev/null; \
+	  else \
+	    echo "wapiti is missing: install Debian's wapiti package, or tests/test_wapiti_scan.py is skipped"; \
+	  fi; }
+
 run: install
 	$(BIN)/portal serve
 
-test: install-test browser
+test: install-test browser scanner
 	$(BIN)/python -m pytest -p no:cacheprovider

@@ -1,4 +1,4 @@
-"""The `portal` command: serve, db upgrade, demo, worker, org approve."""
+"""The `portal` command: serve, db upgrade, demo, worker, org approve, attachments sweep."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import argparse
 import logging
 import sys
 import threading
+import time
 
 from .settings import ConfigurationError, Settings
 
@@ -52,6 +53,26 @@ def cmd_demo(settings: Settings, args) -> int:
     return 0
 
 
+# Files left by uploads whose request died before commit are removed by the worker, not only by cron.
+SWEEP_EVERY_SECONDS = 3600
+
+
+def _sweep_orphaned_uploads(settings: Settings, factory) -> None:
+    from datetime import timedelta
+
+    from .attachments.service import sweep
+    from .attachments.storage import LocalStorage
+    from .db import transaction
+
+    try:
+        with transaction(factory) as db:
+            swept = sweep(db, LocalStorage(settings.storage_dir), older_than=timedelta(minutes=60))
+        if swept.keys or swept.temporary:
+            log.info("swept %s orphaned uploads and %s part-written copies", len(swept.keys), len(swept.temporary))
+    except Exception:
+        log.exception("upload sweep failed")
+
+
 def run_worker(settings: Settings, *, once: bool = False, stop: threading.Event | None = None,
                interval: float = 2.0) -> int:
     from . import outbox
@@ -59,6 +80,7 @@ def run_worker(settings: Settings, *, once: bool = False, stop: threading.Event 
     _, factory = _engine_and_factory(settings)
     sender = outbox.sender_for(settings)
     stop = stop or threading.Event()
+    next_sweep = time.monotonic() + SWEEP_EVERY_SECONDS
     while not stop.is_set():
         try:
             sent = outbox.deliver_due(factory, sender)
@@ -68,6 +90,9 @@ def run_worker(settings: Settings, *, once: bool = False, stop: threading.Event 
             sent = 0
         if once:
             return sent
+        if time.monotonic() >= next_sweep:
+            next_sweep = time.monotonic() + SWEEP_EVERY_SECONDS
+            _sweep_orphaned_uploads(settings, factory)
         if not sent:
             stop.wait(interval)
     return 0
@@ -117,6 +142,20 @@ def cmd_org_approve(settings: Settings, args) -> int:
     return 0
 
 
+def cmd_attachments_sweep(settings: Settings, args) -> int:
+    from datetime import timedelta
+
+    from .attachments.service import sweep
+    from .attachments.storage import LocalStorage
+    from .db import transaction
+
+    _, factory = _engine_and_factory(settings)
+    with transaction(factory) as db:
+        swept = sweep(db, LocalStorage(settings.storage_dir), older_than=timedelta(minutes=args.older_than))
+    print(f"deleted {len(swept.keys)} stored files without a record and {len(swept.temporary)} part-written copies")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="portal", description="The statutory notifications portal")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -144,6 +183,14 @@ def build_parser() -> argparse.ArgumentParser:
     approve.add_argument("request_id", type=int, nargs="?")
     approve.add_argument("--reject", action="store_true")
     approve.set_defaults(func=cmd_org_approve)
+
+    attachments = commands.add_parser("attachments", help="uploaded file commands")
+    attachment_commands = attachments.add_subparsers(dest="attachments_command", required=True)
+    sweep = attachment_commands.add_parser(
+        "sweep", help="delete stored files that no attachment record names (left by interrupted uploads)")
+    sweep.add_argument("--older-than", type=float, default=60, metavar="MINUTES",
+                       help="only files last written this long ago, so uploads in progress are left alone (60)")
+    sweep.set_defaults(func=cmd_attachments_sweep)
     return parser
 
 

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 import unicodedata
+from dataclasses import dataclass
+from datetime import timedelta
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
@@ -114,6 +117,38 @@ def remove_attachment(db: Session, auth: Auth, notification: Notification, attac
                  organisation_id=notification.organisation_id, notification_id=notification.id, ip=ip,
                  user_agent=user_agent, filename=attachment.filename)
     return attachment
+
+
+@dataclass
+class Swept:
+    keys: list[str]  # stored files no attachment record names
+    temporary: list[str]  # copies cut off part-way
+
+
+# Longer than any upload request lasts between storing its file and committing its record.
+SWEEP_GRACE = timedelta(hours=1)
+
+
+def sweep(db: Session, storage: LocalStorage, *, older_than: timedelta = SWEEP_GRACE) -> Swept:
+    """Deletes the files an interrupted upload left behind: a copy cut off part-way, or a file
+    stored whose record never committed (the worker killed, the database gone). Records are
+    written after their file, so a young file may be an upload still on its way to its commit:
+    only files older than `older_than` are looked at. Files with a record, removed or not, are kept.
+    """
+    keys, temporary = storage.files_older_than(time.time() - older_than.total_seconds())
+    recorded: set[str] = set()
+    for start in range(0, len(keys), 500):
+        batch = keys[start : start + 500]
+        recorded.update(db.scalars(select(Attachment.storage_key).where(Attachment.storage_key.in_(batch))))
+    orphans = [key for key in keys if key not in recorded]
+    for key in orphans:
+        storage.delete(key)
+    for name in temporary:
+        storage.delete_temporary(name)
+    if orphans or temporary:
+        log.warning("swept %d stored files without a record and %d part-written copies", len(orphans),
+                    len(temporary))
+    return Swept(keys=orphans, temporary=temporary)
 
 
 def downloadable(db: Session, auth: Auth, notification_id: int, attachment_id: int) -> Attachment | None:

@@ -16,6 +16,9 @@ from typing import BinaryIO
 
 CHUNK = 64 * 1024
 KEY_PATTERN = re.compile(r"[0-9a-f]{32}")
+TEMP_PREFIX = ".upload-"
+# mkstemp's names: the prefix, then letters, digits and underscores.
+TEMP_PATTERN = re.compile(re.escape(TEMP_PREFIX) + r"[A-Za-z0-9_]+")
 
 
 class TooLarge(Exception):
@@ -38,7 +41,7 @@ class LocalStorage:
         self.root.mkdir(parents=True, exist_ok=True)
         # Same directory as the final file, so the rename is atomic: a worker killed mid-copy
         # leaves only a dot-file, never a half file under a real key.
-        handle, temp_name = tempfile.mkstemp(dir=self.root, prefix=".upload-")
+        handle, temp_name = tempfile.mkstemp(dir=self.root, prefix=TEMP_PREFIX)
         digest = hashlib.sha256()
         size = 0
         try:
@@ -72,3 +75,26 @@ class LocalStorage:
 
     def delete(self, key: str) -> None:
         self.path(key).unlink(missing_ok=True)
+
+    def files_older_than(self, cutoff: float) -> tuple[list[str], list[str]]:
+        """(keys, temporary names) of the files last written before `cutoff` (a time.time() value)."""
+        keys, temporary = [], []
+        if not self.root.is_dir():
+            return keys, temporary
+        with os.scandir(self.root) as entries:
+            for entry in entries:
+                try:
+                    if not entry.is_file(follow_symlinks=False) or entry.stat().st_mtime >= cutoff:
+                        continue
+                except FileNotFoundError:
+                    continue  # deleted while we looked
+                if KEY_PATTERN.fullmatch(entry.name):
+                    keys.append(entry.name)
+                elif TEMP_PATTERN.fullmatch(entry.name):
+                    temporary.append(entry.name)
+        return keys, temporary
+
+    def delete_temporary(self, name: str) -> None:
+        if not TEMP_PATTERN.fullmatch(name):
+            raise KeyError(name)
+        (self.root / name).unlink(missing_ok=True)

@@ -16,4 +16,5 @@ def token_for(secret: str, cookie_value: str) -> str:
 def is_valid(secret: str, cookie_value: str | None, presented: str | None) -> bool:
     if not cookie_value or not presented:
         return False
-    return hmac.compare_digest(token_for(secret, cookie_value), presented)
+    # As bytes: compare_digest raises TypeError for a str with non-ASCII characters, which anyone can send.
+    return hmac.compare_digest(token_for(secret, cookie_value).encode(), presented.encode("utf-8", "replace"))
