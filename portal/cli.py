@@ -120,6 +120,7 @@ def cmd_serve(settings: Settings, args) -> int:
     uvicorn.run(
         "portal.app:create_app", factory=True, host=args.host, port=args.port, workers=args.workers,
         log_level="info", proxy_headers=True, server_header=False, log_config=LOG_CONFIG,
+        timeout_keep_alive=settings.keep_alive_seconds,
     )
     return 0
 

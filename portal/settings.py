@@ -28,6 +28,9 @@ class Settings:
     regulator_name: str = "The Care Regulator"
     support_email: str = "support@regulator.example"
     db_threads: int = 4
+    # Longer than a load balancer's idle timeout (60 s on the common ones), so the proxy, not uvicorn
+    # (5 s by default), closes idle connections: otherwise a reader who pauses reconnects every page.
+    keep_alive_seconds: int = 75
     max_request_bytes: int = 2 * 1024 * 1024
     max_upload_bytes: int = 50 * 1024 * 1024
     clamd_socket: str = ""
@@ -118,6 +121,7 @@ class Settings:
             regulator_name=env.get("PORTAL_REGULATOR_NAME", cls.regulator_name),
             support_email=env.get("PORTAL_SUPPORT_EMAIL", cls.support_email),
             db_threads=number("PORTAL_DB_THREADS", 4),
+            keep_alive_seconds=number("PORTAL_KEEP_ALIVE_SECONDS", 75),
             max_request_bytes=number("PORTAL_MAX_REQUEST_BYTES", 2 * 1024 * 1024),
             max_upload_bytes=number("PORTAL_MAX_UPLOAD_BYTES", 50 * 1024 * 1024),
             clamd_socket=env.get("PORTAL_CLAMD_SOCKET", ""),
