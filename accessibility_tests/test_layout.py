@@ -64,15 +64,18 @@ def test_titles_start_with_error_when_a_form_has_errors(server, new_page):
     assert page.title().startswith("Error: Sign in")
 
 
+SMALL_TARGETS = """() => [...document.querySelectorAll('button, input:not([type=hidden]), select, .govuk-button')]
+    .filter(e => e.offsetParent !== null)
+    .map(e => { const r = (e.type === 'radio' || e.type === 'checkbox') ? e.parentElement.getBoundingClientRect() : e.getBoundingClientRect();
+                return [e.outerHTML.slice(0, 60), r.width, r.height]; })
+    .filter(([, w, h]) => w < 24 || h < 24)"""
+
+
 def test_targets_are_at_least_24_by_24(server, new_page):
     for role, path in PAGES:
         page = new_page(role)
         page.goto(server["base"] + path)
-        small = page.evaluate("""() => [...document.querySelectorAll('button, input:not([type=hidden]), select, .govuk-button')]
-            .filter(e => e.offsetParent !== null)
-            .map(e => { const r = (e.type === 'radio' || e.type === 'checkbox') ? e.parentElement.getBoundingClientRect() : e.getBoundingClientRect();
-                        return [e.outerHTML.slice(0, 60), r.width, r.height]; })
-            .filter(([, w, h]) => w < 24 || h < 24)""")
+        small = page.evaluate(SMALL_TARGETS)
         assert small == [], f"{path}: {small}"
 
 
@@ -115,7 +118,7 @@ NOT_BY_COLOUR_ALONE = """() => {
 
 @pytest.mark.parametrize("state", STATES, ids=str)
 def test_every_state_reflows_zooms_spaces_and_has_its_semantics(state, server, new_page):
-    """WCAG 1.4.10, 1.4.4, 1.4.12, 2.4.2, 1.3.1 and 1.4.1 on every page state the axe scan visits."""
+    """WCAG 1.4.10, 1.4.4, 1.4.12, 2.4.2, 1.3.1, 1.4.1 and 2.5.8 on every page state the axe scan visits."""
     page = new_page(state.role, viewport={"width": 320, "height": 640})
     state.go(page, server["base"], new_page)
     page.wait_for_load_state()
@@ -128,6 +131,7 @@ def test_every_state_reflows_zooms_spaces_and_has_its_semantics(state, server, n
     if page.locator(".govuk-error-summary").count():
         assert title.startswith("Error: "), f"{where}: has errors but the title is {title!r}"
     assert page.evaluate(NOT_BY_COLOUR_ALONE) == [], where
+    assert page.evaluate(SMALL_TARGETS) == [], f"{where}: controls smaller than 24 by 24 CSS pixels"
     page.set_viewport_size({"width": 1280, "height": 800})
     page.evaluate("() => { document.documentElement.style.fontSize = '200%'; }")
     assert not page.evaluate(SCROLLS_SIDEWAYS), f"{where} at 200% text scrolls sideways"

@@ -37,7 +37,7 @@ CHECKS: list[tuple[str, str]] = [
      "accessibility_tests/test_keyboard_journeys.py::test_submit_with_keyboard_alone"),
     ("asking the support team a question, their reply and its resolution, with the keyboard alone, with JavaScript on and off, scanned at every step",
      "accessibility_tests/test_keyboard_journeys.py::test_a_question_from_provider_to_support_reply_to_resolution_by_keyboard"),
-    ("every page state reflows at 320 CSS pixels, survives 200% text and text spacing, has one main heading, landmarks, a title that starts with Error when the form has errors, underlined links and tags with words, so nothing relies on colour alone",
+    ("every page state reflows at 320 CSS pixels, survives 200% text and text spacing, has one main heading, landmarks, a title that starts with Error when the form has errors, controls at least 24 by 24 CSS pixels, underlined links and tags with words, so nothing relies on colour alone",
      "accessibility_tests/test_layout.py::test_every_state_reflows_zooms_spaces_and_has_its_semantics"),
     ("saving as you type is announced politely and never moves focus",
      "accessibility_tests/test_layout.py::test_autosave_is_announced_politely_and_never_moves_focus"),
