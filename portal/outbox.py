@@ -31,6 +31,12 @@ def enqueue(db: Session, *, template: str, recipient: str, subject: str, body: s
     return message
 
 
+def enqueue_each(db: Session, recipients, *, template: str, subject: str, body: str) -> None:
+    """One message per distinct address, in a stable order."""
+    for recipient in sorted(set(recipients)):
+        enqueue(db, template=template, recipient=recipient, subject=subject, body=body)
+
+
 def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(30 * 2 ** (attempts - 1), 3600))
 

@@ -52,3 +52,8 @@ def load_roles(directory: Path = ROLES_DIR) -> dict[str, Role]:
 ROLES = load_roles()
 PROVIDER_ROLES = [role for role in ROLES.values() if role.scope == "provider"]
 REGULATOR_ROLES = [role for role in ROLES.values() if role.scope == "regulator"]
+
+
+def roles_granting(permission: str) -> frozenset[str]:
+    """The names of the roles that grant a permission."""
+    return frozenset(name for name, role in ROLES.items() if permission in role.permissions)

@@ -105,9 +105,9 @@ def timeline(db: Session, notification_id: int, limit: int = 50) -> list[AuditEv
 
 
 def colleagues_who_can_draft(db: Session, notification: Notification) -> list[User]:
-    from ..roles import ROLES
+    from ..roles import roles_granting
 
-    drafting_roles = [name for name, role in ROLES.items() if "notification:draft" in role.permissions]
+    drafting_roles = roles_granting("notification:draft")
     members = db.scalars(
         select(Membership).options(joinedload(Membership.user), selectinload(Membership.grants))
         .where(Membership.organisation_id == notification.organisation_id)

@@ -21,7 +21,7 @@ from ..models import (
     OPEN_STATUSES, REGULATOR, Membership, Notification, Organisation, QueryMessage, SupportQuery, User, utcnow,
 )
 from ..notifications import service as notifications
-from ..roles import ROLES
+from ..roles import roles_granting
 
 MAX_SUBJECT = 150
 MAX_MESSAGE = 20_000
@@ -101,11 +101,6 @@ def _support_recipients(query: SupportQuery, support_email: str) -> list[str]:
     return [support_email] if support_email else []
 
 
-def _email(db: Session, recipients, *, template: str, subject: str, body: str) -> None:
-    for recipient in sorted(set(recipients)):
-        outbox.enqueue(db, template=template, recipient=recipient, subject=subject, body=body)
-
-
 def _record(db: Session, event_type: str, actor: User, query: SupportQuery, ip: str, user_agent: str, **fields):
     audit.record(db, event_type, actor_id=actor.id, organisation_id=query.organisation_id,
                  notification_id=query.notification_id, ip=ip, user_agent=user_agent, **fields)
@@ -151,9 +146,10 @@ def ask(db: Session, auth: Auth, *, subject, message, notification_id=None, aske
     db.flush()
     _record(db, "query:asked", auth.user, query, ip, user_agent, subject=subject)
     about = f"About notification {notification.reference or '#' + str(notification.id)}.\n" if notification else ""
-    _email(db, [support_email] if support_email else [], template="query_asked",
-           subject=f"New question from {auth.organisation.name}: {subject}",
-           body=f"{auth.user.email} asked:\n\n{body}\n\n{about}Answer it: {base_url}/support/queries/{query.id}")
+    outbox.enqueue_each(db, [support_email] if support_email else [], template="query_asked",
+                        subject=f"New question from {auth.organisation.name}: {subject}",
+                        body=f"{auth.user.email} asked:\n\n{body}\n\n{about}"
+                             f"Answer it: {base_url}/support/queries/{query.id}")
     return query
 
 
@@ -200,9 +196,9 @@ def reply_as_provider(db: Session, auth: Auth, query: SupportQuery, *, message, 
     query.status = "waiting_on_support"
     query.resolved_at = None
     _record(db, "query:replied", auth.user, query, ip, user_agent, subject=query.subject, by_support=False)
-    _email(db, _support_recipients(query, support_email), template="query_provider_replied",
-           subject=f"{query.organisation.name} replied: {query.subject}",
-           body=f"{auth.user.email} wrote:\n\n{body}\n\nReply: {base_url}/support/queries/{query.id}")
+    outbox.enqueue_each(db, _support_recipients(query, support_email), template="query_provider_replied",
+                        subject=f"{query.organisation.name} replied: {query.subject}",
+                        body=f"{auth.user.email} wrote:\n\n{body}\n\nReply: {base_url}/support/queries/{query.id}")
 
 
 def resolve_as_provider(db: Session, auth: Auth, query: SupportQuery, *, ip: str = "", user_agent: str = "") -> None:
@@ -272,7 +268,7 @@ def any_query(db: Session, query_id: int) -> SupportQuery | None:
 
 def agents(db: Session) -> list[User]:
     """Active regulator staff whose roles let them answer questions: the people a question can go to."""
-    answering = {name for name, role in ROLES.items() if "query:answer" in role.permissions}
+    answering = roles_granting("query:answer")
     memberships = db.scalars(
         select(Membership).options(joinedload(Membership.user), selectinload(Membership.grants))
         .join(Organisation, Organisation.id == Membership.organisation_id).where(Organisation.kind == REGULATOR)
@@ -297,9 +293,9 @@ def reply_as_support(db: Session, actor: User, query: SupportQuery, *, message, 
     if query.asked_by is not None and query.asked_by.active:
         ending = ("We have marked your question as resolved. If you need more help, reply and it will reopen."
                   if resolve else "Reply when you can.")
-        _email(db, [query.asked_by.email], template="query_support_replied",
-               subject=f"The support team replied: {query.subject}",
-               body=f"{body}\n\n{ending}\n\nRead and reply: {base_url}/queries/{query.id}")
+        outbox.enqueue_each(db, [query.asked_by.email], template="query_support_replied",
+                            subject=f"The support team replied: {query.subject}",
+                            body=f"{body}\n\n{ending}\n\nRead and reply: {base_url}/queries/{query.id}")
 
 
 def assign(db: Session, actor: User, query: SupportQuery, assignee_id, *, base_url: str, ip: str = "",
@@ -320,10 +316,10 @@ def assign(db: Session, actor: User, query: SupportQuery, assignee_id, *, base_u
     _record(db, "query:assigned", actor, query, ip, user_agent, subject=query.subject,
             assignee=assignee.email if assignee else "nobody")
     if assignee is not None and assignee.id != actor.id:
-        _email(db, [assignee.email], template="query_assigned",
-               subject=f"A question was assigned to you: {query.subject}",
-               body=f"{actor.email} assigned you a question from {query.organisation.name}.\n\n"
-                    f"{base_url}/support/queries/{query.id}")
+        outbox.enqueue_each(db, [assignee.email], template="query_assigned",
+                            subject=f"A question was assigned to you: {query.subject}",
+                            body=f"{actor.email} assigned you a question from {query.organisation.name}.\n\n"
+                                 f"{base_url}/support/queries/{query.id}")
 
 
 def resolve_as_support(db: Session, actor: User, query: SupportQuery, *, base_url: str, ip: str = "",
@@ -333,10 +329,10 @@ def resolve_as_support(db: Session, actor: User, query: SupportQuery, *, base_ur
     query.status, query.resolved_at, query.updated_at = "resolved", utcnow(), utcnow()
     _record(db, "query:resolved", actor, query, ip, user_agent, subject=query.subject)
     if query.asked_by is not None and query.asked_by.active:
-        _email(db, [query.asked_by.email], template="query_resolved",
-               subject=f"Your question was resolved: {query.subject}",
-               body=f"The support team marked your question as resolved. If you still need help, reply and it "
-                    f"will reopen.\n\n{base_url}/queries/{query.id}")
+        outbox.enqueue_each(db, [query.asked_by.email], template="query_resolved",
+                            subject=f"Your question was resolved: {query.subject}",
+                            body=f"The support team marked your question as resolved. If you still need help, "
+                                 f"reply and it will reopen.\n\n{base_url}/queries/{query.id}")
 
 
 def age_words(query: SupportQuery, now=None) -> str:

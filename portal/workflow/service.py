@@ -15,7 +15,7 @@ from ..models import (
     Watch, utcnow,
 )
 from ..notifications.service import attachments_of, type_of
-from ..roles import ROLES
+from ..roles import roles_granting
 from . import states
 from .content import content_hash, new_reference
 
@@ -51,7 +51,7 @@ def _record(db, event_type, auth, notification, ip, user_agent, **fields):
 
 
 def people_with(db: Session, notification: Notification, permission: str) -> list[User]:
-    roles = {name for name, role in ROLES.items() if permission in role.permissions}
+    roles = roles_granting(permission)
     memberships = db.scalars(
         select(Membership).options(joinedload(Membership.user), selectinload(Membership.grants))
         .where(Membership.organisation_id == notification.organisation_id)
@@ -64,8 +64,8 @@ def people_with(db: Session, notification: Notification, permission: str) -> lis
 
 
 def _email(db, recipients, *, template: str, subject: str, body: str) -> None:
-    for email in sorted({user.email if isinstance(user, User) else user for user in recipients}):
-        outbox.enqueue(db, template=template, recipient=email, subject=subject, body=body)
+    outbox.enqueue_each(db, [user.email if isinstance(user, User) else user for user in recipients],
+                        template=template, subject=subject, body=body)
 
 
 def _link(base_url: str, notification: Notification, suffix: str = "") -> str:
