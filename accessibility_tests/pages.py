@@ -148,8 +148,6 @@ def whole_document(page, base, new_page):
 def at(stage: Callable, suffix: str = "", type_key: str = "dols_outcome") -> Callable:
     """Brings a notification to a stage through HTTP, then opens one of its pages in this browser."""
     def go(page, base, new_page):
-        from . import journeys
-
         notification = stage(new_page, base, type_key)
         page.goto(f"{base}/notifications/{notification}{suffix}")
     return go

@@ -74,7 +74,6 @@ def test_every_route_is_scanned():
                                              ("errors/503.html", 503)])
 def test_error_pages_the_browser_cannot_easily_reach(template, status, server, new_page):
     """Rendered by the real app in-process, then scanned in the browser on the server's origin."""
-    from starlette.applications import Starlette
     from starlette.routing import Route
     from starlette.testclient import TestClient
 

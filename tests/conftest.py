@@ -182,6 +182,27 @@ def as_role(as_person, demo_org):
 ROOT = Path(__file__).resolve().parent.parent
 
 
+@pytest.fixture
+def drafter(as_role):
+    return as_role("drafter")
+
+
+@pytest.fixture
+def agent(as_role):
+    return as_role("support_agent")
+
+
+@pytest.fixture
+def lead(as_role):
+    return as_role("support_lead")
+
+
+@pytest.fixture
+def location_id(demo_org):
+    """The demo organisation's first location."""
+    return demo_org["locations"][0][0]
+
+
 # Factories ------------------------------------------------------------------------------------
 
 def make_organisation(db_factory, name: str, provider_id: str, members: list[tuple[str, str]],
@@ -232,3 +253,20 @@ def count_queries(engine):
 
     event.listen(engine, "before_cursor_execute", before)
     return statements, lambda: event.remove(engine, "before_cursor_execute", before)
+
+
+def audit_events(db_factory, event_type: str) -> list:
+    """Every recorded audit event of one type, oldest first."""
+    from portal.models import AuditEvent
+
+    with db_factory() as session:
+        return list(session.scalars(select(AuditEvent).where(AuditEvent.event_type == event_type)
+                                    .order_by(AuditEvent.id)))
+
+
+def ask_question(client: TestClient, subject: str = "A question", message: str = "Details", **fields) -> int:
+    """Asks the support team through the form, as a provider does; returns the question's id."""
+    response = post_form(client, "/queries", {"subject": subject, "message": message, **fields},
+                         from_page="/queries/new")
+    assert response.status_code == 303, response.text
+    return int(re.search(r"/queries/([0-9]+)", response.headers["location"]).group(1))

@@ -27,12 +27,12 @@ from portal.attachments.scanner import ClamdScanner, NoScanner, ScannerUnavailab
 from portal.attachments.sniff import sniff
 from portal.attachments.storage import LocalStorage, TooLarge
 from portal.db import transaction
-from portal.models import Attachment, AuditEvent, Membership, Notification, Organisation, User
+from portal.models import Attachment, Membership, Notification, Organisation, User
 from portal.notifications import service as notifications
 from portal.notifications.registry import definition
 from portal.settings import Settings
 
-from .conftest import csrf_from, make_organisation, sign_in
+from .conftest import audit_events, csrf_from, make_organisation, sign_in
 
 DRAFTER = "drafter@riverside.example"
 TYPE, QUESTION = "serious_injury", "supporting_documents"
@@ -83,16 +83,6 @@ def rows(db_factory) -> list[Attachment]:
 def stored_files(settings: Settings) -> list[Path]:
     root = settings.storage_dir
     return sorted(path for path in root.rglob("*") if path.is_file()) if root.exists() else []
-
-
-def events(db_factory, event_type: str) -> list[AuditEvent]:
-    with db_factory() as db:
-        return list(db.scalars(select(AuditEvent).where(AuditEvent.event_type == event_type)))
-
-
-@pytest.fixture
-def drafter(as_role):
-    return as_role("drafter")
 
 
 @pytest.fixture
@@ -171,7 +161,7 @@ def test_a_pdf_uploads_and_downloads_byte_for_byte(drafter, notification_id, db_
     assert attachment.size == len(PDF)
     assert attachment.sha256 == hashlib.sha256(PDF).hexdigest()
     assert stored_files(settings) == [settings.storage_dir / attachment.storage_key]
-    [event] = events(db_factory, "notification:attachment_added")
+    [event] = audit_events(db_factory, "notification:attachment_added")
     assert event.notification_id == notification_id
     assert event.data == {"filename": "Body map.pdf", "sha256": attachment.sha256}
 
@@ -323,7 +313,7 @@ def test_removing_hides_the_file_and_deletes_it_after_commit(drafter, notificati
     with db_factory() as db:
         assert notifications.attachments_of(db, notification_id) == []
     assert stored_files(settings) == []
-    assert [e.data for e in events(db_factory, "notification:attachment_removed")] == [{"filename": "report.pdf"}]
+    assert [e.data for e in audit_events(db_factory, "notification:attachment_removed")] == [{"filename": "report.pdf"}]
     assert drafter.get(f"/notifications/{notification_id}/attachments/{attachment.id}/download").status_code == 404
     again = post(drafter, f"/notifications/{notification_id}/attachments/{attachment.id}/remove")
     assert again.status_code == 404

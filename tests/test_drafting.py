@@ -6,23 +6,13 @@ import pytest
 from sqlalchemy import select
 
 from portal.db import transaction
-from portal.models import Location, Notification, RoleGrant, SectionDraft
+from portal.models import Notification, RoleGrant, SectionDraft
 from portal.notifications.registry import definitions
 
 from .conftest import count_queries, make_organisation, membership_id, post_form
-from .drafting import fill_section, start_notification, valid_answer, version_on
+from .drafting import fill_section, start_notification, version_on
 
 LOCATION_IDS = ["1-201000001", "1-201000002"]
-
-
-@pytest.fixture
-def drafter(as_role):
-    return as_role("drafter")
-
-
-@pytest.fixture
-def location_id(demo_org):
-    return demo_org["locations"][0][0]
 
 
 def test_start_offers_every_type_and_only_locations_where_you_may_draft(as_person, db_factory, demo_org):

@@ -17,7 +17,7 @@ from portal.db import transaction
 from portal.models import Attachment, Membership, User
 from portal.roles import ROLES
 
-from .conftest import make_organisation, membership_id, post_form
+from .conftest import ask_question, make_organisation, membership_id, post_form
 from .journey import submitted
 
 A_ROLES = {
@@ -44,8 +44,7 @@ def world(db_factory, demo_org, as_person):
     notification, _ = submitted(as_person("drafter@riverside.example"), as_person("reviewer@riverside.example"),
                                 as_person("submitter@riverside.example"), "serious_injury",
                                 demo_org["locations"][0][0])
-    asked = post_form(as_person("drafter@riverside.example"), "/queries",
-                      {"subject": "A question", "message": "Details"}, from_page="/queries/new")
+    query_id = ask_question(as_person("drafter@riverside.example"))
     with db_factory() as db:
         attachment_id = db.scalar(select(Attachment.id).where(Attachment.notification_id == notification))
         drafter_id = db.scalar(select(User.id).where(User.email == "drafter@riverside.example"))
@@ -57,7 +56,7 @@ def world(db_factory, demo_org, as_person):
         "b_member_id": b["members"]["carer@hilltop.example"],
         "organisation_id": demo_org["id"],
         "user_id": drafter_id,
-        "query_id": int(asked.headers["location"].split("/")[2].split("?")[0]),
+        "query_id": query_id,
     }
 
 

@@ -5,27 +5,25 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-import pytest
 from sqlalchemy import select
 
 from portal.db import transaction
 from portal.models import AuditEvent, OutboxMessage, SupportQuery, utcnow
 
-from .conftest import count_queries, make_organisation, post_form
+from .conftest import ask_question, count_queries, make_organisation, post_form
 from .drafting import start_notification
 
 SUPPORT_INBOX = "support@regulator.example"
+SUBJECT, MESSAGE = "How do I attach a body map?", "The upload button is greyed out."
 
 
-def ask(client, subject="How do I attach a body map?", message="The upload button is greyed out.", **extra):
-    response = post_form(client, "/queries", {"subject": subject, "message": message, **extra},
-                         from_page="/queries/new")
-    return response
+def ask(client, subject=SUBJECT, message=MESSAGE, **extra):
+    """The form's response, for the tests of what a refused question looks like."""
+    return post_form(client, "/queries", {"subject": subject, "message": message, **extra}, from_page="/queries/new")
 
 
-def asked_id(response) -> int:
-    assert response.status_code == 303, response.text
-    return int(re.search(r"/queries/([0-9]+)", response.headers["location"]).group(1))
+def asked(client, subject=SUBJECT, message=MESSAGE, **extra) -> int:
+    return ask_question(client, subject, message, **extra)
 
 
 def status_of(db_factory, query_id: int) -> str:
@@ -41,16 +39,6 @@ def emails_to(db_factory, recipient: str) -> list[OutboxMessage]:
                                .order_by(OutboxMessage.id)))
 
 
-@pytest.fixture
-def drafter(as_role):
-    return as_role("drafter")
-
-
-@pytest.fixture
-def agent(as_role):
-    return as_role("support_agent")
-
-
 # Asking -----------------------------------------------------------------------------------------
 
 def test_every_provider_page_offers_a_question_link_that_remembers_where_it_was_asked(drafter):
@@ -64,13 +52,13 @@ def test_asking_from_a_notification_page_makes_the_question_about_it(drafter, de
     notification = start_notification(drafter, "serious_injury", demo_org["locations"][0][0])
     form = drafter.get(f"/queries/new?from=/notifications/{notification}").text
     assert f'<option value="{notification}" selected>' in form
-    query_id = asked_id(ask(drafter, notification=str(notification), asked_from=f"/notifications/{notification}"))
+    query_id = asked(drafter, notification=str(notification), asked_from=f"/notifications/{notification}")
     page = drafter.get(f"/queries/{query_id}").text
     assert f'href="/notifications/{notification}"' in page
 
 
 def test_a_question_reaches_the_support_inbox_and_the_queue(drafter, agent, db_factory):
-    query_id = asked_id(ask(drafter))
+    query_id = asked(drafter)
     assert status_of(db_factory, query_id) == "new"
     [alert] = emails_to(db_factory, SUPPORT_INBOX)
     assert "How do I attach a body map?" in alert.subject
@@ -107,7 +95,7 @@ def test_a_question_cannot_be_about_a_notification_the_person_cannot_see(drafter
 
 def test_a_support_reply_waits_on_the_provider_and_emails_the_asker(drafter, as_role, db_factory):
     lead = as_role("support_lead")
-    query_id = asked_id(ask(drafter))
+    query_id = asked(drafter)
     reply = post_form(lead, f"/support/queries/{query_id}/reply",
                       {"message": "Press ‘Choose file’ first, then Upload."}, from_page=f"/support/queries/{query_id}")
     assert reply.status_code == 303
@@ -128,7 +116,7 @@ def test_a_support_reply_waits_on_the_provider_and_emails_the_asker(drafter, as_
 
 
 def test_resolving_and_reopening(drafter, agent, db_factory):
-    query_id = asked_id(ask(drafter))
+    query_id = asked(drafter)
     post_form(agent, f"/support/queries/{query_id}/reply", {"message": "Done for you", "resolve": "y"},
               from_page=f"/support/queries/{query_id}")
     assert status_of(db_factory, query_id) == "resolved"
@@ -141,7 +129,7 @@ def test_resolving_and_reopening(drafter, agent, db_factory):
 
 
 def test_assignment_goes_only_to_support_staff_and_tells_the_assignee(drafter, agent, db_factory):
-    query_id = asked_id(ask(drafter))
+    query_id = asked(drafter)
     page = agent.get(f"/support/queries/{query_id}").text
     lead_id = re.search(r'<option value="([0-9]+)"[^>]*>lead@regulator.example', page).group(1)
     assert "drafter@riverside.example</option>" not in page
@@ -157,7 +145,7 @@ def test_assignment_goes_only_to_support_staff_and_tells_the_assignee(drafter, a
 
 
 def test_every_step_is_in_the_organisations_history(drafter, agent, as_role, db_factory):
-    query_id = asked_id(ask(drafter))
+    query_id = asked(drafter)
     post_form(agent, f"/support/queries/{query_id}/reply", {"message": "Answer", "resolve": "y"},
               from_page=f"/support/queries/{query_id}")
     with db_factory() as db:
@@ -171,7 +159,7 @@ def test_every_step_is_in_the_organisations_history(drafter, agent, as_role, db_
 # Who sees what ----------------------------------------------------------------------------------
 
 def test_another_organisations_question_is_not_found(drafter, as_person, db_factory):
-    query_id = asked_id(ask(drafter))
+    query_id = asked(drafter)
     make_organisation(db_factory, "Hilltop Homes", "1-555", [("boss@hilltop.example", "organisation_admin")])
     stranger = as_person("boss@hilltop.example")
     assert stranger.get(f"/queries/{query_id}").status_code == 404
@@ -180,7 +168,7 @@ def test_another_organisations_question_is_not_found(drafter, as_person, db_fact
 
 
 def test_colleagues_see_the_organisations_questions(drafter, as_role):
-    query_id = asked_id(ask(drafter))
+    query_id = asked(drafter)
     assert f'href="/queries/{query_id}"' in as_role("reviewer").get("/queries").text
 
 
@@ -192,8 +180,8 @@ def test_providers_cannot_reach_the_queue_and_support_cannot_ask(drafter, agent)
 # The queue --------------------------------------------------------------------------------------
 
 def test_the_queue_is_oldest_first_and_filters_by_status(drafter, agent, db_factory):
-    first = asked_id(ask(drafter, subject="Older question"))
-    second = asked_id(ask(drafter, subject="Newer question"))
+    first = asked(drafter, subject="Older question")
+    second = asked(drafter, subject="Newer question")
     with transaction(db_factory) as db:
         db.get(SupportQuery, first).created_at = utcnow() - timedelta(days=3)
     page = agent.get("/support/queries").text
@@ -223,7 +211,7 @@ def test_the_queue_costs_the_same_queries_for_three_or_thirty_questions(app, dra
 
 
 def test_a_long_thread_costs_a_fixed_number_of_queries(app, drafter, agent):
-    query_id = asked_id(ask(drafter))
+    query_id = asked(drafter)
 
     def statements_for_thread() -> int:
         statements, stop = count_queries(app.state.engine)

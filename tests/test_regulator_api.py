@@ -90,16 +90,6 @@ def settle(db_factory, *references: str) -> None:
 
 
 @pytest.fixture
-def drafter(as_role):
-    return as_role("drafter")
-
-
-@pytest.fixture
-def location_id(demo_org):
-    return demo_org["locations"][0][0]
-
-
-@pytest.fixture
 def make_submission(drafter, db_factory, location_id):
     def make(*, files: list[bytes] = (PDF,), settled: bool = True, webhook=None) -> str:
         reference = review_and_submit(db_factory, draft_one(drafter, db_factory, location_id, files=files),
@@ -111,11 +101,6 @@ def make_submission(drafter, db_factory, location_id):
 
 
 # Tokens ------------------------------------------------------------------------------------------
-
-@pytest.fixture
-def lead(as_role):
-    return as_role("support_lead")
-
 
 def create_token(lead: TestClient, name: str = "Case intake") -> str:
     response = post_form(lead, "/support/api-tokens", {"name": name}, from_page="/support/api-tokens")

@@ -29,11 +29,6 @@ REPORT_PATHS = ["/support/reports", BY_TYPE, "/support/reports/submissions-per-w
 
 
 @pytest.fixture
-def lead(as_role):
-    return as_role("support_lead")
-
-
-@pytest.fixture
 def submit(as_role, demo_org):
     """submit("serious_injury") -> the id of a notification drafted, reviewed, approved and submitted over HTTP."""
     people = [as_role("drafter"), as_role("reviewer"), as_role("submitter")]

@@ -8,10 +8,10 @@ from sqlalchemy import select
 from portal.accounts import organisations as orgs
 from portal.app import all_endpoints
 from portal.db import transaction
-from portal.models import AuditEvent, Invitation, Notification, Organisation, OutboxMessage, User, UserSession, utcnow
+from portal.models import AuditEvent, Invitation, Organisation, OutboxMessage, User, UserSession, utcnow
 from portal.support import service
 
-from .conftest import make_organisation, post_form
+from .conftest import ask_question, audit_events, make_organisation, post_form
 from .drafting import start_notification
 from .journey import submitted
 
@@ -28,16 +28,6 @@ def _invite(db_factory, organisation_id: int, email: str = "new@riverside.exampl
         admin = db.scalar(select(User).where(User.email == "admin@riverside.example"))
         return orgs.invite(db, organisation_id, email=email, grants=[orgs.Grant("drafter", None)], actor=admin,
                            base_url="http://testserver").id
-
-
-def _events(db_factory, event_type: str) -> list[AuditEvent]:
-    with db_factory() as db:
-        return list(db.scalars(select(AuditEvent).where(AuditEvent.event_type == event_type)))
-
-
-@pytest.fixture
-def agent(as_role):
-    return as_role("support_agent")
 
 
 # Search -----------------------------------------------------------------------------------------
@@ -119,9 +109,7 @@ def test_a_draft_is_shown_to_support_only_once_the_provider_asks_about_it(agent,
     drafter = as_role("drafter")
     draft = start_notification(drafter, "serious_injury", demo_org["locations"][0][0])
     assert agent.get(f"/support/notifications/{draft}").status_code == 404
-    asked = post_form(drafter, "/queries", {"subject": "Is this the right form?", "message": "See my draft",
-                                            "notification": str(draft)}, from_page="/queries/new")
-    query_id = asked.headers["location"].split("/")[2].split("?")[0]
+    query_id = ask_question(drafter, "Is this the right form?", "See my draft", notification=str(draft))
     assert f'href="/support/notifications/{draft}"' in agent.get(f"/support/queries/{query_id}").text
     page = agent.get(f"/support/notifications/{draft}")
     assert page.status_code == 200 and "None yet: not submitted" in page.text
@@ -167,7 +155,7 @@ def test_resend_needs_a_reason_and_keeps_what_was_typed(agent, db_factory, demo_
     response = post_form(agent, path, {"reason": too_long}, from_page=page)
     assert response.status_code == 400 and "2000 characters or fewer" in response.text
     assert too_long.strip() in response.text
-    assert _events(db_factory, "support:invitation_resent") == []
+    assert audit_events(db_factory, "support:invitation_resent") == []
 
 
 def test_resend_invitation_sends_email_and_records_the_reason(agent, db_factory, demo_org):
@@ -181,7 +169,7 @@ def test_resend_invitation_sends_email_and_records_the_reason(agent, db_factory,
     assert response.status_code == 303
     assert response.headers["location"] == f"/support/organisations/{demo_org['id']}?done=invitation_resent"
     assert "Invitation sent again." in agent.get(response.headers["location"]).text
-    [event] = _events(db_factory, "support:invitation_resent")
+    [event] = audit_events(db_factory, "support:invitation_resent")
     assert event.organisation_id == demo_org["id"]
     assert event.data["reason"] == "Provider says the email never arrived"
     assert event.actor_id == _user_id(db_factory, "support@regulator.example")
@@ -198,7 +186,7 @@ def test_revoke_invitation_and_not_twice(agent, db_factory, demo_org):
     assert post_form(agent, path, {"reason": "Sent to the wrong person"}, from_page=page).status_code == 303
     with db_factory() as db:
         assert db.get(Invitation, invitation_id).status == "revoked"
-    [event] = _events(db_factory, "support:invitation_revoked")
+    [event] = audit_events(db_factory, "support:invitation_revoked")
     assert event.data == {"invitee": "new@riverside.example", "reason": "Sent to the wrong person"}
     assert event.organisation_id == demo_org["id"]
     # Revoked: no longer on the page, so a second try is refused without a 500.
@@ -223,7 +211,7 @@ def test_sign_out_everywhere(agent, as_role, db_factory, demo_org):
     assert response.status_code == 303
     assert "Signed out everywhere." in agent.get(response.headers["location"]).text
     assert drafter.get("/dashboard").status_code == 303
-    [event] = _events(db_factory, "support:signed_out_everywhere")
+    [event] = audit_events(db_factory, "support:signed_out_everywhere")
     assert event.data["reason"] == "Lost their phone" and event.data["sessions"] >= 1
     assert event.organisation_id == demo_org["id"] and event.subject_user_id == user_id
 
@@ -245,8 +233,8 @@ def test_deactivate_ends_sessions_and_reactivate_restores(agent, as_role, db_fac
     assert post_form(agent, f"{page}/reactivate", {"reason": "Came back"}, from_page=page).status_code == 303
     with db_factory() as db:
         assert db.get(User, user_id).active
-    assert _events(db_factory, "support:account_deactivated")[0].data["reason"] == "Left the provider"
-    assert _events(db_factory, "support:account_reactivated")[0].organisation_id == demo_org["id"]
+    assert audit_events(db_factory, "support:account_deactivated")[0].data["reason"] == "Left the provider"
+    assert audit_events(db_factory, "support:account_reactivated")[0].organisation_id == demo_org["id"]
 
 
 def test_an_agent_cannot_act_on_themselves_or_regulator_staff(agent, db_factory):
@@ -284,7 +272,7 @@ def test_correct_an_organisation(agent, db_factory, demo_org):
     with db_factory() as db:
         organisation = db.get(Organisation, demo_org["id"])
         assert (organisation.name, organisation.provider_id) == ("Riverside Care Limited", "1-101000009")
-    [event] = _events(db_factory, "support:organisation_corrected")
+    [event] = audit_events(db_factory, "support:organisation_corrected")
     assert event.data["before"] == "Riverside Care Ltd (1-101000001)"
     assert event.data["reason"] == "Companies House shows the full name"
 
@@ -369,7 +357,7 @@ def test_support_sees_emails_that_could_not_be_sent_and_sends_them_again(agent, 
         message = db.get(OutboxMessage, message_id)
         assert message.attempts == 0 and message.sent_at is None
     assert "Every email has been sent or is still being tried" in agent.get("/support").text
-    [event] = _events(db_factory, "support:email_retried")
+    [event] = audit_events(db_factory, "support:email_retried")
     assert event.data["reason"] == "Mail server fixed"
     # Only a given-up message can be sent again.
     assert post_form(agent, f"/support/emails/{message_id}/send-again", {"reason": "again"},

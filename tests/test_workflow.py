@@ -5,9 +5,9 @@ import re
 import threading
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import select
 
-from portal.models import AuditEvent, Comment, Notification, Organisation, OutboxMessage, SectionDraft, Submission
+from portal.models import AuditEvent, Comment, Notification, Organisation, OutboxMessage, Submission
 from portal.workflow import states
 from portal.workflow.content import REFERENCE_ALPHABET
 
@@ -18,11 +18,6 @@ from .journey import act, draft_complete, submitted
 @pytest.fixture
 def people(as_role):
     return {role: as_role(role) for role in ("drafter", "reviewer", "submitter")}
-
-
-@pytest.fixture
-def location_id(demo_org):
-    return demo_org["locations"][0][0]
 
 
 def emails_to(db_factory, recipient):

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 from markupsafe import Markup
-from starlette.responses import HTMLResponse
 
 from ..web.routing import Ctx, Forbidden, NotFound, Routes
 from . import service
