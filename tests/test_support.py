@@ -362,3 +362,10 @@ def test_support_sees_emails_that_could_not_be_sent_and_sends_them_again(agent, 
     # Only a given-up message can be sent again.
     assert post_form(agent, f"/support/emails/{message_id}/send-again", {"reason": "again"},
                      from_page="/support").status_code == 404
+
+
+def test_section_states_on_the_read_only_page_are_in_words(agent, drafter, location_id):
+    draft = start_notification(drafter, "serious_injury", location_id)
+    ask_question(drafter, "Where do I start?", "Nothing is filled in yet", notification=str(draft))
+    page = agent.get(f"/support/notifications/{draft}").text
+    assert "Not yet started" in page and "not_started" not in page

@@ -51,6 +51,11 @@ def make_templates() -> Jinja2Templates:
     env.globals["accessibility_checks"] = ACCESSIBILITY_CHECKS
     env.globals["status_class"] = status_class
     env.globals["section_class"] = section_class
+    # A global, not a page's variable: macros imported from other files cannot see the page's variables,
+    # so the whole-document macro showed section states as raw keys ("not_started").
+    from ..notifications.service import SECTION_WORDS
+
+    env.globals["section_words"] = SECTION_WORDS
     env.globals["status_items"] = lambda words, selected: [
         {"value": key, "text": text, "selected": key == selected} for key, text in words.items()]
     env.globals["link"] = link
