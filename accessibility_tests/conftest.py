@@ -20,8 +20,14 @@ from playwright.sync_api import sync_playwright
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 
 PEOPLE = {
@@ -51,13 +57,20 @@ def server(tmp_path_factory):
     data_dir = tmp_path_factory.mktemp("a11y-data")
     base = f"http://127.0.0.1:{port}"
     env = {
-        **os.environ, "PORTAL_ENV": "development", "PORTAL_DATA_DIR": str(data_dir), "PORTAL_BASE_URL": base,
-        "PORTAL_SEED_DEMO": "1", "PORTAL_DATABASE_URL": f"sqlite:///{data_dir / 'portal.sqlite3'}",
+        **os.environ,
+        "PORTAL_ENV": "development",
+        "PORTAL_DATA_DIR": str(data_dir),
+        "PORTAL_BASE_URL": base,
+        "PORTAL_SEED_DEMO": "1",
+        "PORTAL_DATABASE_URL": f"sqlite:///{data_dir / 'portal.sqlite3'}",
     }
     log = open(data_dir / "server.log", "w")
     process = subprocess.Popen(
         [sys.executable, "-m", "portal.cli", "serve", "--port", str(port), "--no-worker"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     deadline = time.monotonic() + 60
     while True:
@@ -82,8 +95,11 @@ def server(tmp_path_factory):
 def browser():
     with sync_playwright() as playwright:
         executable = shutil.which("chromium") or shutil.which("chromium-browser")
-        launched = playwright.chromium.launch(
-            executable_path=executable, args=CHROMIUM_ARGS) if executable else playwright.chromium.launch()
+        launched = (
+            playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+            if executable
+            else playwright.chromium.launch()
+        )
         yield launched
         launched.close()
 

@@ -14,8 +14,10 @@ def answer(page, question: Question) -> None:
     if kind == "file":
         return
     if kind == "short_text":
-        page.fill(f"#{key}", {"email": "someone@example.com", "phone": "01632 960 001"}.get(rules.get("format"),
-                                                                                         "Example answer"))
+        page.fill(
+            f"#{key}",
+            {"email": "someone@example.com", "phone": "01632 960 001"}.get(rules.get("format"), "Example answer"),
+        )
     elif kind == "long_text":
         page.fill(f"#{key}", "What happened, described without names.")
     elif kind == "number":
@@ -38,7 +40,10 @@ def answer(page, question: Question) -> None:
         page.check(f"input[name='{key}'][value='{first}']")
     else:
         page.check(f"input[name='{key}'][value='{question.choices()[0][0]}']")
-    chosen = page.eval_on_selector_all(f"[name='{key}']", "els => els.filter(e => e.checked || e.tagName == 'SELECT' || e.type == 'text').map(e => e.value)")
+    chosen = page.eval_on_selector_all(
+        f"[name='{key}']",
+        "els => els.filter(e => e.checked || e.tagName == 'SELECT' || e.type == 'text').map(e => e.value)",
+    )
     if question.follow_up is not None and (question.follow_up_when or "yes") in chosen:
         answer(page, question.follow_up)
 

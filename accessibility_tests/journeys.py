@@ -44,9 +44,13 @@ def complete(page, base: str, type_key: str = "dols_outcome") -> int:
         body = f"action=continue&version={version}&csrf_token={_token(page, base, '/help')}"
         for question in section.questions:
             if question.kind == "file":
-                post(page, base, f"/notifications/{notification}/attachments/{question.key}",
-                     {"back": f"/notifications/{notification}"},
-                     multipart={"file": {"name": "evidence.pdf", "mimeType": "application/pdf", "buffer": PDF}})
+                post(
+                    page,
+                    base,
+                    f"/notifications/{notification}/attachments/{question.key}",
+                    {"back": f"/notifications/{notification}"},
+                    multipart={"file": {"name": "evidence.pdf", "mimeType": "application/pdf", "buffer": PDF}},
+                )
             for name, value in valid_answer(question, LOCATION_IDS).items():
                 for each in value if isinstance(value, list) else [value]:
                     from urllib.parse import quote_plus
@@ -78,8 +82,12 @@ def submitted(new_page, base: str, type_key: str = "dols_outcome") -> int:
 def changes_requested(new_page, base: str, type_key: str = "dols_outcome") -> int:
     notification = sent_for_review(new_page, base, type_key)
     section = definitions()[type_key].sections[0].key
-    post(new_page("reviewer"), base, f"/notifications/{notification}/request-changes",
-         {"summary": "Add the name of the supervisory body", "sections": section})
+    post(
+        new_page("reviewer"),
+        base,
+        f"/notifications/{notification}/request-changes",
+        {"summary": "Add the name of the supervisory body", "sections": section},
+    )
     return notification
 
 

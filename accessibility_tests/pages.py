@@ -7,8 +7,8 @@ the route table, so a new page without a state here fails the suite.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 
 @dataclass(frozen=True)
@@ -31,6 +31,7 @@ def submit_empty(path: str, form_selector: str = "main form[method='post']") -> 
         page.goto(base + path)
         page.locator(form_selector).last.locator("button[type='submit'], button:not([type])").first.click()
         page.wait_for_load_state()
+
     return go
 
 
@@ -41,6 +42,7 @@ def fill_and_submit(path: str, values: dict[str, str]) -> Callable:
             page.fill(selector, value)
         page.locator("main form[method='post'] button").first.click()
         page.wait_for_load_state()
+
     return go
 
 
@@ -49,6 +51,7 @@ def first_member(suffix: str = "") -> Callable:
         page.goto(base + "/members")
         href = page.locator("main table a[href^='/members/']").first.get_attribute("href")
         page.goto(base + href + suffix)
+
     return go
 
 
@@ -97,6 +100,7 @@ def start_draft(type_key: str = "serious_injury") -> Callable:
         page.locator("input[name='location']").first.check()
         page.click("main form button:has-text('Start notification')")
         page.wait_for_url(re.compile(r".*/notifications/[0-9]+$"))
+
     return go
 
 
@@ -105,6 +109,7 @@ def then(first: Callable, *steps: Callable) -> Callable:
         first(page, base, new_page)
         for step in steps:
             step(page, base, new_page)
+
     return go
 
 
@@ -112,6 +117,7 @@ def open_section(title: str) -> Callable:
     def go(page, base, new_page):
         page.click(f"main a:has-text('{title}')")
         page.wait_for_load_state()
+
     return go
 
 
@@ -119,6 +125,7 @@ def press(text: str) -> Callable:
     def go(page, base, new_page):
         page.click(f"main button:has-text('{text}')")
         page.wait_for_load_state()
+
     return go
 
 
@@ -147,9 +154,11 @@ def whole_document(page, base, new_page):
 
 def at(stage: Callable, suffix: str = "", type_key: str = "dols_outcome") -> Callable:
     """Brings a notification to a stage through HTTP, then opens one of its pages in this browser."""
+
     def go(page, base, new_page):
         notification = stage(new_page, base, type_key)
         page.goto(f"{base}/notifications/{notification}{suffix}")
+
     return go
 
 
@@ -158,21 +167,27 @@ def stage(name: str) -> Callable:
         from . import journeys
 
         return getattr(journeys, name)(new_page, base, type_key)
+
     return run
 
 
 def post_in_page(path_suffix: str) -> Callable:
     """Sends a form the page does not offer (a refused move), to see the page that explains why."""
+
     def go(page, base, new_page):
         url = page.url
         # Wait for the navigation itself: waiting for "load" alone returns at once, on the old page.
         with page.expect_navigation():
-            page.evaluate("""([action]) => {
+            page.evaluate(
+                """([action]) => {
                 const form = document.createElement('form');
                 form.method = 'post'; form.action = action;
                 const token = document.querySelector('input[name=csrf_token]').cloneNode();
                 form.appendChild(token); document.body.appendChild(form); form.submit();
-            }""", [url + path_suffix])
+            }""",
+                [url + path_suffix],
+            )
+
     return go
 
 
@@ -196,8 +211,12 @@ STATES = [
     PageState("organisations, none yet", "/organisations", "newcomer", visit("/organisations")),
     PageState("organisations, a member", "/organisations", "drafter", visit("/organisations")),
     PageState("ask for an organisation", "/organisations/request", "newcomer", visit("/organisations/request")),
-    PageState("ask for an organisation, errors", "/organisations/request", "newcomer",
-              fill_and_submit("/organisations/request", {"#provider_id": "nonsense"})),
+    PageState(
+        "ask for an organisation, errors",
+        "/organisations/request",
+        "newcomer",
+        fill_and_submit("/organisations/request", {"#provider_id": "nonsense"}),
+    ),
     PageState("dashboard, drafter", "/dashboard", "drafter", visit("/dashboard")),
     PageState("dashboard, admin", "/dashboard", "organisation_admin", visit("/dashboard")),
     PageState("members", "/members", "organisation_admin", visit("/members")),
@@ -205,8 +224,9 @@ STATES = [
     PageState("invite, errors", "/members/invite", "organisation_admin", submit_empty("/members/invite")),
     PageState("member", "/members/{member_id}", "organisation_admin", first_member()),
     PageState("member, as a reviewer cannot see it", "/members/{member_id}", "reviewer", visit("/members/1")),
-    PageState("change roles, confirm what is lost", "/members/{member_id}", "organisation_admin",
-              demote_first_reviewer),
+    PageState(
+        "change roles, confirm what is lost", "/members/{member_id}", "organisation_admin", demote_first_reviewer
+    ),
     PageState("remove member", "/members/{member_id}/remove", "organisation_admin", first_member("/remove")),
     PageState("leave", "/leave", "submitter", visit("/leave")),
     PageState("history", "/history", "organisation_admin", visit("/history")),
@@ -218,45 +238,93 @@ STATES = [
     PageState("start a notification", "/notifications/new", "drafter", visit("/notifications/new")),
     PageState("start a notification, errors", "/notifications/new", "drafter", submit_empty("/notifications/new")),
     PageState("task list", "/notifications/{notification_id}", "drafter", start_draft()),
-    PageState("section, empty", "/notifications/{notification_id}/sections/{section_key}", "drafter",
-              then(start_draft(), open_section("The person who was injured"))),
-    PageState("section, with errors", "/notifications/{notification_id}/sections/{section_key}", "drafter",
-              then(start_draft(), open_section("About you"), press("Save and continue"))),
-    PageState("section, follow-up question revealed", "/notifications/{notification_id}/sections/{section_key}",
-              "drafter", then(start_draft(), open_section("About you"), choose("input[name='contact_is_you'][value='no']"))),
-    PageState("section, with a file question", "/notifications/{notification_id}/sections/{section_key}", "drafter",
-              then(start_draft("serious_injury"), open_section("Risk and actions"))),
-    PageState("section, conflict", "/notifications/{notification_id}/sections/{section_key}", "drafter",
-              conflicting_save),
+    PageState(
+        "section, empty",
+        "/notifications/{notification_id}/sections/{section_key}",
+        "drafter",
+        then(start_draft(), open_section("The person who was injured")),
+    ),
+    PageState(
+        "section, with errors",
+        "/notifications/{notification_id}/sections/{section_key}",
+        "drafter",
+        then(start_draft(), open_section("About you"), press("Save and continue")),
+    ),
+    PageState(
+        "section, follow-up question revealed",
+        "/notifications/{notification_id}/sections/{section_key}",
+        "drafter",
+        then(start_draft(), open_section("About you"), choose("input[name='contact_is_you'][value='no']")),
+    ),
+    PageState(
+        "section, with a file question",
+        "/notifications/{notification_id}/sections/{section_key}",
+        "drafter",
+        then(start_draft("serious_injury"), open_section("Risk and actions")),
+    ),
+    PageState(
+        "section, conflict", "/notifications/{notification_id}/sections/{section_key}", "drafter", conflicting_save
+    ),
     PageState("notifications list", "/notifications", "drafter", visit("/notifications")),
     PageState("whole notification", "/notifications/{notification_id}/document", "reviewer", whole_document),
     PageState("task list, in review", "/notifications/{notification_id}", "drafter", at(stage("sent_for_review"))),
     PageState("review", "/notifications/{notification_id}/review", "reviewer", at(stage("sent_for_review"), "/review")),
-    PageState("review, errors", "/notifications/{notification_id}/review", "reviewer",
-              then(at(stage("sent_for_review"), "/review"), press("Ask for changes"))),
-    PageState("task list, changes requested", "/notifications/{notification_id}", "drafter",
-              at(stage("changes_requested"))),
-    PageState("review, changes since the last review", "/notifications/{notification_id}/review", "reviewer",
-              at(stage("changes_requested"), "/review")),
-    PageState("check and submit", "/notifications/{notification_id}/submit", "submitter",
-              at(stage("approved"), "/submit")),
-    PageState("check and submit, errors", "/notifications/{notification_id}/submit", "submitter",
-              then(at(stage("approved"), "/submit"), press("Submit notification"))),
+    PageState(
+        "review, errors",
+        "/notifications/{notification_id}/review",
+        "reviewer",
+        then(at(stage("sent_for_review"), "/review"), press("Ask for changes")),
+    ),
+    PageState(
+        "task list, changes requested", "/notifications/{notification_id}", "drafter", at(stage("changes_requested"))
+    ),
+    PageState(
+        "review, changes since the last review",
+        "/notifications/{notification_id}/review",
+        "reviewer",
+        at(stage("changes_requested"), "/review"),
+    ),
+    PageState(
+        "check and submit", "/notifications/{notification_id}/submit", "submitter", at(stage("approved"), "/submit")
+    ),
+    PageState(
+        "check and submit, errors",
+        "/notifications/{notification_id}/submit",
+        "submitter",
+        then(at(stage("approved"), "/submit"), press("Submit notification")),
+    ),
     PageState("receipt", "/notifications/{notification_id}/receipt", "submitter", at(stage("submitted"), "/receipt")),
     PageState("task list, submitted", "/notifications/{notification_id}", "drafter", at(stage("submitted"))),
-    PageState("follow-up", "/notifications/{notification_id}/follow-up", "drafter",
-              at(stage("submitted"), "/follow-up")),
-    PageState("follow-up, errors", "/notifications/{notification_id}/follow-up", "drafter",
-              then(at(stage("submitted"), "/follow-up"), press("Start follow-up"))),
-    PageState("a refused move explained", "*workflow-problem", "drafter",
-              then(start_draft("dols_outcome"), post_in_page("/request-review"))),
+    PageState(
+        "follow-up", "/notifications/{notification_id}/follow-up", "drafter", at(stage("submitted"), "/follow-up")
+    ),
+    PageState(
+        "follow-up, errors",
+        "/notifications/{notification_id}/follow-up",
+        "drafter",
+        then(at(stage("submitted"), "/follow-up"), press("Start follow-up")),
+    ),
+    PageState(
+        "a refused move explained",
+        "*workflow-problem",
+        "drafter",
+        then(start_draft("dols_outcome"), post_in_page("/request-review")),
+    ),
     PageState("organisation settings", "/organisation/settings", "organisation_admin", visit("/organisation/settings")),
-    PageState("upload refused", "*upload-problem", "drafter",
-              then(start_draft("serious_injury"), open_section("Risk and actions"),
-                   lambda page, base, new_page: page.set_input_files(
-                       "input[type=file]", files=[{"name": "tool.pdf", "mimeType": "application/pdf",
-                                                   "buffer": b"MZ\x90\x00 not a pdf"}]),
-                   press("Upload file"))),
+    PageState(
+        "upload refused",
+        "*upload-problem",
+        "drafter",
+        then(
+            start_draft("serious_injury"),
+            open_section("Risk and actions"),
+            lambda page, base, new_page: page.set_input_files(
+                "input[type=file]",
+                files=[{"name": "tool.pdf", "mimeType": "application/pdf", "buffer": b"MZ\x90\x00 not a pdf"}],
+            ),
+            press("Upload file"),
+        ),
+    ),
     PageState("page not found", "*404", None, visit("/no-such-page")),
     PageState("forbidden", "*403", "drafter", visit("/members")),
     PageState("form refused (CSRF)", "*csrf", None, csrf_refusal),
@@ -266,10 +334,13 @@ from .pages_api import STATES_API  # noqa: E402  (kept in its own module: anothe
 
 STATES += STATES_API
 from .pages_support import STATES_SUPPORT  # noqa: E402
+
 STATES += STATES_SUPPORT
 from .pages_queries import STATES_QUERIES  # noqa: E402
+
 STATES += STATES_QUERIES
 from .pages_reports import STATES_REPORTS  # noqa: E402
+
 STATES += STATES_REPORTS
 
 # Routes that serve no HTML page, each with the reason.

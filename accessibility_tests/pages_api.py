@@ -13,6 +13,7 @@ def _create_token(name: str):
         page.fill("#name", name)
         page.click("main form[action='/support/api-tokens'] button")
         page.wait_for_load_state()
+
     return go
 
 
@@ -25,8 +26,16 @@ def _revoke_first(page, base, new_page):
 STATES_API: list = [
     PageState("API tokens", "/support/api-tokens", "support_lead", visit("/support/api-tokens")),
     PageState("API tokens, errors", "/support/api-tokens", "support_lead", submit_empty("/support/api-tokens")),
-    PageState("API token created, shown once", "/support/api-tokens", "support_lead",
-              _create_token("Case intake (accessibility check)")),
-    PageState("API tokens, one revoked", "/support/api-tokens", "support_lead",
-              then(_create_token("Revoked intake (accessibility check)"), _revoke_first)),
+    PageState(
+        "API token created, shown once",
+        "/support/api-tokens",
+        "support_lead",
+        _create_token("Case intake (accessibility check)"),
+    ),
+    PageState(
+        "API tokens, one revoked",
+        "/support/api-tokens",
+        "support_lead",
+        then(_create_token("Revoked intake (accessibility check)"), _revoke_first),
+    ),
 ]

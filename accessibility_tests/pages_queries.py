@@ -17,6 +17,7 @@ def _answered(resolve: bool):
         from .journeys import answered_question
 
         page.goto(f"{base}/queries/{answered_question(new_page, base, resolve=resolve)}")
+
     return go
 
 
@@ -38,8 +39,12 @@ def _draft_asked_about(page, base, new_page):
 
     drafter = new_page("drafter")
     draft = start(drafter, base, "serious_injury")
-    post(drafter, base, "/queries", {"subject": "Is this the right form?", "message": "Please look at my draft.",
-                                     "notification": str(draft)})
+    post(
+        drafter,
+        base,
+        "/queries",
+        {"subject": "Is this the right form?", "message": "Please look at my draft.", "notification": str(draft)},
+    )
     page.goto(f"{base}/support/notifications/{draft}")
 
 
@@ -52,9 +57,13 @@ def _email_given_up(page, base, new_page):
 
     engine = create_engine(RUNNING["database_url"])
     with engine.begin() as connection:
-        connection.execute(text("UPDATE outbox_messages SET attempts = 8, last_error = "
-                                "'SMTPRecipientsRefused: 550 mailbox unavailable' "
-                                "WHERE id = (SELECT MAX(id) FROM outbox_messages)"))
+        connection.execute(
+            text(
+                "UPDATE outbox_messages SET attempts = 8, last_error = "
+                "'SMTPRecipientsRefused: 550 mailbox unavailable' "
+                "WHERE id = (SELECT MAX(id) FROM outbox_messages)"
+            )
+        )
     engine.dispose()
     page.goto(f"{base}/support")
 
@@ -67,18 +76,38 @@ STATES_QUERIES: list = [
     PageState("question, reply missing", "/queries/{query_id}", "drafter", then(_asked, press("Send reply"))),
     PageState("question, answered", "/queries/{query_id}", "drafter", _answered(resolve=False)),
     PageState("question, resolved", "/queries/{query_id}", "submitter", _answered(resolve=True)),
-    PageState("dashboard, a support reply waiting", "/dashboard", "drafter",
-              then(_answered(resolve=False), visit("/dashboard"))),
+    PageState(
+        "dashboard, a support reply waiting",
+        "/dashboard",
+        "drafter",
+        then(_answered(resolve=False), visit("/dashboard")),
+    ),
     PageState("support queue", "/support/queries", "support_agent", _in_the_queue),
-    PageState("support queue, nothing matches", "/support/queries", "support_agent",
-              visit("/support/queries?status=new&assigned=me")),
+    PageState(
+        "support queue, nothing matches",
+        "/support/queries",
+        "support_agent",
+        visit("/support/queries?status=new&assigned=me"),
+    ),
     PageState("support question", "/support/queries/{query_id}", "support_agent", _support_sees),
-    PageState("support question, reply missing", "/support/queries/{query_id}", "support_agent",
-              then(_support_sees, press("Send reply"))),
-    PageState("support notification, a draft asked about", "/support/notifications/{notification_id}",
-              "support_agent", _draft_asked_about),
+    PageState(
+        "support question, reply missing",
+        "/support/queries/{query_id}",
+        "support_agent",
+        then(_support_sees, press("Send reply")),
+    ),
+    PageState(
+        "support notification, a draft asked about",
+        "/support/notifications/{notification_id}",
+        "support_agent",
+        _draft_asked_about,
+    ),
     PageState("support workspace, an email given up on", "/support", "support_agent", _email_given_up),
-    PageState("support workspace, sending again without a reason", "/support", "support_agent",
-              then(_email_given_up, press("Send it again"))),
+    PageState(
+        "support workspace, sending again without a reason",
+        "/support",
+        "support_agent",
+        then(_email_given_up, press("Send it again")),
+    ),
     PageState("support question, as the lead", "/support/queries/{query_id}", "support_lead", _support_sees),
 ]

@@ -16,6 +16,7 @@ TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]
 # Rules switched off, each with the reason. Empty: none are.
 DISABLED_RULES: dict[str, str] = {}
 
+
 # Nodes excused from one rule, each with the reason. Nothing else is excused.
 # GOV.UK Frontend's script puts aria-expanded on radios that reveal a follow-up question. ARIA 1.2
 # does not list it for radios, so axe flags it; the Design System keeps it on purpose because screen
@@ -24,8 +25,11 @@ DISABLED_RULES: dict[str, str] = {}
 def _known_govuk_conditional_radio(violation: dict, node: dict) -> bool:
     if violation["id"] != "aria-allowed-attr" or 'class="govuk-radios__input"' not in node["html"]:
         return False
-    return all(re.fullmatch(r"ARIA attribute is not allowed: aria-expanded=\"(true|false)\"", item["message"])
-               for check in node["any"] + node["all"] + node["none"] for item in [check])
+    return all(
+        re.fullmatch(r"ARIA attribute is not allowed: aria-expanded=\"(true|false)\"", item["message"])
+        for check in node["any"] + node["all"] + node["none"]
+        for item in [check]
+    )
 
 
 axe = Axe()
@@ -57,8 +61,9 @@ def test_every_page_has_no_axe_violations(state, server, new_page):
     page = new_page(state.role)
     state.go(page, server["base"], new_page)
     ARTIFACTS.joinpath("screens").mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / "screens" / f"{state.name.replace(' ', '-').replace(',', '')}.png"),
-                    full_page=True)
+    page.screenshot(
+        path=str(ARTIFACTS / "screens" / f"{state.name.replace(' ', '-').replace(',', '')}.png"), full_page=True
+    )
     violations = scan(page)
     assert violations == [], f"{state.name} at {page.url}:\n{describe(violations)}"
 
@@ -70,8 +75,9 @@ def test_every_route_is_scanned():
     assert missing == set(), f"pages with no state in accessibility_tests/pages.py: {sorted(missing)}"
 
 
-@pytest.mark.parametrize("template,status", [("errors/400.html", 400), ("errors/500.html", 500),
-                                             ("errors/503.html", 503)])
+@pytest.mark.parametrize(
+    "template,status", [("errors/400.html", 400), ("errors/500.html", 500), ("errors/503.html", 503)]
+)
 def test_error_pages_the_browser_cannot_easily_reach(template, status, server, new_page):
     """Rendered by the real app in-process, then scanned in the browser on the server's origin."""
     from starlette.routing import Route
@@ -81,10 +87,10 @@ def test_error_pages_the_browser_cannot_easily_reach(template, status, server, n
     from portal.settings import Settings
     from portal.web.routing import render
 
-    app = create_app(Settings(database_url=server["database_url"], secret_key="s" * 40,
-                              data_dir=server["data_dir"]))
-    app.router.routes.insert(0, Route("/render-error", lambda request: render(request, template, status=status,
-                                                                              request_id="abc123")))
+    app = create_app(Settings(database_url=server["database_url"], secret_key="s" * 40, data_dir=server["data_dir"]))
+    app.router.routes.insert(
+        0, Route("/render-error", lambda request: render(request, template, status=status, request_id="abc123"))
+    )
     with TestClient(app) as client:
         html = client.get("/render-error").text
     page = new_page()

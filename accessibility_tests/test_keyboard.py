@@ -61,9 +61,16 @@ def test_sign_in_with_keyboard_alone(server, new_page):
 
 def test_every_control_takes_visible_focus_in_reading_order_with_no_trap(server, new_page):
     checked = 0
-    for role, path in [(None, "/sign-in"), ("organisation_admin", "/members/invite"), ("drafter", "/notifications/new"),
-                       ("drafter", "/notifications"), ("drafter", "/queries/new"), ("support_agent", "/support"),
-                       ("support_agent", "/support/queries"), ("support_lead", "/support/api-tokens")]:
+    for role, path in [
+        (None, "/sign-in"),
+        ("organisation_admin", "/members/invite"),
+        ("drafter", "/notifications/new"),
+        ("drafter", "/notifications"),
+        ("drafter", "/queries/new"),
+        ("support_agent", "/support"),
+        ("support_agent", "/support/queries"),
+        ("support_lead", "/support/api-tokens"),
+    ]:
         page = new_page(role)
         page.goto(server["base"] + path)
         focused = walk_with_tab(page)
@@ -74,11 +81,12 @@ def test_every_control_takes_visible_focus_in_reading_order_with_no_trap(server,
             return els.filter(e => e.type !== 'radio').length + radios.size; }""")
         assert len(focused) >= controls, f"{path}: {len(focused)} took focus of {controls} controls"
         for item in focused:
-            assert item["outline"] or item["shadow"] or item["background"] not in ("rgba(0, 0, 0, 0)", "transparent"), \
+            assert item["outline"] or item["shadow"] or item["background"] not in ("rgba(0, 0, 0, 0)", "transparent"), (
                 f"{path}: no visible focus on {item}"
+            )
         main_tops = [item["top"] for item in focused]
         # Reading order: focus never jumps back up the page by more than a line, except into the footer's start.
-        jumps = [b - a for a, b in zip(main_tops, main_tops[1:]) if b - a < -60]
+        jumps = [b - a for a, b in zip(main_tops, main_tops[1:], strict=False) if b - a < -60]
         assert len(jumps) <= 2, f"{path}: focus jumped back up {jumps}"
         checked += len(focused)
     assert checked > 40

@@ -26,9 +26,12 @@ def press_enter_and_wait(page) -> None:
 
 def focus_on(page, *, text: str = "", element_id: str = "", tag: str = "", limit: int = 120) -> None:
     def matches(focused):
-        return ((not text or focused["text"].strip().startswith(text))
-                and (not element_id or focused["id"] == element_id)
-                and (not tag or focused["tag"] == tag))
+        return (
+            (not text or focused["text"].strip().startswith(text))
+            and (not element_id or focused["id"] == element_id)
+            and (not tag or focused["tag"] == tag)
+        )
+
     tab_until(page, matches, limit=limit)
 
 

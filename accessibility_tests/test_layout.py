@@ -7,10 +7,19 @@ import pytest
 from .pages import STATES
 
 PAGES = [
-    (None, "/"), (None, "/sign-in"), (None, "/help"), (None, "/accessibility"), (None, "/cookies"),
-    ("drafter", "/dashboard"), ("drafter", "/notifications"), ("drafter", "/notifications/new"),
-    ("organisation_admin", "/members"), ("organisation_admin", "/members/invite"),
-    ("organisation_admin", "/history"), ("support_agent", "/support"), ("drafter", "/account"),
+    (None, "/"),
+    (None, "/sign-in"),
+    (None, "/help"),
+    (None, "/accessibility"),
+    (None, "/cookies"),
+    ("drafter", "/dashboard"),
+    ("drafter", "/notifications"),
+    ("drafter", "/notifications/new"),
+    ("organisation_admin", "/members"),
+    ("organisation_admin", "/members/invite"),
+    ("organisation_admin", "/history"),
+    ("support_agent", "/support"),
+    ("drafter", "/account"),
 ]
 
 TEXT_SPACING = """() => { const s = document.createElement('style');
@@ -52,7 +61,6 @@ SMALL_TARGETS = """() => [...document.querySelectorAll('button, input:not([type=
     .map(e => { const r = (e.type === 'radio' || e.type === 'checkbox') ? e.parentElement.getBoundingClientRect() : e.getBoundingClientRect();
                 return [e.outerHTML.slice(0, 60), r.width, r.height]; })
     .filter(([, w, h]) => w < 24 || h < 24)"""
-
 
 
 def test_autosave_is_announced_politely_and_never_moves_focus(server, new_page):

@@ -5,13 +5,13 @@ and the typed answers the portal would store (through portal's own validate_answ
 from __future__ import annotations
 
 import json
-from functools import lru_cache
+from functools import cache
 from typing import Any
 
 from bench import common  # noqa: F401  (puts the repository on sys.path)
 from portal.notifications.answers import validate_answer
-from portal.notifications.examples import example_fields, example_section
 from portal.notifications.definitions import NotificationType, Question, Section
+from portal.notifications.examples import example_fields, example_section
 from portal.notifications.form_input import section_raw
 from portal.notifications.registry import definitions
 
@@ -57,7 +57,7 @@ def needs_upload(section: Section) -> bool:
     return any(q.kind == "file" and q.required for q in section.questions)
 
 
-@lru_cache(maxsize=None)
+@cache
 def answers_json(type_key: str, section_key: str) -> str:
     """Complete answers as JSON text, with LOCATION_PLACEHOLDER where the provider's location ID goes."""
     kind = definitions()[type_key]
@@ -65,7 +65,7 @@ def answers_json(type_key: str, section_key: str) -> str:
     return json.dumps(typed_answers(section, LOCATION_PLACEHOLDER))
 
 
-@lru_cache(maxsize=None)
+@cache
 def partial_answers_json(type_key: str, section_key: str) -> str:
     """A section someone started: the first answer only."""
     answers = json.loads(answers_json(type_key, section_key))

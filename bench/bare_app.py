@@ -34,5 +34,11 @@ if __name__ == "__main__":
         import bench.serve_nodelay  # noqa: F401  (patches uvicorn's Config.bind_socket)
     import uvicorn
 
-    uvicorn.run("bench.bare_app:app", host="127.0.0.1", port=args.port, workers=args.workers,
-                log_level="warning", server_header=False)
+    uvicorn.run(
+        "bench.bare_app:app",
+        host="127.0.0.1",
+        port=args.port,
+        workers=args.workers,
+        log_level="warning",
+        server_header=False,
+    )

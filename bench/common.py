@@ -15,7 +15,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -35,6 +35,7 @@ if str(ROOT) not in sys.path:
 
 
 # Databases ------------------------------------------------------------------------------------
+
 
 def plain_url(url: str) -> str:
     """postgresql://... for psycopg (and the portal, which adds +psycopg itself)."""
@@ -76,6 +77,7 @@ def drop_database(url: str) -> None:
 
 # Sessions and CSRF ----------------------------------------------------------------------------
 
+
 def csrf_pair(secret: str = SECRET_KEY) -> tuple[str, str]:
     """(portal_csrf cookie value, csrf_token form field) as portal/web/csrf.py checks them."""
     cookie = secrets.token_urlsafe(32)  # 43 characters
@@ -86,7 +88,7 @@ def csrf_pair(secret: str = SECRET_KEY) -> tuple[str, str]:
 def mint_session(conn, user_id: int, organisation_id: int | None) -> str:
     """A signed-in session straight in the database: the token goes in the portal_session cookie."""
     token = secrets.token_urlsafe(32)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     conn.execute(
         "INSERT INTO user_sessions (token_hash, user_id, organisation_id, method, id_token, created_at,"
         " last_seen_at, ip_address, user_agent, ended_reason)"
@@ -104,6 +106,7 @@ def signed_in_cookies(conn, user_id: int, organisation_id: int | None) -> tuple[
 
 
 # Servers --------------------------------------------------------------------------------------
+
 
 def free_port() -> int:
     with socket.socket() as sock:
@@ -126,8 +129,15 @@ def wait_until_up(url: str, process: subprocess.Popen, log_path: Path, timeout: 
         time.sleep(0.25)
 
 
-def start_portal(database_url: str, *, port: int | None = None, workers: int = 2, log_name: str = "portal",
-                 extra_env: dict | None = None, nodelay: bool = False) -> tuple[subprocess.Popen, str, Path]:
+def start_portal(
+    database_url: str,
+    *,
+    port: int | None = None,
+    workers: int = 2,
+    log_name: str = "portal",
+    extra_env: dict | None = None,
+    nodelay: bool = False,
+) -> tuple[subprocess.Popen, str, Path]:
     """`python -m portal.cli serve` against the database; returns (process, base URL, log path).
 
     nodelay: start it through bench/serve_nodelay.py instead, which fixes uvicorn's multi-worker
@@ -139,8 +149,13 @@ def start_portal(database_url: str, *, port: int | None = None, workers: int = 2
     data_dir.mkdir(exist_ok=True)
     base = f"http://127.0.0.1:{port}"
     env = {
-        **os.environ, "PORTAL_ENV": "development", "PORTAL_SEED_DEMO": "0", "PORTAL_DATABASE_URL": plain_url(database_url),
-        "PORTAL_SECRET_KEY": SECRET_KEY, "PORTAL_BASE_URL": base, "PORTAL_DATA_DIR": str(data_dir),
+        **os.environ,
+        "PORTAL_ENV": "development",
+        "PORTAL_SEED_DEMO": "0",
+        "PORTAL_DATABASE_URL": plain_url(database_url),
+        "PORTAL_SECRET_KEY": SECRET_KEY,
+        "PORTAL_BASE_URL": base,
+        "PORTAL_DATA_DIR": str(data_dir),
         **(extra_env or {}),
     }
     log_path = RESULTS / f"{log_name}-{port}.log"
@@ -148,14 +163,20 @@ def start_portal(database_url: str, *, port: int | None = None, workers: int = 2
     launcher = [PYTHON, str(ROOT / "bench" / "serve_nodelay.py")] if nodelay else [PYTHON, "-m", "portal.cli"]
     process = subprocess.Popen(
         launcher + ["serve", "--port", str(port), "--workers", str(workers), "--no-worker"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     log.close()
     wait_until_up(f"{base}/healthz", process, log_path)
     return process, base, log_path
 
 
-def start_bare(*, port: int | None = None, workers: int = 2, nodelay: bool = False) -> tuple[subprocess.Popen, str, Path]:
+def start_bare(
+    *, port: int | None = None, workers: int = 2, nodelay: bool = False
+) -> tuple[subprocess.Popen, str, Path]:
     """bench/bare_app.py under uvicorn: the ceiling for a Starlette app on this machine."""
     port = port or free_port()
     RESULTS.mkdir(parents=True, exist_ok=True)
@@ -164,7 +185,10 @@ def start_bare(*, port: int | None = None, workers: int = 2, nodelay: bool = Fal
     process = subprocess.Popen(
         [PYTHON, str(ROOT / "bench" / "bare_app.py"), "--port", str(port), "--workers", str(workers)]
         + (["--nodelay"] if nodelay else []),
-        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     log.close()
     base = f"http://127.0.0.1:{port}"
@@ -188,6 +212,7 @@ def stop(process: subprocess.Popen) -> None:
 
 
 # Statistics -----------------------------------------------------------------------------------
+
 
 def percentile(values: list[float], p: float) -> float:
     """Nearest-rank percentile; p in 0..100."""
@@ -233,6 +258,8 @@ def machine_load(label: str = "") -> dict:
     one, five, fifteen = os.getloadavg()
     cpus = os.cpu_count() or 1
     if one > 0.75 * cpus:
-        print(f"  note: load average {one:.1f} on {cpus} cores {label}- other work is running; figures will be noisy",
-              flush=True)
+        print(
+            f"  note: load average {one:.1f} on {cpus} cores {label}- other work is running; figures will be noisy",
+            flush=True,
+        )
     return {"loadavg_1m": round(one, 2), "loadavg_5m": round(five, 2), "cpus": cpus}

@@ -30,7 +30,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import common  # noqa: E402
+from bench import common
 
 TARGET_MS = 100
 
@@ -55,7 +55,8 @@ def find_members(conn) -> dict:
     rows = conn.execute(
         "SELECT m.user_id, bool_or(g.location_id IS NULL) AS wide, count(*) FROM memberships m"
         " JOIN role_grants g ON g.membership_id = m.id"
-        " WHERE m.organisation_id = %s AND g.role = 'drafter' GROUP BY m.user_id ORDER BY m.user_id", (org_id,)
+        " WHERE m.organisation_id = %s AND g.role = 'drafter' GROUP BY m.user_id ORDER BY m.user_id",
+        (org_id,),
     ).fetchall()
     wide = next(user for user, is_wide, grants in rows if is_wide and grants == 1)
     narrow = next((user for user, is_wide, _ in rows if not is_wide), wide)
@@ -119,13 +120,18 @@ def service_benchmark(url: str, members: dict, repeat: int, plans_path: Path) ->
 
     def auth_for(db, user_id: int) -> Auth:
         membership = db.scalar(
-            select(Membership).options(joinedload(Membership.organisation), joinedload(Membership.user),
-                                       selectinload(Membership.grants))
+            select(Membership)
+            .options(joinedload(Membership.organisation), joinedload(Membership.user), selectinload(Membership.grants))
             .where(Membership.user_id == user_id, Membership.organisation_id == members["organisation_id"])
         )
         session = UserSession(token_hash="", user_id=user_id, method="bench")
-        return Auth(user=membership.user, session=session, organisation=membership.organisation,
-                    membership=membership, grants=grants_of(membership))
+        return Auth(
+            user=membership.user,
+            session=session,
+            organisation=membership.organisation,
+            membership=membership,
+            grants=grants_of(membership),
+        )
 
     results = {}
     plans = []
@@ -146,9 +152,13 @@ def service_benchmark(url: str, members: dict, repeat: int, plans_path: Path) ->
             if attempt >= 3:  # the first few warm the pool and the caches
                 times.append(elapsed)
                 statements.append([t for _, _, t in run])
-        per_statement = [statistics.median(column) * 1000 for column in zip(*statements)]
-        results[label] = {**common.summary_ms(times), "rows": len(rows), "total": total,
-                          "statement_median_ms": [round(t, 2) for t in per_statement]}
+        per_statement = [statistics.median(column) * 1000 for column in zip(*statements, strict=False)]
+        results[label] = {
+            **common.summary_ms(times),
+            "rows": len(rows),
+            "total": total,
+            "statement_median_ms": [round(t, 2) for t in per_statement],
+        }
         # Each statement once more under EXPLAIN ANALYZE with the parameters it ran with, and again
         # with the generic plan PostgreSQL caches for a prepared statement after five executions
         # (psycopg prepares a statement after five on one connection, so in a long-running server
@@ -160,9 +170,11 @@ def service_benchmark(url: str, members: dict, repeat: int, plans_path: Path) ->
                 custom = explain(raw, statement, parameters, generic=False)
                 generic = explain(raw, statement, parameters, generic=True)
                 explained.append((execution_ms(custom), execution_ms(generic)))
-                plans.append(f"=== {label}: statement {number} ===\n{statement}\n-- {parameters}\n"
-                              f"--- custom plan (these parameter values) ---\n{custom}\n"
-                              f"--- generic plan (prepared, after 5 executions) ---\n{generic}\n")
+                plans.append(
+                    f"=== {label}: statement {number} ===\n{statement}\n-- {parameters}\n"
+                    f"--- custom plan (these parameter values) ---\n{custom}\n"
+                    f"--- generic plan (prepared, after 5 executions) ---\n{generic}\n"
+                )
         results[label]["explain_custom_ms"] = [c for c, _ in explained]
         results[label]["explain_generic_ms"] = [g for _, g in explained]
     plans_path.write_text("\n".join(plans))
@@ -176,7 +188,7 @@ def try_indexes(url: str, members: dict, repeat: int, column_lists: list[str], p
 
     names = [f"bench_try_{number}" for number in range(len(column_lists))]
     with psycopg.connect(url, autocommit=True) as conn:
-        for name, columns in zip(names, column_lists):
+        for name, columns in zip(names, column_lists, strict=False):
             if not re.fullmatch(r"[a-z_]+( (asc|desc))?(, ?[a-z_]+( (asc|desc))?)*", columns.strip(), re.I):
                 raise SystemExit(f"--try-index takes column names separated by commas, not {columns!r}")
             print(f"\ntrying CREATE INDEX {name} ON notifications ({columns})", flush=True)
@@ -196,8 +208,10 @@ def http_benchmark(url: str, members: dict, repeat: int, workers: int, nodelay: 
     import psycopg
 
     with psycopg.connect(url, autocommit=True) as conn:
-        people = {who: common.signed_in_cookies(conn, members[who], members["organisation_id"])[0]
-                  for who in ("wide", "one_location")}
+        people = {
+            who: common.signed_in_cookies(conn, members[who], members["organisation_id"])[0]
+            for who in ("wide", "one_location")
+        }
     process, base, log_path = common.start_portal(url, workers=workers, log_name="list-latency", nodelay=nodelay)
     results = {}
     try:
@@ -226,15 +240,28 @@ def main(argv=None) -> int:
     parser.add_argument("--repeat", type=int, default=30, help="timed calls per case (after 3 to warm up)")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--no-http", action="store_true", help="only the service")
-    parser.add_argument("--try-index", action="append", default=[], metavar="COLUMNS",
-                        help="after the service run, create an index on notifications (COLUMNS, e.g. "
-                             "'organisation_id, type_key, updated_at') in the benchmark database, measure the "
-                             "service again, then drop it; repeatable (all are created together)")
-    parser.add_argument("--pgoptions", default="", metavar="OPTIONS",
-                        help="PGOPTIONS for every database connection the service and the servers make, "
-                             "e.g. '-c plan_cache_mode=force_custom_plan' to see the portal without generic plans")
-    parser.add_argument("--server", choices=("shipped", "nodelay", "both"), default="both",
-                        help="HTTP against `portal serve` as shipped, through bench/serve_nodelay.py, or both")
+    parser.add_argument(
+        "--try-index",
+        action="append",
+        default=[],
+        metavar="COLUMNS",
+        help="after the service run, create an index on notifications (COLUMNS, e.g. "
+        "'organisation_id, type_key, updated_at') in the benchmark database, measure the "
+        "service again, then drop it; repeatable (all are created together)",
+    )
+    parser.add_argument(
+        "--pgoptions",
+        default="",
+        metavar="OPTIONS",
+        help="PGOPTIONS for every database connection the service and the servers make, "
+        "e.g. '-c plan_cache_mode=force_custom_plan' to see the portal without generic plans",
+    )
+    parser.add_argument(
+        "--server",
+        choices=("shipped", "nodelay", "both"),
+        default="both",
+        help="HTTP against `portal serve` as shipped, through bench/serve_nodelay.py, or both",
+    )
     args = parser.parse_args(argv)
     import psycopg
 
@@ -244,8 +271,10 @@ def main(argv=None) -> int:
         print(f"PGOPTIONS={args.pgoptions}")
     with psycopg.connect(url) as conn:
         members = find_members(conn)
-    print(f"organisation {members['organisation_id']} with {members['notifications']:,} notifications; "
-          f"members {members['wide']} (whole organisation) and {members['one_location']} (one location)")
+    print(
+        f"organisation {members['organisation_id']} with {members['notifications']:,} notifications; "
+        f"members {members['wide']} (whole organisation) and {members['one_location']} (one location)"
+    )
     common.RESULTS.mkdir(parents=True, exist_ok=True)
     when = common.stamp()
     plans_path = common.RESULTS / f"list-plans-{when}.txt"
@@ -254,45 +283,98 @@ def main(argv=None) -> int:
     print("\nservice: list_notifications")
     service = service_benchmark(url, members, args.repeat, plans_path)
     common.print_table(
-        ["case", "rows", "total", "median ms", "p95 ms", "per statement (median ms)",
-         "EXPLAIN ANALYZE custom / generic plan ms"],
-        [[label, r["rows"], r["total"], r["median_ms"], r["p95_ms"],
-          " + ".join(f"{t:.1f}" for t in r["statement_median_ms"]),
-          " + ".join(f"{c:.1f}/{g:.1f}" for c, g in zip(r["explain_custom_ms"], r["explain_generic_ms"]))]
-         for label, r in service.items()],
+        [
+            "case",
+            "rows",
+            "total",
+            "median ms",
+            "p95 ms",
+            "per statement (median ms)",
+            "EXPLAIN ANALYZE custom / generic plan ms",
+        ],
+        [
+            [
+                label,
+                r["rows"],
+                r["total"],
+                r["median_ms"],
+                r["p95_ms"],
+                " + ".join(f"{t:.1f}" for t in r["statement_median_ms"]),
+                " + ".join(
+                    f"{c:.1f}/{g:.1f}" for c, g in zip(r["explain_custom_ms"], r["explain_generic_ms"], strict=False)
+                ),
+            ]
+            for label, r in service.items()
+        ],
     )
     print(f"  query plans: {plans_path}")
 
     tried = {}
     if args.try_index:
-        tried = try_indexes(url, members, args.repeat, args.try_index, common.RESULTS / f"list-plans-{when}-indexed.txt")
+        tried = try_indexes(
+            url, members, args.repeat, args.try_index, common.RESULTS / f"list-plans-{when}-indexed.txt"
+        )
         common.print_table(
-            ["case", "median ms before", "median ms with the indexes", "p95 ms with", "per statement (median ms)",
-             "EXPLAIN custom / generic ms"],
-            [[label, service[label]["median_ms"], r["median_ms"], r["p95_ms"],
-              " + ".join(f"{t:.1f}" for t in r["statement_median_ms"]),
-              " + ".join(f"{c:.1f}/{g:.1f}" for c, g in zip(r["explain_custom_ms"], r["explain_generic_ms"]))]
-             for label, r in tried.items()])
+            [
+                "case",
+                "median ms before",
+                "median ms with the indexes",
+                "p95 ms with",
+                "per statement (median ms)",
+                "EXPLAIN custom / generic ms",
+            ],
+            [
+                [
+                    label,
+                    service[label]["median_ms"],
+                    r["median_ms"],
+                    r["p95_ms"],
+                    " + ".join(f"{t:.1f}" for t in r["statement_median_ms"]),
+                    " + ".join(
+                        f"{c:.1f}/{g:.1f}"
+                        for c, g in zip(r["explain_custom_ms"], r["explain_generic_ms"], strict=False)
+                    ),
+                ]
+                for label, r in tried.items()
+            ],
+        )
 
     http = {}
     variants = {"shipped": [False], "nodelay": [True], "both": [False, True]}[args.server]
-    for nodelay in ([] if args.no_http else variants):
+    for nodelay in [] if args.no_http else variants:
         name = "nodelay" if nodelay else "shipped"
         how = "bench/serve_nodelay.py (TCP_NODELAY fixed)" if nodelay else "portal serve as shipped"
         print(f"\nHTTP: GET through the portal, {args.workers} workers, {how}")
         http[name] = http_benchmark(url, members, args.repeat, args.workers, nodelay)
-        common.print_table(["case", "path", "median ms", "p95 ms", "KB"],
-                           [[label, r["path"], r["median_ms"], r["p95_ms"], r["bytes"] / 1024]
-                            for label, r in http[name].items()])
+        common.print_table(
+            ["case", "path", "median ms", "p95 ms", "KB"],
+            [[label, r["path"], r["median_ms"], r["p95_ms"], r["bytes"] / 1024] for label, r in http[name].items()],
+        )
 
-    everything = {**service, **{f"HTTP {name}: {label}": r for name, cases in http.items()
-                                for label, r in cases.items()}}
+    everything = {
+        **service,
+        **{f"HTTP {name}: {label}": r for name, cases in http.items() for label, r in cases.items()},
+    }
     slow = [label for label, r in everything.items() if r["median_ms"] > TARGET_MS]
     print(f"\ntarget: median under {TARGET_MS} ms -> " + ("met" if not slow else "MISSED for: " + ", ".join(slow)))
     out = common.RESULTS / f"list-latency-{when}.json"
-    out.write_text(json.dumps({"members": members, "pgoptions": args.pgoptions, "load_before": load_before, "load_after": common.machine_load("after"),
-                               "service": service, "with_indexes": {"indexes": args.try_index, "service": tried}, "http": http, "plans": str(plans_path),
-                               "target_ms": TARGET_MS, "missed": slow}, indent=2))
+    out.write_text(
+        json.dumps(
+            {
+                "members": members,
+                "pgoptions": args.pgoptions,
+                "load_before": load_before,
+                "load_after": common.machine_load("after"),
+                "service": service,
+                "with_indexes": {"indexes": args.try_index, "service": tried},
+                "http": http,
+                "plans": str(plans_path),
+                "target_ms": TARGET_MS,
+                "missed": slow,
+            },
+            indent=2,
+        )
+    )
     print(f"results: {out}")
     return 0
 

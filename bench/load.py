@@ -49,15 +49,15 @@ import random
 import re
 import sys
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Awaitable, Callable
 
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import common  # noqa: E402
+from bench import common
 
 VERSION_RE = re.compile(r'name="version" value="(\d+)"')
 TITLE_RE = re.compile(r"<title>\s*(.*?)\s*</title>", re.S)
@@ -81,7 +81,7 @@ class Draft:
 class Run:
     """What every virtual person shares: the figures, and which optional steps turned out not to exist."""
 
-    stats: "Stats"
+    stats: Stats
     optional: set[str]
     deadline: float
     disabled: set[str] = field(default_factory=set)
@@ -139,8 +139,14 @@ class VU:
                 run.stats.retries += 1
                 response = await self.clients[role].request(method, path, data=data)
         except Exception as error:  # a timeout or a dropped connection is an error like any other
-            run.stats.record(step, time.perf_counter() - began, ok=False, status=None,
-                             sample=f"{type(error).__name__}: {error}"[:300], path=path)
+            run.stats.record(
+                step,
+                time.perf_counter() - began,
+                ok=False,
+                status=None,
+                sample=f"{type(error).__name__}: {error}"[:300],
+                path=path,
+            )
             return None
         elapsed = time.perf_counter() - began
         if step in run.optional:
@@ -152,9 +158,15 @@ class VU:
                 return None
             run.answered.add(step)
         ok = response.status_code in expect
-        run.stats.record(step, elapsed, ok=ok, status=response.status_code,
-                         sample=None if ok else first_lines(response.text), path=path,
-                         size=len(response.content))
+        run.stats.record(
+            step,
+            elapsed,
+            ok=ok,
+            status=response.status_code,
+            sample=None if ok else first_lines(response.text),
+            path=path,
+            size=len(response.content),
+        )
         return response
 
 
@@ -189,8 +201,9 @@ class Stats:
         if not ok:
             self.errors[step] += 1
             key = (step, status, sample)
-            entry = self.samples.setdefault(key, {"step": step, "status": status, "first_lines": sample,
-                                                  "example_path": path, "count": 0})
+            entry = self.samples.setdefault(
+                key, {"step": step, "status": status, "first_lines": sample, "example_path": path, "count": 0}
+            )
             entry["count"] += 1
 
 
@@ -199,6 +212,7 @@ class Stats:
 # Each step is an async function of the virtual person. It makes its requests through vu.request,
 # which times and checks them. A step with nothing to do this time round (no draft left, sections
 # still unfinished) just returns.
+
 
 @dataclass
 class Step:
@@ -249,8 +263,9 @@ async def save_section(vu: VU):
         return  # nothing to work on, or the section page failed (already counted)
     section = next(s for s in _kind(draft).sections if s.key == vu.section_key)
     data = {**section_fields(section, draft.location_rid), "version": vu.version, "action": "continue"}
-    response = await vu.request("save section", "POST", f"/notifications/{draft.id}/sections/{section.key}",
-                                expect=(303,), data=data)
+    response = await vu.request(
+        "save section", "POST", f"/notifications/{draft.id}/sections/{section.key}", expect=(303,), data=data
+    )
     if response is not None and response.status_code == 303 and section.key in draft.unfinished:
         draft.unfinished.remove(section.key)
 
@@ -270,8 +285,9 @@ async def send_for_review(vu: VU):
     draft = _ready(vu)
     if draft is None:
         return
-    response = await vu.request("send for review", "POST", f"/notifications/{draft.id}/request-review",
-                                expect=(303,), data={})
+    response = await vu.request(
+        "send for review", "POST", f"/notifications/{draft.id}/request-review", expect=(303,), data={}
+    )
     if response is None or response.status_code != 303:
         vu.finish()  # stuck: move on to the next draft rather than fail on this one every turn
     else:
@@ -287,8 +303,9 @@ async def review_page(vu: VU):
 async def approve(vu: VU):
     if vu.version != "review":
         return
-    response = await vu.request("approve", "POST", f"/notifications/{vu.draft.id}/approve", role="reviewer",
-                                expect=(303,), data={})
+    response = await vu.request(
+        "approve", "POST", f"/notifications/{vu.draft.id}/approve", role="reviewer", expect=(303,), data={}
+    )
     vu.version = "approved" if response is not None and response.status_code == 303 else ""
     if vu.version != "approved":
         vu.finish()
@@ -302,8 +319,14 @@ async def submit_page(vu: VU):
 async def submit(vu: VU):
     if vu.version != "approved":
         return
-    response = await vu.request("submit", "POST", f"/notifications/{vu.draft.id}/submit", role="submitter",
-                                expect=(303,), data={"declaration": "yes"})
+    response = await vu.request(
+        "submit",
+        "POST",
+        f"/notifications/{vu.draft.id}/submit",
+        role="submitter",
+        expect=(303,),
+        data={"declaration": "yes"},
+    )
     if response is not None and response.status_code == 303:
         vu.submitted += 1
         vu.version = "submitted"
@@ -337,6 +360,7 @@ JOURNEY: list[Step] = [
 
 # Running --------------------------------------------------------------------------------------
 
+
 def _members(conn, role: str) -> dict[int, list[int]]:
     """Organisation id -> people holding just that one role for the whole organisation."""
     rows = conn.execute(
@@ -345,7 +369,9 @@ def _members(conn, role: str) -> dict[int, list[int]]:
         " WHERE o.kind = 'provider' AND o.name <> %s"
         " GROUP BY m.user_id, m.organisation_id"
         " HAVING count(*) = 1 AND bool_and(g.role = %s AND g.location_id IS NULL)"
-        " ORDER BY m.organisation_id, m.user_id", (common.BIG_ORG_NAME, role)).fetchall()
+        " ORDER BY m.organisation_id, m.user_id",
+        (common.BIG_ORG_NAME, role),
+    ).fetchall()
     by_org: dict[int, list[int]] = {}
     for user_id, org_id in rows:
         by_org.setdefault(org_id, []).append(user_id)
@@ -360,15 +386,23 @@ def people(url: str, count: int, per_person: int, rng: random.Random) -> list[di
     with psycopg.connect(url, autocommit=True) as conn:
         members = {role: _members(conn, role) for role in ROLES}
         # Organisations with drafts enough left: earlier runs on the same database use some up.
-        drafts_left = dict(conn.execute(
-            "SELECT organisation_id, count(*) FROM notifications WHERE status IN ('draft', 'changes_requested')"
-            " GROUP BY organisation_id").fetchall())
-        orgs = sorted(o for o in set(members["drafter"]) & set(members["reviewer"]) & set(members["submitter"])
-                      if drafts_left.get(o, 0) >= per_person)
+        drafts_left = dict(
+            conn.execute(
+                "SELECT organisation_id, count(*) FROM notifications WHERE status IN ('draft', 'changes_requested')"
+                " GROUP BY organisation_id"
+            ).fetchall()
+        )
+        orgs = sorted(
+            o
+            for o in set(members["drafter"]) & set(members["reviewer"]) & set(members["submitter"])
+            if drafts_left.get(o, 0) >= per_person
+        )
         rng.shuffle(orgs)
         if not orgs:
-            raise SystemExit(f"no organisation with a drafter, a reviewer, a submitter and {per_person} drafts left: "
-                             "seed again, or use fewer --drafts-each")
+            raise SystemExit(
+                f"no organisation with a drafter, a reviewer, a submitter and {per_person} drafts left: "
+                "seed again, or use fewer --drafts-each"
+            )
         result = []
         taken: dict[int, int] = {}
         for number in range(count):
@@ -380,30 +414,46 @@ def people(url: str, count: int, per_person: int, rng: random.Random) -> list[di
                 " JOIN notification_sections s ON s.notification_id = n.id"
                 " WHERE n.organisation_id = %s AND n.status IN ('draft', 'changes_requested')"
                 " GROUP BY n.id, l.regulator_location_id ORDER BY n.id OFFSET %s LIMIT %s",
-                (org_id, taken.get(org_id, 0), per_person)).fetchall()
+                (org_id, taken.get(org_id, 0), per_person),
+            ).fetchall()
             taken[org_id] = taken.get(org_id, 0) + per_person
             if not rows:
-                raise SystemExit(f"organisation {org_id} has too few drafts for {per_person} each; "
-                                 "use fewer --users or --drafts-each")
+                raise SystemExit(
+                    f"organisation {org_id} has too few drafts for {per_person} each; "
+                    "use fewer --users or --drafts-each"
+                )
             cookies, tokens, users = {}, {}, {}
             for role in ROLES:
                 people_there = members[role][org_id]
                 users[role] = people_there[number // len(orgs) % len(people_there)]
                 cookies[role], tokens[role] = common.signed_in_cookies(conn, users[role], org_id)
-            result.append({"organisation_id": org_id, "users": users, "cookies": cookies, "csrf_token": tokens,
-                           "drafts": [Draft(nid, type_key, rid, list(unfinished or []))
-                                      for nid, type_key, rid, unfinished in rows]})
+            result.append(
+                {
+                    "organisation_id": org_id,
+                    "users": users,
+                    "cookies": cookies,
+                    "csrf_token": tokens,
+                    "drafts": [
+                        Draft(nid, type_key, rid, list(unfinished or [])) for nid, type_key, rid, unfinished in rows
+                    ],
+                }
+            )
     return result
 
 
-async def run_journey(base: str, persons: list[dict], duration: float, think: float, steps: list[Step],
-                      stats: Stats) -> float:
+async def run_journey(
+    base: str, persons: list[dict], duration: float, think: float, steps: list[Step], stats: Stats
+) -> float:
     run = Run(stats=stats, optional={s.name for s in steps if s.optional}, deadline=time.monotonic() + duration)
 
     def clients_of(person: dict) -> dict:
         limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
-        return {role: httpx.AsyncClient(base_url=base, cookies=person["cookies"][role], timeout=30,
-                                        limits=limits, follow_redirects=False) for role in ROLES}
+        return {
+            role: httpx.AsyncClient(
+                base_url=base, cookies=person["cookies"][role], timeout=30, limits=limits, follow_redirects=False
+            )
+            for role in ROLES
+        }
 
     # Every client is made before anyone starts: making one costs ~25 ms of the driver's CPU (httpx
     # loads the CA bundle), and made inside the run they blocked the event loop while the first
@@ -412,8 +462,15 @@ async def run_journey(base: str, persons: list[dict], duration: float, think: fl
 
     async def one(number: int, person: dict):
         clients = all_clients[number]
-        vu = VU(number=number, organisation_id=person["organisation_id"], clients=clients,
-                csrf_token=person["csrf_token"], drafts=list(person["drafts"]), run=run, think=think)
+        vu = VU(
+            number=number,
+            organisation_id=person["organisation_id"],
+            clients=clients,
+            csrf_token=person["csrf_token"],
+            drafts=list(person["drafts"]),
+            run=run,
+            think=think,
+        )
         try:
             if think:
                 # People arrive over a moment, not all in the same millisecond: a synchronised first
@@ -436,20 +493,26 @@ async def run_journey(base: str, persons: list[dict], duration: float, think: fl
         return vu.submitted
 
     began = time.monotonic()
-    submitted = await asyncio.wait_for(asyncio.gather(*(one(i, p) for i, p in enumerate(persons))),
-                                       timeout=duration + 60)
+    submitted = await asyncio.wait_for(
+        asyncio.gather(*(one(i, p) for i, p in enumerate(persons))), timeout=duration + 60
+    )
     stats.submitted = sum(submitted)
     return time.monotonic() - began
 
 
-async def run_single(base: str, path: str, name: str, connections: int, duration: float, cookies: list[dict] | None,
-                     stats: Stats) -> float:
+async def run_single(
+    base: str, path: str, name: str, connections: int, duration: float, cookies: list[dict] | None, stats: Stats
+) -> float:
     run = Run(stats=stats, optional=set(), deadline=time.monotonic() + duration)
 
     limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
     # Made before anyone starts, as in run_journey.
-    all_clients = [httpx.AsyncClient(base_url=base, cookies=cookies[number % len(cookies)] if cookies else None,
-                                     timeout=30, limits=limits) for number in range(connections)]
+    all_clients = [
+        httpx.AsyncClient(
+            base_url=base, cookies=cookies[number % len(cookies)] if cookies else None, timeout=30, limits=limits
+        )
+        for number in range(connections)
+    ]
 
     async def one(number: int):
         async with all_clients[number] as client:
@@ -468,18 +531,33 @@ def measured(stats: Stats, elapsed: float, order: list[str]) -> dict:
         if name not in stats.times:
             continue
         times = stats.times[name]
-        pages[name] = {"requests": len(times), "requests_per_s": round(len(times) / elapsed, 1),
-                       **common.summary_ms(times), "errors": stats.errors.get(name, 0),
-                       "statuses": stats.statuses.get(name, {}),
-                       "mean_kb": round(stats.bytes.get(name, 0) / max(1, len(times)) / 1024, 1)}
+        pages[name] = {
+            "requests": len(times),
+            "requests_per_s": round(len(times) / elapsed, 1),
+            **common.summary_ms(times),
+            "errors": stats.errors.get(name, 0),
+            "statuses": stats.statuses.get(name, {}),
+            "mean_kb": round(stats.bytes.get(name, 0) / max(1, len(times)) / 1024, 1),
+        }
     return pages
 
 
 def print_pages(pages: dict) -> None:
     common.print_table(
         ["page", "requests", "req/s", "p50 ms", "p95 ms", "p99 ms", "errors", "statuses"],
-        [[name, p["requests"], p["requests_per_s"], p["median_ms"], p["p95_ms"], p["p99_ms"], p["errors"],
-          " ".join(f"{k}x{v}" for k, v in sorted(p["statuses"].items()))] for name, p in pages.items()],
+        [
+            [
+                name,
+                p["requests"],
+                p["requests_per_s"],
+                p["median_ms"],
+                p["p95_ms"],
+                p["p99_ms"],
+                p["errors"],
+                " ".join(f"{k}x{v}" for k, v in sorted(p["statuses"].items())),
+            ]
+            for name, p in pages.items()
+        ],
     )
 
 
@@ -519,9 +597,11 @@ def wrk(url: str, connections: int, seconds: float, cookies: dict | None = None)
     latency = re.search(r"Latency\s+([0-9.]+)(us|ms|s)", out)
     non_2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
     scale = {"us": 0.001, "ms": 1, "s": 1000}
-    return {"requests_per_s": float(rate.group(1)) if rate else None,
-            "mean_latency_ms": round(float(latency.group(1)) * scale[latency.group(2)], 1) if latency else None,
-            "non_2xx": int(non_2xx.group(1)) if non_2xx else 0}
+    return {
+        "requests_per_s": float(rate.group(1)) if rate else None,
+        "mean_latency_ms": round(float(latency.group(1)) * scale[latency.group(2)], 1) if latency else None,
+        "non_2xx": int(non_2xx.group(1)) if non_2xx else 0,
+    }
 
 
 def main(argv=None) -> int:
@@ -530,14 +610,19 @@ def main(argv=None) -> int:
     parser.add_argument("--users", type=int, default=50, help="concurrent signed-in people")
     parser.add_argument("--duration", type=float, default=60, help="seconds of the journey phase")
     parser.add_argument("--warmup", type=float, default=5, help="seconds of journey before measuring")
-    parser.add_argument("--phase-seconds", type=float, default=20,
-                        help="seconds of each of the dashboard-only and bare phases (0 skips them)")
+    parser.add_argument(
+        "--phase-seconds",
+        type=float,
+        default=20,
+        help="seconds of each of the dashboard-only and bare phases (0 skips them)",
+    )
     parser.add_argument("--think", type=float, default=0, help="mean pause between steps, seconds")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--drafts-each", type=int, default=20, help="draft notifications per person")
     parser.add_argument("--nodelay", action="store_true", help="serve through bench/serve_nodelay.py")
-    parser.add_argument("--wrk", action="store_true",
-                        help="also drive the dashboard-only and bare phases with wrk, if it is installed")
+    parser.add_argument(
+        "--wrk", action="store_true", help="also drive the dashboard-only and bare phases with wrk, if it is installed"
+    )
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args(argv)
 
@@ -546,14 +631,24 @@ def main(argv=None) -> int:
     random.seed(args.seed)
     print(f"signing in {args.users} people ...", flush=True)
     persons = people(url, args.users, args.drafts_each, rng)
-    results: dict = {"users": args.users, "duration_s": args.duration, "phase_seconds": args.phase_seconds,
-                     "think_s": args.think, "workers": args.workers, "nodelay": args.nodelay,
-                     "database": common.database_name(url), "load_before": common.machine_load("before")}
+    results: dict = {
+        "users": args.users,
+        "duration_s": args.duration,
+        "phase_seconds": args.phase_seconds,
+        "think_s": args.think,
+        "workers": args.workers,
+        "nodelay": args.nodelay,
+        "database": common.database_name(url),
+        "load_before": common.machine_load("before"),
+    }
 
     portal, base, portal_log = common.start_portal(url, workers=args.workers, log_name="load", nodelay=args.nodelay)
     try:
-        print(f"portal at {base} ({'TCP_NODELAY fixed' if args.nodelay else 'as shipped'}); "
-              f"journey for {args.warmup:.0f}s to warm up, then {args.duration:.0f}s measured ...", flush=True)
+        print(
+            f"portal at {base} ({'TCP_NODELAY fixed' if args.nodelay else 'as shipped'}); "
+            f"journey for {args.warmup:.0f}s to warm up, then {args.duration:.0f}s measured ...",
+            flush=True,
+        )
         if args.warmup > 0:  # each worker compiles its templates and fills its pools; not measured
             asyncio.run(run_journey(base, persons, args.warmup, args.think, JOURNEY, Stats()))
         stats = Stats()
@@ -561,22 +656,30 @@ def main(argv=None) -> int:
         elapsed = asyncio.run(run_journey(base, persons, args.duration, args.think, JOURNEY, stats))
         journey = measured(stats, elapsed, [step.name for step in JOURNEY])
         total = sum(p["requests"] for p in journey.values())
-        results["journey"] = {"elapsed_s": round(elapsed, 1), "pages": journey, "skipped": stats.skipped,
-                              "notifications_submitted": stats.submitted,
-                              "get_retries_after_keepalive_close": stats.retries,
-                              "people_who_ran_out_of_drafts": stats.ran_out,
-                              "requests_per_s": round(total / elapsed, 1),
-                              "driver_cpu_percent": round(100 * (time.process_time() - cpu0) / elapsed),
-                              "errors": sorted(stats.samples.values(), key=lambda e: -e["count"])}
-        print(f"\njourney: {args.users} people, {elapsed:.0f}s, {total / elapsed:.1f} requests/s in all, "
-              f"{stats.submitted} notifications taken from draft to submitted, "
-              f"driver CPU {results['journey']['driver_cpu_percent']}% of one core")
+        results["journey"] = {
+            "elapsed_s": round(elapsed, 1),
+            "pages": journey,
+            "skipped": stats.skipped,
+            "notifications_submitted": stats.submitted,
+            "get_retries_after_keepalive_close": stats.retries,
+            "people_who_ran_out_of_drafts": stats.ran_out,
+            "requests_per_s": round(total / elapsed, 1),
+            "driver_cpu_percent": round(100 * (time.process_time() - cpu0) / elapsed),
+            "errors": sorted(stats.samples.values(), key=lambda e: -e["count"]),
+        }
+        print(
+            f"\njourney: {args.users} people, {elapsed:.0f}s, {total / elapsed:.1f} requests/s in all, "
+            f"{stats.submitted} notifications taken from draft to submitted, "
+            f"driver CPU {results['journey']['driver_cpu_percent']}% of one core"
+        )
         print_pages(journey)
         for name, why in stats.skipped.items():
             print(f"  {name}: {why}")
         if stats.ran_out:
-            print(f"  WARNING: {stats.ran_out} people ran out of drafts and only looked at the dashboard and list "
-                  "from then on: use more --drafts-each")
+            print(
+                f"  WARNING: {stats.ran_out} people ran out of drafts and only looked at the dashboard and list "
+                "from then on: use more --drafts-each"
+            )
         if stats.retries:
             print(f"  {stats.retries} GET(s) retried once after the server closed an idle keep-alive connection")
 
@@ -584,15 +687,27 @@ def main(argv=None) -> int:
             print(f"\ndashboard only for {args.phase_seconds:.0f}s ...", flush=True)
             stats = Stats()
             cpu0 = time.process_time()
-            elapsed = asyncio.run(run_single(base, "/dashboard", "dashboard only", args.users, args.phase_seconds,
-                                             [p["cookies"]["drafter"] for p in persons], stats))
-            results["dashboard_only"] = {**measured(stats, elapsed, [])["dashboard only"],
-                                         "driver_cpu_percent": round(100 * (time.process_time() - cpu0) / elapsed),
-                                         "errors_sample": list(stats.samples.values())}
+            elapsed = asyncio.run(
+                run_single(
+                    base,
+                    "/dashboard",
+                    "dashboard only",
+                    args.users,
+                    args.phase_seconds,
+                    [p["cookies"]["drafter"] for p in persons],
+                    stats,
+                )
+            )
+            results["dashboard_only"] = {
+                **measured(stats, elapsed, [])["dashboard only"],
+                "driver_cpu_percent": round(100 * (time.process_time() - cpu0) / elapsed),
+                "errors_sample": list(stats.samples.values()),
+            }
             print_pages({"dashboard only": results["dashboard_only"]})
             if args.wrk:
-                results["wrk_dashboard"] = wrk(f"{base}/dashboard", args.users, args.phase_seconds,
-                                               persons[0]["cookies"]["drafter"])
+                results["wrk_dashboard"] = wrk(
+                    f"{base}/dashboard", args.users, args.phase_seconds, persons[0]["cookies"]["drafter"]
+                )
                 print(f"  wrk, {args.users} connections: {results['wrk_dashboard']}")
     finally:
         common.stop(portal)
@@ -605,10 +720,13 @@ def main(argv=None) -> int:
             print(f"\nbare Starlette /plaintext for {args.phase_seconds:.0f}s ...", flush=True)
             stats = Stats()
             cpu0 = time.process_time()
-            elapsed = asyncio.run(run_single(bare_base, "/plaintext", "bare /plaintext", args.users,
-                                             args.phase_seconds, None, stats))
-            results["bare"] = {**measured(stats, elapsed, [])["bare /plaintext"],
-                               "driver_cpu_percent": round(100 * (time.process_time() - cpu0) / elapsed)}
+            elapsed = asyncio.run(
+                run_single(bare_base, "/plaintext", "bare /plaintext", args.users, args.phase_seconds, None, stats)
+            )
+            results["bare"] = {
+                **measured(stats, elapsed, [])["bare /plaintext"],
+                "driver_cpu_percent": round(100 * (time.process_time() - cpu0) / elapsed),
+            }
             print_pages({"bare /plaintext": results["bare"]})
             if args.wrk:
                 results["wrk_bare"] = wrk(f"{bare_base}/plaintext", args.users, args.phase_seconds)
@@ -618,21 +736,27 @@ def main(argv=None) -> int:
         ceiling = results["bare"]["requests_per_s"]
         dash = results["dashboard_only"]["requests_per_s"]
         results["dashboard_percent_of_bare"] = round(100 * dash / ceiling, 1) if ceiling else None
-        print(f"\ndashboard {dash:.1f} req/s = {results['dashboard_percent_of_bare']}% of bare {ceiling:.1f} req/s "
-              f"(bare phase driver CPU {results['bare']['driver_cpu_percent']}% of one core)")
+        print(
+            f"\ndashboard {dash:.1f} req/s = {results['dashboard_percent_of_bare']}% of bare {ceiling:.1f} req/s "
+            f"(bare phase driver CPU {results['bare']['driver_cpu_percent']}% of one core)"
+        )
         if results.get("wrk_dashboard") and results.get("wrk_bare"):
             wd, wb = results["wrk_dashboard"]["requests_per_s"], results["wrk_bare"]["requests_per_s"]
             if wd and wb:
                 results["wrk_dashboard_percent_of_bare"] = round(100 * wd / wb, 1)
-                print(f"with wrk: dashboard {wd:.1f} req/s = {results['wrk_dashboard_percent_of_bare']}% of bare "
-                      f"{wb:.1f} req/s")
+                print(
+                    f"with wrk: dashboard {wd:.1f} req/s = {results['wrk_dashboard_percent_of_bare']}% of bare "
+                    f"{wb:.1f} req/s"
+                )
 
     results["load_after"] = common.machine_load("after")
     errors = results["journey"]["errors"]
     if errors:
         print("\nerrors (status, first lines of the body):")
         for entry in errors:
-            print(f"  {entry['count']}x {entry['step']} {entry['status']} {entry['example_path']}: {entry['first_lines']}")
+            print(
+                f"  {entry['count']}x {entry['step']} {entry['status']} {entry['example_path']}: {entry['first_lines']}"
+            )
     if results["server_log_problems"]:
         print("\nserver log problems:")
         for line in results["server_log_problems"]:

@@ -34,7 +34,7 @@ from urllib.parse import urljoin, urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import common  # noqa: E402
+from bench import common
 
 HTML_RAW_LIMIT = 40 * 1024
 HTML_GZIP_LIMIT = 10 * 1024
@@ -42,17 +42,22 @@ FIRST_VISIT_LIMIT = 200 * 1024
 
 ASSET_RE = re.compile(r'<(?:link|script)\b[^>]*?(?:href|src)="([^"]+)"[^>]*>', re.I)
 REL_RE = re.compile(r'\brel="([^"]+)"', re.I)
-IMPORT_RE = re.compile(r'''(?:\bimport\b[^"'()]*?\bfrom\s*|\bimport\s*\(?\s*)["']([^"']+\.m?js)["']''')
+IMPORT_RE = re.compile(r"""(?:\bimport\b[^"'()]*?\bfrom\s*|\bimport\s*\(?\s*)["']([^"']+\.m?js)["']""")
 CSS_URL_RE = re.compile(r'url\(\s*["\']?([^"\')]+)["\']?\s*\)')
 
 
 def fetch(client, path: str) -> dict:
     response = client.get(path)
     body = response.content
-    return {"path": path, "status": response.status_code, "raw": len(body),
-            "gzip": len(gzip.compress(body, compresslevel=6)),
-            "sent": response.num_bytes_downloaded,
-            "encoding": response.headers.get("content-encoding", "identity"), "text": response.text}
+    return {
+        "path": path,
+        "status": response.status_code,
+        "raw": len(body),
+        "gzip": len(gzip.compress(body, compresslevel=6)),
+        "sent": response.num_bytes_downloaded,
+        "encoding": response.headers.get("content-encoding", "identity"),
+        "text": response.text,
+    }
 
 
 def linked_assets(html: str, base: str) -> list[tuple[str, str]]:
@@ -95,12 +100,24 @@ def first_visit(client, base: str, start_html: str, start_sent: int) -> dict:
             for name in IMPORT_RE.findall(got["text"]):
                 queue.append(("js", urlsplit(urljoin(base + path, name)).path))
     # Images a stylesheet names are fetched only when a page uses them; reported, not counted.
-    css_refs = sorted({u for a in assets if a["kind"] == "css"
-                       for u in CSS_URL_RE.findall(client.get(a["path"]).text) if not u.startswith("data:")})
+    css_refs = sorted(
+        {
+            u
+            for a in assets
+            if a["kind"] == "css"
+            for u in CSS_URL_RE.findall(client.get(a["path"]).text)
+            if not u.startswith("data:")
+        }
+    )
     total_sent = start_sent + sum(a["sent"] for a in assets)
     total_gzip = sum(a["gzip"] for a in assets)
-    return {"assets": assets, "missing": missing, "css_references": css_refs, "total_sent": total_sent,
-            "total_gzip_assets": total_gzip}
+    return {
+        "assets": assets,
+        "missing": missing,
+        "css_references": css_refs,
+        "total_sent": total_sent,
+        "total_gzip_assets": total_gzip,
+    }
 
 
 def find_pages(client, notification: int | None) -> list[tuple[str, str]]:
@@ -126,8 +143,11 @@ def session_from_database(database: str, email: str | None) -> dict:
 
     with psycopg.connect(common.plain_url(database), autocommit=True) as conn:
         if email:
-            row = conn.execute("SELECT u.id, m.organisation_id FROM users u JOIN memberships m ON m.user_id = u.id"
-                               " WHERE u.email = %s ORDER BY m.id LIMIT 1", (email.lower(),)).fetchone()
+            row = conn.execute(
+                "SELECT u.id, m.organisation_id FROM users u JOIN memberships m ON m.user_id = u.id"
+                " WHERE u.email = %s ORDER BY m.id LIMIT 1",
+                (email.lower(),),
+            ).fetchone()
         else:
             row = conn.execute(
                 "SELECT m.user_id, m.organisation_id FROM memberships m JOIN role_grants g ON g.membership_id = m.id"
@@ -149,8 +169,13 @@ def main(argv=None) -> int:
     parser.add_argument("--base", help="a running portal, e.g. http://127.0.0.1:8000 (default: start one)")
     parser.add_argument("--database", help="its database: a session is made there for --email")
     parser.add_argument("--email", help="who to sign in as (default: a drafter of the first organisation)")
-    parser.add_argument("--cookie", action="append", default=[], metavar="NAME=VALUE",
-                        help="cookies to send instead of making a session (portal_session=...)")
+    parser.add_argument(
+        "--cookie",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="cookies to send instead of making a session (portal_session=...)",
+    )
     parser.add_argument("--notification", type=int, help="the notification for the task list, section, document")
     parser.add_argument("--page", action="append", default=[], help="another signed-in path to weigh")
     args = parser.parse_args(argv)
@@ -193,17 +218,30 @@ def main(argv=None) -> int:
         ok = page["status"] == 200 and page["raw"] < HTML_RAW_LIMIT and page["gzip"] < HTML_GZIP_LIMIT
         if not ok:
             over.append(name)
-        table.append([name, page["path"], page["status"], kb(page["raw"]), kb(page["gzip"]), kb(page["sent"]),
-                      "ok" if ok else "OVER"])
+        table.append(
+            [
+                name,
+                page["path"],
+                page["status"],
+                kb(page["raw"]),
+                kb(page["gzip"]),
+                kb(page["sent"]),
+                "ok" if ok else "OVER",
+            ]
+        )
     common.print_table(["page", "path", "status", "raw KB", "gzip KB", "sent KB", ""], table)
 
     print(f"\nfirst visit of the start page (target: under {kb(FIRST_VISIT_LIMIT):.0f} KB compressed)")
-    common.print_table(["asset", "kind", "raw KB", "gzip KB", "sent KB"],
-                       [["(start page HTML)", "html", kb(start["raw"]), kb(start["gzip"]), kb(start["sent"])]]
-                       + [[a["path"], a["kind"], kb(a["raw"]), kb(a["gzip"]), kb(a["sent"])] for a in visit["assets"]])
+    common.print_table(
+        ["asset", "kind", "raw KB", "gzip KB", "sent KB"],
+        [["(start page HTML)", "html", kb(start["raw"]), kb(start["gzip"]), kb(start["sent"])]]
+        + [[a["path"], a["kind"], kb(a["raw"]), kb(a["gzip"]), kb(a["sent"])] for a in visit["assets"]],
+    )
     total_gzip = start["gzip"] + visit["total_gzip_assets"]
-    print(f"total: {kb(visit['total_sent']):.1f} KB as sent, {kb(total_gzip):.1f} KB gzipped here -> "
-          + ("ok" if max(visit["total_sent"], total_gzip) < FIRST_VISIT_LIMIT else "OVER"))
+    print(
+        f"total: {kb(visit['total_sent']):.1f} KB as sent, {kb(total_gzip):.1f} KB gzipped here -> "
+        + ("ok" if max(visit["total_sent"], total_gzip) < FIRST_VISIT_LIMIT else "OVER")
+    )
     for miss in visit["missing"]:
         print(f"  linked but not served: {miss['path']} ({miss['status']})")
     if visit["css_references"]:
@@ -211,14 +249,22 @@ def main(argv=None) -> int:
 
     common.RESULTS.mkdir(parents=True, exist_ok=True)
     out = common.RESULTS / f"page-weight-{common.stamp()}.json"
-    out.write_text(json.dumps({
-        "base": base,
-        "pages": {name: {k: v for k, v in page.items() if k != "text"} for name, page in rows},
-        "first_visit": {**visit, "html": {k: v for k, v in start.items() if k != "text"},
-                        "total_gzip": total_gzip},
-        "limits": {"html_raw": HTML_RAW_LIMIT, "html_gzip": HTML_GZIP_LIMIT, "first_visit": FIRST_VISIT_LIMIT},
-        "over": over,
-    }, indent=2))
+    out.write_text(
+        json.dumps(
+            {
+                "base": base,
+                "pages": {name: {k: v for k, v in page.items() if k != "text"} for name, page in rows},
+                "first_visit": {
+                    **visit,
+                    "html": {k: v for k, v in start.items() if k != "text"},
+                    "total_gzip": total_gzip,
+                },
+                "limits": {"html_raw": HTML_RAW_LIMIT, "html_gzip": HTML_GZIP_LIMIT, "first_visit": FIRST_VISIT_LIMIT},
+                "over": over,
+            },
+            indent=2,
+        )
+    )
     print(f"\nresults: {out}")
     return 0
 

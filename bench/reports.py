@@ -26,7 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import common  # noqa: E402
+from bench import common
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -62,14 +62,20 @@ def main(argv=None) -> int:
     session = make_session_factory(engine)()
     try:
         organisation = session.scalar(text("SELECT min(id) FROM organisations"))
-        session.execute(text(
-            "INSERT INTO support_queries (organisation_id, subject, status, asked_from, created_at, updated_at) "
-            "SELECT :org, 'Bench question', (ARRAY['new', 'waiting_on_support', 'waiting_on_provider'])[1 + n % 3], "
-            "'', now() - (n % 43200) * interval '1 minute', now() FROM generate_series(1, :count) AS n"),
-            {"org": organisation, "count": args.queries})
+        session.execute(
+            text(
+                "INSERT INTO support_queries (organisation_id, subject, status, asked_from, created_at, updated_at) "
+                "SELECT :org, 'Bench question', (ARRAY['new', 'waiting_on_support', 'waiting_on_provider'])[1 + n % 3], "
+                "'', now() - (n % 43200) * interval '1 minute', now() FROM generate_series(1, :count) AS n"
+            ),
+            {"org": organisation, "count": args.queries},
+        )
         span = service.window()
-        in_window = session.scalar(select(func.count()).select_from(Submission)
-                                   .where(Submission.submitted_at >= span.start, Submission.submitted_at < span.end))
+        in_window = session.scalar(
+            select(func.count())
+            .select_from(Submission)
+            .where(Submission.submitted_at >= span.start, Submission.submitted_at < span.end)
+        )
         reports = {
             "submissions per week": lambda: service.submissions_per_week(session, service.window()),
             "time to submit": lambda: service.time_to_submit(session, service.window()),
@@ -89,13 +95,17 @@ def main(argv=None) -> int:
             statement, parameters, _ = statements[-1]
             sql_ms = sorted(seconds for _, _, seconds in statements)
             summary = common.summary_ms(timings)
-            results["reports"][name] = {**summary, "statements_per_run": per_run,
-                                        "sql_median_ms": round(1000 * sql_ms[len(sql_ms) // 2], 2)}
-            rows.append([name, summary["median_ms"], summary["p95_ms"], per_run,
-                         results["reports"][name]["sql_median_ms"]])
+            results["reports"][name] = {
+                **summary,
+                "statements_per_run": per_run,
+                "sql_median_ms": round(1000 * sql_ms[len(sql_ms) // 2], 2),
+            }
+            rows.append(
+                [name, summary["median_ms"], summary["p95_ms"], per_run, results["reports"][name]["sql_median_ms"]]
+            )
             # In the session's own transaction, so the plan sees the queries added above.
             plan = session.connection().exec_driver_sql("EXPLAIN (ANALYZE, BUFFERS) " + statement, parameters).all()
-            plans.append(f"-- {name}\n{statement}\n{parameters}\n" + "\n".join(line for line, in plan))
+            plans.append(f"-- {name}\n{statement}\n{parameters}\n" + "\n".join(line for (line,) in plan))
         print(f"{in_window:,} submissions in the 12-week window, {args.queries:,} open queries added")
         common.print_table(["report", "median ms", "p95 ms", "statements", "SQL median ms"], rows)
     finally:

@@ -35,45 +35,117 @@ import json
 import random
 import sys
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import common  # noqa: E402
-from bench.answers import LOCATION_PLACEHOLDER, answers_json, partial_answers_json, shipped_types  # noqa: E402
+from bench import common
+from bench.answers import LOCATION_PLACEHOLDER, answers_json, partial_answers_json, shipped_types
 
 # Role plan for a 20-person organisation, by position; larger and smaller ones repeat or cut it.
 # (role, scope) where scope is None for the whole organisation, or 0/1 for its first/second location.
 ROLE_PLAN: list[list[tuple[str, int | None]]] = [
-    [("drafter", None)], [("drafter", None)], [("drafter", None)], [("drafter", None)],
-    [("drafter", None)], [("drafter", None)], [("drafter", 0)], [("drafter", 1)],
-    [("reviewer", None)], [("reviewer", None)], [("reviewer", None)], [("reviewer", 0)],
-    [("submitter", None)], [("submitter", None)], [("submitter", 1)],
-    [("organisation_admin", None)], [("organisation_admin", None)],
-    [("drafter", None), ("reviewer", None)], [("drafter", None), ("reviewer", None)],
+    [("drafter", None)],
+    [("drafter", None)],
+    [("drafter", None)],
+    [("drafter", None)],
+    [("drafter", None)],
+    [("drafter", None)],
+    [("drafter", 0)],
+    [("drafter", 1)],
+    [("reviewer", None)],
+    [("reviewer", None)],
+    [("reviewer", None)],
+    [("reviewer", 0)],
+    [("submitter", None)],
+    [("submitter", None)],
+    [("submitter", 1)],
+    [("organisation_admin", None)],
+    [("organisation_admin", None)],
+    [("drafter", None), ("reviewer", None)],
+    [("drafter", None), ("reviewer", None)],
     [("reviewer", None), ("submitter", None)],
 ]
 
-STATUSES = [("draft", 35), ("in_review", 10), ("changes_requested", 5), ("approved", 5), ("submitted", 40),
-            ("withdrawn", 5)]
+STATUSES = [
+    ("draft", 35),
+    ("in_review", 10),
+    ("changes_requested", 5),
+    ("approved", 5),
+    ("submitted", 40),
+    ("withdrawn", 5),
+]
 COMPLETE_STATUSES = {"in_review", "approved", "submitted"}
 
-NOTIFICATION_COLUMNS = ("id", "organisation_id", "location_id", "type_key", "type_version", "status",
-                        "created_by_id", "assigned_to_id", "created_at", "updated_at", "updated_by_id",
-                        "parent_id", "reference", "submitted_at")
-SECTION_COLUMNS = ("id", "notification_id", "section_key", "answers", "raw", "status", "version",
-                   "updated_by_id", "updated_at")
+NOTIFICATION_COLUMNS = (
+    "id",
+    "organisation_id",
+    "location_id",
+    "type_key",
+    "type_version",
+    "status",
+    "created_by_id",
+    "assigned_to_id",
+    "created_at",
+    "updated_at",
+    "updated_by_id",
+    "parent_id",
+    "reference",
+    "submitted_at",
+)
+SECTION_COLUMNS = (
+    "id",
+    "notification_id",
+    "section_key",
+    "answers",
+    "raw",
+    "status",
+    "version",
+    "updated_by_id",
+    "updated_at",
+)
 WORKFLOW_COLUMNS = ("review_requested_at", "approved_at", "approved_by_id", "approved_hash")
-SUBMISSION_COLUMNS = ("id", "notification_id", "organisation_id", "reference", "parent_reference", "type_key",
-                      "type_version", "snapshot", "content_hash", "submitted_by_id", "submitted_at")
-AUDIT_COLUMNS = ("id", "event_type", "organisation_id", "actor_id", "subject_user_id", "notification_id",
-                 "occurred_at", "ip_address", "user_agent", "data")
+SUBMISSION_COLUMNS = (
+    "id",
+    "notification_id",
+    "organisation_id",
+    "reference",
+    "parent_reference",
+    "type_key",
+    "type_version",
+    "snapshot",
+    "content_hash",
+    "submitted_by_id",
+    "submitted_at",
+)
+AUDIT_COLUMNS = (
+    "id",
+    "event_type",
+    "organisation_id",
+    "actor_id",
+    "subject_user_id",
+    "notification_id",
+    "occurred_at",
+    "ip_address",
+    "user_agent",
+    "data",
+)
 
 
 class Org:
-    __slots__ = ("id", "name", "provider_id", "location_ids", "location_rids", "location_names", "user_ids",
-                 "drafters_at", "reviewers", "submitters")
+    __slots__ = (
+        "id",
+        "name",
+        "provider_id",
+        "location_ids",
+        "location_rids",
+        "location_names",
+        "user_ids",
+        "drafters_at",
+        "reviewers",
+        "submitters",
+    )
 
     def __init__(self, id_, name):
         self.id = id_
@@ -91,7 +163,8 @@ class Org:
 def table_columns(conn) -> dict[str, set[str]]:
     columns: dict[str, set[str]] = {}
     for table, column in conn.execute(
-            "SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = 'public'"):
+        "SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = 'public'"
+    ):
         columns.setdefault(table, set()).add(column)
     return columns
 
@@ -112,7 +185,7 @@ REFERENCE_ALPHABET = "ACDEFGHJKMNPQRTUVWXY34679"
 
 def reference_for(nid: int) -> str:
     """A unique 8-letter reference in the portal's alphabet, spread out rather than counting up."""
-    number = (nid * 2_654_435_761) % (25 ** 8)
+    number = (nid * 2_654_435_761) % (25**8)
     letters = []
     for _ in range(8):
         number, digit = divmod(number, 25)
@@ -120,8 +193,21 @@ def reference_for(nid: int) -> str:
     return "".join(letters)
 
 
-def submission_row(nid, org, where, kind, answers_by_section, drafter, approver, approved_at, submitter, submitted,
-                   reference, digest, emails):
+def submission_row(
+    nid,
+    org,
+    where,
+    kind,
+    answers_by_section,
+    drafter,
+    approver,
+    approved_at,
+    submitter,
+    submitted,
+    reference,
+    digest,
+    emails,
+):
     snapshot = {
         "type": {"key": kind.key, "version": kind.version, "title": kind.title},
         "organisation": {"name": org.name, "provider_id": org.provider_id},
@@ -135,8 +221,19 @@ def submission_row(nid, org, where, kind, answers_by_section, drafter, approver,
         "submitted_at": submitted.isoformat(),
         "follow_up_of": None,
     }
-    return (nid, nid, org.id, reference, None, kind.key, kind.version, json.dumps(snapshot), digest, submitter,
-            submitted)
+    return (
+        nid,
+        nid,
+        org.id,
+        reference,
+        None,
+        kind.key,
+        kind.version,
+        json.dumps(snapshot),
+        digest,
+        submitter,
+        submitted,
+    )
 
 
 def copy_rows(cur, table: str, columns, rows) -> int:
@@ -156,8 +253,9 @@ def parse_args(argv=None):
     parser.add_argument("--users-per-org", type=int, default=20)
     parser.add_argument("--notifications-per-org", type=int, default=200)
     parser.add_argument("--scale", type=float, default=1.0, help="multiplies --orgs (0.01 -> 10 organisations)")
-    parser.add_argument("--big-org", type=int, default=0, metavar="N",
-                        help="also seed one organisation with N notifications")
+    parser.add_argument(
+        "--big-org", type=int, default=0, metavar="N", help="also seed one organisation with N notifications"
+    )
     parser.add_argument("--no-audit", action="store_true", help="seed no audit events")
     parser.add_argument("--batch", type=int, default=20_000, help="notifications per COPY batch")
     parser.add_argument("--seed", type=int, default=1, help="random seed")
@@ -192,7 +290,7 @@ def main(argv=None) -> int:
 
     org_count = max(1, round(args.orgs * args.scale))
     per_org = args.users_per_org
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     types = shipped_types()
     status_names = [s for s, _ in STATUSES]
     status_weights = [w for _, w in STATUSES]
@@ -245,15 +343,18 @@ def main(argv=None) -> int:
                     org.drafters_at[index] = org.user_ids[:1]
             org.reviewers = org.reviewers or org.user_ids[:1]
             org.submitters = org.submitters or org.user_ids[:1]
-        copy_rows(cur, "organisations", ("id", "kind", "name", "provider_id", "separation_of_duties", "created_at"),
-                  org_rows)
+        copy_rows(
+            cur, "organisations", ("id", "kind", "name", "provider_id", "separation_of_duties", "created_at"), org_rows
+        )
         copy_rows(cur, "locations", ("id", "organisation_id", "name", "regulator_location_id"), location_rows)
         copy_rows(cur, "users", ("id", "email", "display_name", "active", "created_at"), user_rows)
         copy_rows(cur, "memberships", ("id", "user_id", "organisation_id", "created_at"), membership_rows)
         copy_rows(cur, "role_grants", ("id", "membership_id", "role", "location_id"), grant_rows)
         conn.commit()
-        mark(f"{len(orgs):,} organisations, {len(location_rows):,} locations, {len(user_rows):,} people",
-             len(org_rows) + len(location_rows) + len(user_rows) + len(membership_rows) + len(grant_rows))
+        mark(
+            f"{len(orgs):,} organisations, {len(location_rows):,} locations, {len(user_rows):,} people",
+            len(org_rows) + len(location_rows) + len(user_rows) + len(membership_rows) + len(grant_rows),
+        )
 
         # Notifications, in the order they were started, so one organisation's rows are spread over
         # the table as they would be in life.
@@ -281,7 +382,7 @@ def main(argv=None) -> int:
         for start in range(0, total, args.batch):
             notification_rows, section_rows, audit_rows, submission_rows = [], [], [], []
 
-            def event(kind_name, org_id, actor, nid, when, **data):
+            def event(kind_name, org_id, actor, nid, when, audit_rows=audit_rows, **data):
                 nonlocal audit_id
                 if not args.no_audit:
                     audit_id += 1
@@ -300,8 +401,15 @@ def main(argv=None) -> int:
                 status = rng.choices(status_names, status_weights)[0]
                 edited = created + timedelta(seconds=rng.random() * min(7 * 86400, (now - created).total_seconds()))
                 rid = org.location_rids[where]
-                event("notification:started", org.id, creator, nid, created, type=kind.title,
-                      location=org.location_names[where])
+                event(
+                    "notification:started",
+                    org.id,
+                    creator,
+                    nid,
+                    created,
+                    type=kind.title,
+                    location=org.location_names[where],
+                )
 
                 sections = kind.sections
                 done = len(sections) if status in COMPLETE_STATUSES else rng.randrange(len(sections) + 1)
@@ -310,13 +418,25 @@ def main(argv=None) -> int:
                     section_id += 1
                     if position < done:
                         answers = answers_json(kind.key, section.key).replace(LOCATION_PLACEHOLDER, rid)
-                        section_rows.append((section_id, nid, section.key, answers, "{}", "completed",
-                                             1 + rng.randrange(3), editor, edited))
+                        section_rows.append(
+                            (
+                                section_id,
+                                nid,
+                                section.key,
+                                answers,
+                                "{}",
+                                "completed",
+                                1 + rng.randrange(3),
+                                editor,
+                                edited,
+                            )
+                        )
                         event("notification:section_saved", org.id, editor, nid, edited, section=section.title)
                     elif position == done and rng.random() < 0.5:
                         answers = partial_answers_json(kind.key, section.key).replace(LOCATION_PLACEHOLDER, rid)
-                        section_rows.append((section_id, nid, section.key, answers, "{}", "in_progress", 1, editor,
-                                             edited))
+                        section_rows.append(
+                            (section_id, nid, section.key, answers, "{}", "in_progress", 1, editor, edited)
+                        )
                     else:
                         answers = "{}"
                         section_rows.append((section_id, nid, section.key, answers, "{}", "not_started", 0, None, None))
@@ -342,15 +462,43 @@ def main(argv=None) -> int:
                     updated, updated_by = submitted, submitter
                     event("notification:submitted", org.id, submitter, nid, submitted, reference=reference)
                     if with_submissions:
-                        submission_rows.append(submission_row(
-                            nid, org, where, kind, answers_by_section, editor, approver, approved_at, submitter,
-                            submitted, reference, approved_hash, emails))
+                        submission_rows.append(
+                            submission_row(
+                                nid,
+                                org,
+                                where,
+                                kind,
+                                answers_by_section,
+                                editor,
+                                approver,
+                                approved_at,
+                                submitter,
+                                submitted,
+                                reference,
+                                approved_hash,
+                                emails,
+                            )
+                        )
                 if status == "withdrawn":
                     updated = edited + timedelta(minutes=5 + rng.randrange(600))
                     event("notification:withdrawn", org.id, editor, nid, updated, type=kind.title)
                 updated = min(updated, now)
-                row = (nid, org.id, org.location_ids[where], kind.key, kind.version, status, creator, assignee, created,
-                       updated, updated_by, None, reference, submitted)
+                row = (
+                    nid,
+                    org.id,
+                    org.location_ids[where],
+                    kind.key,
+                    kind.version,
+                    status,
+                    creator,
+                    assignee,
+                    created,
+                    updated,
+                    updated_by,
+                    None,
+                    reference,
+                    submitted,
+                )
                 if workflow:
                     row += (review_requested, approved_at, approver, approved_hash)
                 notification_rows.append(row)
@@ -364,13 +512,25 @@ def main(argv=None) -> int:
             done_so_far = min(start + args.batch, total)
             rate = done_so_far / (time.perf_counter() - batch_started)
             print(f"    {done_so_far:,}/{total:,} notifications ({rate:,.0f}/s)", flush=True)
-        mark(f"{total:,} notifications, {section_count:,} sections, {submission_count:,} submissions, "
-             f"{audit_count:,} audit events", total + section_count + submission_count + audit_count)
+        mark(
+            f"{total:,} notifications, {section_count:,} sections, {submission_count:,} submissions, "
+            f"{audit_count:,} audit events",
+            total + section_count + submission_count + audit_count,
+        )
 
-        for table in ("organisations", "locations", "users", "memberships", "role_grants", "notifications",
-                      "notification_sections", "audit_events") + (("submissions",) if with_submissions else ()):
-            conn.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'),"
-                         f" GREATEST((SELECT max(id) FROM {table}), 1))")
+        for table in (
+            "organisations",
+            "locations",
+            "users",
+            "memberships",
+            "role_grants",
+            "notifications",
+            "notification_sections",
+            "audit_events",
+        ) + (("submissions",) if with_submissions else ()):
+            conn.execute(
+                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), GREATEST((SELECT max(id) FROM {table}), 1))"
+            )
         conn.execute("SET session_replication_role = DEFAULT")
         conn.commit()
 

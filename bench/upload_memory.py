@@ -41,15 +41,26 @@ def free_port() -> int:
 
 
 def start_server(data_dir: Path, port: int) -> subprocess.Popen:
-    env = {**os.environ, "PORTAL_ENV": "development", "PORTAL_DATA_DIR": str(data_dir), "PORTAL_SEED_DEMO": "1",
-           "PORTAL_BASE_URL": f"http://127.0.0.1:{port}", "PORTAL_MAX_UPLOAD_BYTES": "600000000",
-           "PORTAL_EMAIL_SENDER": "log", "PORTAL_CLAMD_SOCKET": ""}
+    env = {
+        **os.environ,
+        "PORTAL_ENV": "development",
+        "PORTAL_DATA_DIR": str(data_dir),
+        "PORTAL_SEED_DEMO": "1",
+        "PORTAL_BASE_URL": f"http://127.0.0.1:{port}",
+        "PORTAL_MAX_UPLOAD_BYTES": "600000000",
+        "PORTAL_EMAIL_SENDER": "log",
+        "PORTAL_CLAMD_SOCKET": "",
+    }
     env.pop("PORTAL_DATABASE_URL", None)
     log = open(data_dir / "server.log", "w")
     # One worker, so the process we start is the process that serves (no supervisor in between).
     process = subprocess.Popen(
         [sys.executable, "-m", "portal.cli", "serve", "--no-worker", "--port", str(port), "--workers", "1"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     log.close()
     deadline = time.monotonic() + 60
@@ -88,8 +99,9 @@ def sign_in(client: httpx.Client, database: Path) -> None:
     response = client.post("/sign-in", data={"email": DRAFTER, "csrf_token": csrf(client, "/sign-in")})
     assert response.status_code == 303, response.status_code
     with sqlite3.connect(database) as db:
-        (body,) = db.execute("SELECT body FROM outbox_messages WHERE recipient = ? ORDER BY id DESC LIMIT 1",
-                             (DRAFTER,)).fetchone()
+        (body,) = db.execute(
+            "SELECT body FROM outbox_messages WHERE recipient = ? ORDER BY id DESC LIMIT 1", (DRAFTER,)
+        ).fetchone()
     path = re.search(r"https?://[^/\s]+(/sign-in/link/\S+)", body).group(1)
     response = client.post(path, data={"csrf_token": csrf(client, path)})
     assert response.status_code == 303, response.status_code
@@ -98,9 +110,14 @@ def sign_in(client: httpx.Client, database: Path) -> None:
 def start_notification(client: httpx.Client) -> int:
     page = client.get("/notifications/new").text
     location = re.search(r'name="location"[^>]*value="(\d+)"|value="(\d+)"[^>]*name="location"', page)
-    response = client.post("/notifications/new", data={
-        "type": TYPE, "location": next(g for g in location.groups() if g), "csrf_token": csrf(client, "/notifications/new"),
-    })
+    response = client.post(
+        "/notifications/new",
+        data={
+            "type": TYPE,
+            "location": next(g for g in location.groups() if g),
+            "csrf_token": csrf(client, "/notifications/new"),
+        },
+    )
     assert response.status_code == 303, response.status_code
     return int(re.search(r"/notifications/(\d+)", response.headers["location"]).group(1))
 
@@ -108,11 +125,16 @@ def start_notification(client: httpx.Client) -> int:
 def multipart(fields: dict[str, str], size: int, digest) -> tuple[str, int, object]:
     """(content type, length, generator): the file part is made chunk by chunk as it is sent."""
     boundary = secrets.token_hex(16)
-    head = b"".join(
-        f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode()
-        for name, value in fields.items()
-    ) + (f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="big.pdf"\r\n'
-         f"Content-Type: application/pdf\r\n\r\n").encode()
+    head = (
+        b"".join(
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode()
+            for name, value in fields.items()
+        )
+        + (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="big.pdf"\r\n'
+            f"Content-Type: application/pdf\r\n\r\n"
+        ).encode()
+    )
     tail = f"\r\n--{boundary}--\r\n".encode()
     first = b"%PDF-1.4\n"
 
@@ -165,21 +187,27 @@ def main() -> int:
             exact_peak = reset_peak(process.pid)
             before = memory_kib(process.pid)
             started = time.perf_counter()
-            response = client.post(f"/notifications/{notification_id}/attachments/{QUESTION}", content=body,
-                                   headers={"content-type": content_type, "content-length": str(length)})
+            response = client.post(
+                f"/notifications/{notification_id}/attachments/{QUESTION}",
+                content=body,
+                headers={"content-type": content_type, "content-length": str(length)},
+            )
             elapsed = time.perf_counter() - started
             after = memory_kib(process.pid)
         if response.status_code != 303:
             raise SystemExit(f"upload answered {response.status_code}: {response.text[:500]}")
         with sqlite3.connect(data_dir / "portal.sqlite3") as db:
             stored_size, stored_sha = db.execute(
-                "SELECT size, sha256 FROM attachments WHERE notification_id = ?", (notification_id,)).fetchone()
+                "SELECT size, sha256 FROM attachments WHERE notification_id = ?", (notification_id,)
+            ).fetchone()
         assert (stored_size, stored_sha) == (size, digest.hexdigest()), "stored file differs from what was sent"
         baseline = before["VmRSS"] if exact_peak else max(before["VmRSS"], before["VmHWM"])
         growth_mb = (after["VmHWM"] - baseline) / 1024
         note = "" if exact_peak else " (peak not resettable: growth over the earlier peak)"
-        print(f"upload {args.mib} MiB: peak RSS +{growth_mb:.1f} MB (target < {TARGET_MB} MB), {elapsed:.1f} s; "
-              f"RSS {before['VmRSS'] / 1024:.0f} -> {after['VmRSS'] / 1024:.0f} MB, sha256 matches{note}")
+        print(
+            f"upload {args.mib} MiB: peak RSS +{growth_mb:.1f} MB (target < {TARGET_MB} MB), {elapsed:.1f} s; "
+            f"RSS {before['VmRSS'] / 1024:.0f} -> {after['VmRSS'] / 1024:.0f} MB, sha256 matches{note}"
+        )
         return 0 if growth_mb < TARGET_MB else 1
     finally:
         stop(process)

@@ -34,17 +34,30 @@ def all_routes():
     from .api.routes import routes as api
     from .api.token_routes import routes as api_tokens
     from .attachments.routes import routes as attachments
-    from .notifications.routes import routes as notifications
     from .dashboard.routes import routes as dashboard
     from .members.routes import routes as members
+    from .notifications.routes import routes as notifications
     from .pages.routes import routes as pages
     from .queries.routes import routes as queries
     from .reports.routes import routes as reports
     from .support.routes import routes as support
     from .workflow.routes import routes as workflow
 
-    return [pages, accounts, oidc, dashboard, members, support, queries, reports, notifications, attachments,
-            workflow, api, api_tokens]
+    return [
+        pages,
+        accounts,
+        oidc,
+        dashboard,
+        members,
+        support,
+        queries,
+        reports,
+        notifications,
+        attachments,
+        workflow,
+        api,
+        api_tokens,
+    ]
 
 
 def all_endpoints():
@@ -78,7 +91,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
     absolute = timedelta(hours=settings.session_absolute_hours)
 
     def load_auth(db, request: Request):
-        auth, reason = sessions.load_auth(db, request.cookies.get(sessions.SESSION_COOKIE), idle=idle, absolute=absolute)
+        auth, reason = sessions.load_auth(
+            db, request.cookies.get(sessions.SESSION_COOKIE), idle=idle, absolute=absolute
+        )
         request.state.session_end_reason = reason
         return auth
 
@@ -118,8 +133,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
         middleware=[
             Middleware(RequestContextMiddleware, production=settings.is_production, form_action_origins=form_origins),
             Middleware(GZipMiddleware, minimum_size=500),
-            Middleware(BodyLimitMiddleware, default_limit=settings.max_request_bytes,
-                       limit_for_path=upload_limit_for(settings)),
+            Middleware(
+                BodyLimitMiddleware, default_limit=settings.max_request_bytes, limit_for_path=upload_limit_for(settings)
+            ),
         ],
         exception_handlers={HTTPException: http_error, Exception: server_error},
         lifespan=lifespan,

@@ -33,10 +33,14 @@ EVENT_TYPES: dict[str, EventType] = {
         _event("member:invitation_revoked", ("invitee",), "Revoked the invitation to {invitee}"),
         _event("member:invitation_accepted", ("invitee", "roles"), "{invitee} joined as {roles}"),
         _event("member:invitation_declined", ("invitee",), "{invitee} declined the invitation"),
-        _event("member:roles_changed", ("member", "before", "after"), "Changed {member}'s roles from {before} to {after}"),
+        _event(
+            "member:roles_changed", ("member", "before", "after"), "Changed {member}'s roles from {before} to {after}"
+        ),
         _event("member:removed", ("member", "roles"), "Removed {member} ({roles})"),
         _event("member:left", ("member",), "{member} left the organisation"),
-        _event("organisation:signup_requested", ("name", "provider_id"), "Asked for an account for {name} ({provider_id})"),
+        _event(
+            "organisation:signup_requested", ("name", "provider_id"), "Asked for an account for {name} ({provider_id})"
+        ),
         _event("organisation:signup_approved", ("name", "provider_id", "requester"), "Approved the account for {name}"),
         _event("organisation:signup_rejected", ("name", "provider_id", "requester"), "Rejected the account for {name}"),
         _event("organisation:switched", ("organisation",), "Switched to {organisation}"),
@@ -56,17 +60,45 @@ EVENT_TYPES: dict[str, EventType] = {
         _event("organisation:separation_of_duties_changed", ("enabled",), "Separation of duties switched {enabled}"),
         _event("api_token:created", ("name",), "Created the API token {name}"),
         _event("api_token:revoked", ("name",), "Revoked the API token {name}"),
-        _event("support:invitation_resent", ("invitee", "reason"), "The support team resent the invitation to {invitee}: {reason}"),
-        _event("support:invitation_revoked", ("invitee", "reason"), "The support team revoked the invitation to {invitee}: {reason}"),
-        _event("support:signed_out_everywhere", ("person", "sessions", "reason"), "The support team signed {person} out everywhere: {reason}"),
-        _event("support:account_deactivated", ("person", "sessions", "reason"), "The support team deactivated {person}'s account: {reason}"),
-        _event("support:account_reactivated", ("person", "reason"), "The support team reactivated {person}'s account: {reason}"),
+        _event(
+            "support:invitation_resent",
+            ("invitee", "reason"),
+            "The support team resent the invitation to {invitee}: {reason}",
+        ),
+        _event(
+            "support:invitation_revoked",
+            ("invitee", "reason"),
+            "The support team revoked the invitation to {invitee}: {reason}",
+        ),
+        _event(
+            "support:signed_out_everywhere",
+            ("person", "sessions", "reason"),
+            "The support team signed {person} out everywhere: {reason}",
+        ),
+        _event(
+            "support:account_deactivated",
+            ("person", "sessions", "reason"),
+            "The support team deactivated {person}'s account: {reason}",
+        ),
+        _event(
+            "support:account_reactivated",
+            ("person", "reason"),
+            "The support team reactivated {person}'s account: {reason}",
+        ),
         _event("query:asked", ("subject",), "Asked the support team: {subject}"),
         _event("query:replied", ("subject", "by_support"), "Replied to the question {subject}"),
         _event("query:assigned", ("subject", "assignee"), "Assigned the question {subject} to {assignee}"),
         _event("query:resolved", ("subject",), "Marked the question {subject} as resolved"),
-        _event("support:email_retried", ("recipient", "subject", "reason"), "The support team sent again the email {subject} to {recipient}: {reason}"),
-        _event("support:organisation_corrected", ("before", "after", "reason"), "The support team corrected {before} to {after}: {reason}"),
+        _event(
+            "support:email_retried",
+            ("recipient", "subject", "reason"),
+            "The support team sent again the email {subject} to {recipient}: {reason}",
+        ),
+        _event(
+            "support:organisation_corrected",
+            ("before", "after", "reason"),
+            "The support team corrected {before} to {after}: {reason}",
+        ),
     ]
 }
 
@@ -75,19 +107,32 @@ class AuditFieldError(ValueError):
     pass
 
 
-def record(db: Session, event_type: str, *, actor_id: int | None, organisation_id: int | None = None,
-           subject_user_id: int | None = None, notification_id: int | None = None, ip: str = "",
-           user_agent: str = "", **fields) -> AuditEvent:
+def record(
+    db: Session,
+    event_type: str,
+    *,
+    actor_id: int | None,
+    organisation_id: int | None = None,
+    subject_user_id: int | None = None,
+    notification_id: int | None = None,
+    ip: str = "",
+    user_agent: str = "",
+    **fields,
+) -> AuditEvent:
     kind = EVENT_TYPES.get(event_type)
     if kind is None:
         raise AuditFieldError(f"unknown audit event type {event_type!r}")
     if set(fields) != kind.fields:
-        raise AuditFieldError(
-            f"{event_type} takes fields {sorted(kind.fields)}, was given {sorted(fields)}"
-        )
+        raise AuditFieldError(f"{event_type} takes fields {sorted(kind.fields)}, was given {sorted(fields)}")
     event = AuditEvent(
-        event_type=event_type, actor_id=actor_id, organisation_id=organisation_id,
-        subject_user_id=subject_user_id, notification_id=notification_id, ip_address=ip[:64], user_agent=user_agent[:400], data=fields,
+        event_type=event_type,
+        actor_id=actor_id,
+        organisation_id=organisation_id,
+        subject_user_id=subject_user_id,
+        notification_id=notification_id,
+        ip_address=ip[:64],
+        user_agent=user_agent[:400],
+        data=fields,
     )
     db.add(event)
     return event
@@ -97,7 +142,9 @@ def describe(event: AuditEvent) -> str:
     kind = EVENT_TYPES.get(event.event_type)
     if kind is None:
         return event.event_type
-    values = {key: (", ".join(map(str, value)) if isinstance(value, list) else value) for key, value in event.data.items()}
+    values = {
+        key: (", ".join(map(str, value)) if isinstance(value, list) else value) for key, value in event.data.items()
+    }
     try:
         return kind.describe.format(**values)
     except (KeyError, IndexError):

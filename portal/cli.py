@@ -73,8 +73,9 @@ def _sweep_orphaned_uploads(settings: Settings, factory) -> None:
         log.exception("upload sweep failed")
 
 
-def run_worker(settings: Settings, *, once: bool = False, stop: threading.Event | None = None,
-               interval: float = 2.0) -> int:
+def run_worker(
+    settings: Settings, *, once: bool = False, stop: threading.Event | None = None, interval: float = 2.0
+) -> int:
     from . import outbox
 
     _, factory = _engine_and_factory(settings)
@@ -118,8 +119,15 @@ def cmd_serve(settings: Settings, args) -> int:
         # One machine in development: the outbox worker runs beside the server.
         threading.Thread(target=run_worker, args=(settings,), daemon=True, name="outbox-worker").start()
     uvicorn.run(
-        "portal.app:create_app", factory=True, host=args.host, port=args.port, workers=args.workers,
-        log_level="info", proxy_headers=True, server_header=False, log_config=LOG_CONFIG,
+        "portal.app:create_app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        log_level="info",
+        proxy_headers=True,
+        server_header=False,
+        log_config=LOG_CONFIG,
         timeout_keep_alive=settings.keep_alive_seconds,
     )
     return 0
@@ -188,9 +196,15 @@ def build_parser() -> argparse.ArgumentParser:
     attachments = commands.add_parser("attachments", help="uploaded file commands")
     attachment_commands = attachments.add_subparsers(dest="attachments_command", required=True)
     sweep = attachment_commands.add_parser(
-        "sweep", help="delete stored files that no attachment record names (left by interrupted uploads)")
-    sweep.add_argument("--older-than", type=float, default=60, metavar="MINUTES",
-                       help="only files last written this long ago, so uploads in progress are left alone (60)")
+        "sweep", help="delete stored files that no attachment record names (left by interrupted uploads)"
+    )
+    sweep.add_argument(
+        "--older-than",
+        type=float,
+        default=60,
+        metavar="MINUTES",
+        help="only files last written this long ago, so uploads in progress are left alone (60)",
+    )
     sweep.set_defaults(func=cmd_attachments_sweep)
     return parser
 

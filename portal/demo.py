@@ -19,8 +19,10 @@ DEMO_PEOPLE = [
     ("submitter@riverside.example", "Sam Submitter", "submitter"),
     ("admin@riverside.example", "Ada Admin", "organisation_admin"),
 ]
-DEMO_SUPPORT = [("support@regulator.example", "Suki Support", "support_agent"),
-                ("lead@regulator.example", "Lee Lead", "support_lead")]
+DEMO_SUPPORT = [
+    ("support@regulator.example", "Suki Support", "support_agent"),
+    ("lead@regulator.example", "Lee Lead", "support_lead"),
+]
 
 
 def _organisation(db: Session, name: str, provider_id: str, kind: str = "provider") -> Organisation:
@@ -38,8 +40,9 @@ def _member(db: Session, organisation: Organisation, email: str, name: str, role
         user = User(email=email, display_name=name)
         db.add(user)
         db.flush()
-    membership = db.scalar(select(Membership).where(Membership.user_id == user.id,
-                                                    Membership.organisation_id == organisation.id))
+    membership = db.scalar(
+        select(Membership).where(Membership.user_id == user.id, Membership.organisation_id == organisation.id)
+    )
     if membership is None:
         membership = Membership(user_id=user.id, organisation_id=organisation.id)
         membership.grants.append(RoleGrant(role=role, location_id=None))

@@ -145,8 +145,14 @@ def deliver_due(factory: sessionmaker, sender) -> int:
                 message.claimed_until = None
                 if message.attempts >= MAX_ATTEMPTS:
                     # No more retries: the support workspace lists it, so a person can try again.
-                    log.error("%s %s to %s given up after %s attempts: %s", message.kind, message_id,
-                              message.recipient, message.attempts, error)
+                    log.error(
+                        "%s %s to %s given up after %s attempts: %s",
+                        message.kind,
+                        message_id,
+                        message.recipient,
+                        message.attempts,
+                        error,
+                    )
                 else:
                     log.warning("%s %s failed (attempt %s): %s", message.kind, message_id, message.attempts, error)
                 continue
@@ -164,8 +170,9 @@ def undeliverable_filter():
 def undeliverable(db: Session, limit: int = 20) -> tuple[list[OutboxMessage], int]:
     """Messages the worker has given up on, newest first, and how many there are in all."""
     total = db.scalar(select(func.count(OutboxMessage.id)).where(*undeliverable_filter())) or 0
-    rows = db.scalars(select(OutboxMessage).where(*undeliverable_filter())
-                      .order_by(OutboxMessage.id.desc()).limit(limit))
+    rows = db.scalars(
+        select(OutboxMessage).where(*undeliverable_filter()).order_by(OutboxMessage.id.desc()).limit(limit)
+    )
     return list(rows), total
 
 

@@ -33,8 +33,10 @@ PERMISSIONS: dict[str, str] = {
 
 # Granted to the regulator's API tokens, never to a role: a bearer token proves these, a session never does.
 # Any live token holds all of them; routing.check_permission authenticates the token instead of the session.
-API_PERMISSIONS: frozenset[str] = frozenset({
-    "submissions:read",  # list submitted notifications, read their snapshots and download their files
-})
+API_PERMISSIONS: frozenset[str] = frozenset(
+    {
+        "submissions:read",  # list submitted notifications, read their snapshots and download their files
+    }
+)
 
 KNOWN = set(PERMISSIONS) | set(API_PERMISSIONS) | {PUBLIC, SIGNED_IN}

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping
 
 
 class ConfigurationError(SystemExit):
@@ -73,7 +73,7 @@ class Settings:
         return self.data_dir / "files"
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         env = dict(os.environ if environ is None else environ)
         mode = env.get("PORTAL_ENV", "development")
         if mode not in ("development", "production"):
@@ -108,7 +108,9 @@ class Settings:
         if sender not in ("log", "smtp", "notify"):
             raise ConfigurationError(f"PORTAL_EMAIL_SENDER must be log, smtp or notify, not {sender!r}")
         if sender == "notify" and not (env.get("PORTAL_NOTIFY_API_KEY") and env.get("PORTAL_NOTIFY_TEMPLATE_ID")):
-            raise ConfigurationError("PORTAL_EMAIL_SENDER=notify needs PORTAL_NOTIFY_API_KEY and PORTAL_NOTIFY_TEMPLATE_ID")
+            raise ConfigurationError(
+                "PORTAL_EMAIL_SENDER=notify needs PORTAL_NOTIFY_API_KEY and PORTAL_NOTIFY_TEMPLATE_ID"
+            )
         webhook_url, webhook_secret = env.get("PORTAL_WEBHOOK_URL", "").strip(), env.get("PORTAL_WEBHOOK_SECRET", "")
         _check_webhook(webhook_url, webhook_secret, production=mode == "production")
         return cls(

@@ -103,7 +103,7 @@ def client(app):
 def demo_org(db_factory):
     with transaction(db_factory) as session:
         organisation = demo.seed(session)
-        return {"id": organisation.id, "locations": [(l.id, l.name) for l in organisation.locations]}
+        return {"id": organisation.id, "locations": [(place.id, place.name) for place in organisation.locations]}
 
 
 # Acting as people ----------------------------------------------------------------------------
@@ -205,8 +205,14 @@ def location_id(demo_org):
 
 # Factories ------------------------------------------------------------------------------------
 
-def make_organisation(db_factory, name: str, provider_id: str, members: list[tuple[str, str]],
-                      locations: list[tuple[str, str]] = (("Main site", "1-999000001"),)) -> dict:
+
+def make_organisation(
+    db_factory,
+    name: str,
+    provider_id: str,
+    members: list[tuple[str, str]],
+    locations: list[tuple[str, str]] = (("Main site", "1-999000001"),),
+) -> dict:
     """members: (email, role) pairs, each role for the whole organisation."""
     from portal.models import Location, Membership, Organisation, RoleGrant, User
 
@@ -215,8 +221,9 @@ def make_organisation(db_factory, name: str, provider_id: str, members: list[tup
         session.add(organisation)
         session.flush()
         for location_name, location_id in locations:
-            session.add(Location(organisation_id=organisation.id, name=location_name,
-                                 regulator_location_id=location_id))
+            session.add(
+                Location(organisation_id=organisation.id, name=location_name, regulator_location_id=location_id)
+            )
         ids = {}
         for email, role in members:
             user = session.scalar(select(User).where(User.email == email))
@@ -237,7 +244,8 @@ def membership_id(db_factory, email: str, organisation_id: int) -> int:
 
     with db_factory() as session:
         return session.scalar(
-            select(Membership.id).join(User, User.id == Membership.user_id)
+            select(Membership.id)
+            .join(User, User.id == Membership.user_id)
             .where(User.email == email, Membership.organisation_id == organisation_id)
         )
 
@@ -260,13 +268,15 @@ def audit_events(db_factory, event_type: str) -> list:
     from portal.models import AuditEvent
 
     with db_factory() as session:
-        return list(session.scalars(select(AuditEvent).where(AuditEvent.event_type == event_type)
-                                    .order_by(AuditEvent.id)))
+        return list(
+            session.scalars(select(AuditEvent).where(AuditEvent.event_type == event_type).order_by(AuditEvent.id))
+        )
 
 
 def ask_question(client: TestClient, subject: str = "A question", message: str = "Details", **fields) -> int:
     """Asks the support team through the form, as a provider does; returns the question's id."""
-    response = post_form(client, "/queries", {"subject": subject, "message": message, **fields},
-                         from_page="/queries/new")
+    response = post_form(
+        client, "/queries", {"subject": subject, "message": message, **fields}, from_page="/queries/new"
+    )
     assert response.status_code == 303, response.text
     return int(re.search(r"/queries/([0-9]+)", response.headers["location"]).group(1))

@@ -11,8 +11,9 @@ from .conftest import post_form
 
 
 def start_notification(client, type_key: str, location_id: int) -> int:
-    response = post_form(client, "/notifications/new", {"type": type_key, "location": str(location_id)},
-                         from_page="/notifications/new")
+    response = post_form(
+        client, "/notifications/new", {"type": type_key, "location": str(location_id)}, from_page="/notifications/new"
+    )
     assert response.status_code == 303, response.text[-2000:]
     return int(response.headers["location"].rsplit("/", 1)[1])
 
@@ -34,6 +35,6 @@ def fill_section(client, notification_id: int, section: Section, location_ids: l
         data.update(valid_answer(question, location_ids))
     pairs = []
     for name, value in data.items():
-        for each in (value if isinstance(value, list) else [value]):
+        for each in value if isinstance(value, list) else [value]:
             pairs.append((name, each))
     return post_form(client, path, pairs, from_page=path)

@@ -16,8 +16,11 @@ PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>
 def upload(client, notification_id: int, question_key: str, name: str = "evidence.pdf", content: bytes = PDF):
     back = f"/notifications/{notification_id}"
     token = csrf_from(client, back)
-    return client.post(f"/notifications/{notification_id}/attachments/{question_key}",
-                       data={"csrf_token": token, "back": back}, files={"file": (name, content, "application/pdf")})
+    return client.post(
+        f"/notifications/{notification_id}/attachments/{question_key}",
+        data={"csrf_token": token, "back": back},
+        files={"file": (name, content, "application/pdf")},
+    )
 
 
 def draft_complete(client, type_key: str, location_id: int, *, with_files: bool = True) -> int:
@@ -32,8 +35,9 @@ def draft_complete(client, type_key: str, location_id: int, *, with_files: bool 
 
 
 def act(client, notification_id: int, action: str, data: dict | None = None):
-    return post_form(client, f"/notifications/{notification_id}/{action}", data or {},
-                     from_page=f"/notifications/{notification_id}")
+    return post_form(
+        client, f"/notifications/{notification_id}/{action}", data or {}, from_page=f"/notifications/{notification_id}"
+    )
 
 
 def submitted(drafter, reviewer, submitter, type_key: str, location_id: int) -> tuple[int, str]:

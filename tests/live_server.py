@@ -15,8 +15,8 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import httpx
 
@@ -50,8 +50,15 @@ class LiveServer:
     The outbox worker is left out (--no-worker) so tests decide when email is sent.
     """
 
-    def __init__(self, database_url: str, data_dir: Path, *, workers: int = 2, seed_demo: bool = False,
-                 extra_env: dict | None = None):
+    def __init__(
+        self,
+        database_url: str,
+        data_dir: Path,
+        *,
+        workers: int = 2,
+        seed_demo: bool = False,
+        extra_env: dict | None = None,
+    ):
         self.database_url = database_url
         self.data_dir = Path(data_dir)
         self.workers = workers
@@ -61,9 +68,15 @@ class LiveServer:
         # Uploads spool through the temporary directory; a directory of its own shows what a kill leaves there.
         self.tmp_dir = self.data_dir / "tmp"
         self.env = {
-            **os.environ, "PORTAL_ENV": "development", "PORTAL_DATABASE_URL": database_url,
-            "PORTAL_DATA_DIR": str(self.data_dir), "PORTAL_BASE_URL": self.base, "PORTAL_SECRET_KEY": SECRET_KEY,
-            "PORTAL_SEED_DEMO": "1" if seed_demo else "0", "TMPDIR": str(self.tmp_dir), **(extra_env or {}),
+            **os.environ,
+            "PORTAL_ENV": "development",
+            "PORTAL_DATABASE_URL": database_url,
+            "PORTAL_DATA_DIR": str(self.data_dir),
+            "PORTAL_BASE_URL": self.base,
+            "PORTAL_SECRET_KEY": SECRET_KEY,
+            "PORTAL_SEED_DEMO": "1" if seed_demo else "0",
+            "TMPDIR": str(self.tmp_dir),
+            **(extra_env or {}),
         }
         self.process: subprocess.Popen | None = None
 
@@ -71,15 +84,28 @@ class LiveServer:
     def storage_dir(self) -> Path:
         return self.data_dir / "files"
 
-    def start(self) -> "LiveServer":
+    def start(self) -> LiveServer:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.tmp_dir.mkdir(exist_ok=True)
         with open(self.log_path, "w") as log:
             # Its own process group, so stop() ends the server and its workers and nothing else.
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "portal.cli", "serve", "--port", str(self.port),
-                 "--workers", str(self.workers), "--no-worker"],
-                cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+                [
+                    sys.executable,
+                    "-m",
+                    "portal.cli",
+                    "serve",
+                    "--port",
+                    str(self.port),
+                    "--workers",
+                    str(self.workers),
+                    "--no-worker",
+                ],
+                cwd=ROOT,
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
             )
         self.wait_until_ready()
         return self
@@ -98,7 +124,9 @@ class LiveServer:
 
     def ready_workers(self) -> list[int]:
         """Live worker processes that have finished starting the app (uvicorn logs it with their pid)."""
-        started = {int(pid) for pid in re.findall(r" INFO (\d+) uvicorn.error Application startup complete", self.log())}
+        started = {
+            int(pid) for pid in re.findall(r" INFO (\d+) uvicorn.error Application startup complete", self.log())
+        }
         return [pid for pid in self.worker_pids() if pid in started]
 
     def wait_until_ready(self) -> None:
@@ -197,6 +225,7 @@ def _server_side_inode(server_port: int, client_port: int) -> str | None:
 
 
 # People -----------------------------------------------------------------------------------------
+
 
 def client_for(server: LiveServer, *, source_ip: str = "127.0.0.1") -> httpx.Client:
     """A browser-like client. source_ip picks the loopback address it connects from (all of

@@ -19,7 +19,11 @@ def test_the_statement_page_lists_every_check_and_the_regulations(client):
     page = client.get("/accessibility").text
     for claim, _ in CHECKS:
         assert claim.replace("'", "&#39;") in page or claim in page, claim
-    for required in ["Public Sector Bodies (Websites and Mobile Applications) (No. 2) Accessibility Regulations 2018",
-                     "Enforcement procedure", "Compliance status", "Feedback and contact information",
-                     "Preparation of this accessibility statement"]:
+    for required in [
+        "Public Sector Bodies (Websites and Mobile Applications) (No. 2) Accessibility Regulations 2018",
+        "Enforcement procedure",
+        "Compliance status",
+        "Feedback and contact information",
+        "Preparation of this accessibility statement",
+    ]:
         assert required in page

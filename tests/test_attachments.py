@@ -42,16 +42,23 @@ EICAR = rb"X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*"
 
 # Helpers ---------------------------------------------------------------------------------------
 
+
 def auth_for(db, email: str = DRAFTER) -> sessions.Auth:
     user = db.scalar(select(User).where(User.email == email))
     membership = db.scalar(
         select(Membership)
-        .options(selectinload(Membership.grants),
-                 joinedload(Membership.organisation).selectinload(Organisation.locations))
+        .options(
+            selectinload(Membership.grants), joinedload(Membership.organisation).selectinload(Organisation.locations)
+        )
         .where(Membership.user_id == user.id)
     )
-    return sessions.Auth(user=user, session=None, organisation=membership.organisation,
-                         membership=membership, grants=sessions.grants_of(membership))
+    return sessions.Auth(
+        user=user,
+        session=None,
+        organisation=membership.organisation,
+        membership=membership,
+        grants=sessions.grants_of(membership),
+    )
 
 
 def start_notification(db_factory, email: str = DRAFTER, type_key: str = TYPE) -> int:
@@ -62,13 +69,24 @@ def start_notification(db_factory, email: str = DRAFTER, type_key: str = TYPE) -
         return notifications.start(db, auth, type_key=type_key, location_id=location_id).id
 
 
-def upload(client: TestClient, notification_id: int, content: bytes, filename: str = "report.pdf", *,
-           question: str = QUESTION, back: str | None = None, content_type: str = "application/pdf"):
+def upload(
+    client: TestClient,
+    notification_id: int,
+    content: bytes,
+    filename: str = "report.pdf",
+    *,
+    question: str = QUESTION,
+    back: str | None = None,
+    content_type: str = "application/pdf",
+):
     data = {"csrf_token": csrf_from(client, "/account")}
     if back is not None:
         data["back"] = back
-    return client.post(f"/notifications/{notification_id}/attachments/{question}", data=data,
-                       files={"file": (filename, content, content_type)})
+    return client.post(
+        f"/notifications/{notification_id}/attachments/{question}",
+        data=data,
+        files={"file": (filename, content, content_type)},
+    )
 
 
 def post(client: TestClient, path: str, **data):
@@ -149,6 +167,7 @@ def app_with(settings, db_factory, demo_org):
 
 # Uploading and downloading ---------------------------------------------------------------------
 
+
 def test_a_pdf_uploads_and_downloads_byte_for_byte(drafter, notification_id, db_factory, settings):
     back = f"/notifications/{notification_id}/sections/what_happened#supporting_documents-files"
     response = upload(drafter, notification_id, PDF, "Body map.pdf", back=back)
@@ -185,11 +204,13 @@ def test_a_name_outside_ascii_is_kept_exactly_in_filename_star(drafter, notifica
     )
 
 
-@pytest.mark.parametrize("sent, shown", [("../../etc/passwd.pdf", "passwd.pdf"),
-                                         ("..\\..\\windows\\evil.pdf", "evil.pdf"),
-                                         ("/", "attachment")])
-def test_a_path_in_the_filename_chooses_nothing_on_disk(drafter, notification_id, db_factory, settings, tmp_path,
-                                                        sent, shown):
+@pytest.mark.parametrize(
+    "sent, shown",
+    [("../../etc/passwd.pdf", "passwd.pdf"), ("..\\..\\windows\\evil.pdf", "evil.pdf"), ("/", "attachment")],
+)
+def test_a_path_in_the_filename_chooses_nothing_on_disk(
+    drafter, notification_id, db_factory, settings, tmp_path, sent, shown
+):
     assert upload(drafter, notification_id, PDF, sent).status_code == 303
 
     [attachment] = rows(db_factory)
@@ -202,9 +223,14 @@ def test_a_path_in_the_filename_chooses_nothing_on_disk(drafter, notification_id
 
 
 def test_an_exe_renamed_pdf_is_refused(drafter, notification_id, db_factory, settings):
-    exe = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff" + b"\x00" * 200 + b"This program cannot be run in DOS mode"
-    response = upload(drafter, notification_id, exe, "invoice.pdf",
-                      back=f"/notifications/{notification_id}/sections/what_happened")
+    exe = (
+        b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff"
+        + b"\x00" * 200
+        + b"This program cannot be run in DOS mode"
+    )
+    response = upload(
+        drafter, notification_id, exe, "invoice.pdf", back=f"/notifications/{notification_id}/sections/what_happened"
+    )
     assert response.status_code == 400
     assert "The selected file must be a PDF, image, Office document or plain text" in response.text
     assert 'href="#file"' in response.text and 'id="file"' in response.text
@@ -214,12 +240,16 @@ def test_an_exe_renamed_pdf_is_refused(drafter, notification_id, db_factory, set
     assert rows(db_factory) == [] and stored_files(settings) == []
 
 
-@pytest.mark.parametrize("content, filename, message", [
-    (b"", "empty.pdf", "The selected file is empty"),
-    (b"", "", "Select a file"),
-])
-def test_an_empty_or_missing_file_is_refused(drafter, notification_id, db_factory, settings, content, filename,
-                                             message):
+@pytest.mark.parametrize(
+    "content, filename, message",
+    [
+        (b"", "empty.pdf", "The selected file is empty"),
+        (b"", "", "Select a file"),
+    ],
+)
+def test_an_empty_or_missing_file_is_refused(
+    drafter, notification_id, db_factory, settings, content, filename, message
+):
     response = upload(drafter, notification_id, content, filename, content_type="application/octet-stream")
     assert response.status_code == 400
     assert message in response.text
@@ -291,14 +321,23 @@ def test_a_question_that_is_not_a_file_question_is_not_found(drafter, notificati
     assert rows(db_factory) == []
 
 
-@pytest.mark.parametrize("back", ["https://evil.example/", "//evil.example/notifications/1/x",
-                                  "/notifications/999/sections/a", "/dashboard", "/notifications/{id}/a?next=//x"])
+@pytest.mark.parametrize(
+    "back",
+    [
+        "https://evil.example/",
+        "//evil.example/notifications/1/x",
+        "/notifications/999/sections/a",
+        "/dashboard",
+        "/notifications/{id}/a?next=//x",
+    ],
+)
 def test_back_only_returns_to_the_notifications_own_pages(drafter, notification_id, back):
     response = upload(drafter, notification_id, PDF, back=back.replace("{id}", str(notification_id)))
     assert response.headers["location"] == f"/notifications/{notification_id}"
 
 
 # Removing --------------------------------------------------------------------------------------
+
 
 def test_removing_hides_the_file_and_deletes_it_after_commit(drafter, notification_id, db_factory, settings):
     upload(drafter, notification_id, PDF)
@@ -332,6 +371,7 @@ def test_replacing_is_removing_then_adding(drafter, db_factory):
 
 
 # Who may do what -------------------------------------------------------------------------------
+
 
 def test_another_organisations_person_finds_nothing(drafter, notification_id, db_factory, as_person):
     upload(drafter, notification_id, PDF)
@@ -386,13 +426,22 @@ def test_two_uploads_racing_for_the_last_place_do_not_both_get_it(demo_org, db_f
             both_stored.wait()
             return super().scan(file)
 
-    def add(scanner=NoScanner()):
+    def add(scanner=None):
+        scanner = scanner or NoScanner()
         with transaction(db_factory) as db:
             auth = auth_for(db)
             notification = db.get(Notification, notification_id)
             upload_file = SimpleNamespace(filename="plan.pdf", file=io.BytesIO(PDF))
-            return attachments.add_attachment(db, auth, notification, "supporting_documents", upload_file,
-                                              storage=storage, scanner=scanner, max_bytes=10**6)
+            return attachments.add_attachment(
+                db,
+                auth,
+                notification,
+                "supporting_documents",
+                upload_file,
+                storage=storage,
+                scanner=scanner,
+                max_bytes=10**6,
+            )
 
     add(), add()
     outcomes = []
@@ -414,6 +463,7 @@ def test_two_uploads_racing_for_the_last_place_do_not_both_get_it(demo_org, db_f
 
 
 # The macros the section page uses ---------------------------------------------------------------
+
 
 class FormNesting(HTMLParser):
     def __init__(self):
@@ -438,8 +488,10 @@ class FormNesting(HTMLParser):
 
 def test_the_file_question_renders_inside_a_section_form_without_nesting_forms(app):
     question = definition(TYPE).question(QUESTION)
-    attached = [Attachment(id=7, question_key=QUESTION, filename="Body map.pdf", size=1_300_000),
-                Attachment(id=8, question_key="another_question", filename="elsewhere.pdf", size=10)]
+    attached = [
+        Attachment(id=7, question_key=QUESTION, filename="Body map.pdf", size=1_300_000),
+        Attachment(id=8, question_key="another_question", filename="elsewhere.pdf", size=10),
+    ]
     template = app.state.templates.env.from_string(
         '{% from "notifications/_attachments.html" import file_question, file_forms %}'
         '<form method="post" action="/section">{{ file_question(q, files, 5, "/notifications/5/s", "tok") }}</form>'
@@ -451,13 +503,16 @@ def test_the_file_question_renders_inside_a_section_form_without_nesting_forms(a
     assert page.deepest == 1
     assert page.form_ids == [None, f"upload-{QUESTION}", "remove-attachment-7"]
     assert sorted(set(page.form_attributes)) == ["remove-attachment-7", f"upload-{QUESTION}"]
-    assert 'enctype="multipart/form-data"' in html and 'action="/notifications/5/attachments/supporting_documents"' in html
+    assert (
+        'enctype="multipart/form-data"' in html and 'action="/notifications/5/attachments/supporting_documents"' in html
+    )
     assert 'href="/notifications/5/attachments/7/download"' in html and "1.2 MB" in html
     assert "elsewhere.pdf" not in html
     assert html.count('name="csrf_token" value="tok"') == 2
 
 
 # The parts on their own ------------------------------------------------------------------------
+
 
 def test_storage_refuses_past_the_limit_and_leaves_no_temporary_file(tmp_path):
     storage = LocalStorage(tmp_path / "files")
@@ -533,55 +588,76 @@ def _ole(stream_name: str) -> io.BytesIO:
     return io.BytesIO(bytes(header) + bytes(fat) + directory)
 
 
-@pytest.mark.parametrize("file, filename, expected", [
-    (io.BytesIO(PDF), "", "application/pdf"),
-    (io.BytesIO(b"\x89PNG\r\n\x1a\n" + bytes(100)), "", "image/png"),
-    (io.BytesIO(b"\xff\xd8\xff\xe0" + bytes(100)), "", "image/jpeg"),
-    (io.BytesIO(b"GIF89a" + bytes(100)), "", "image/gif"),
-    (io.BytesIO(b"RIFF\x24\x00\x00\x00WEBPVP8 " + bytes(100)), "", "image/webp"),
-    (_zip({"[Content_Types].xml": b"<Types/>", "word/document.xml": b"<w/>"}), "",
-     "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
-    (_zip({"[Content_Types].xml": b"<Types/>", "xl/workbook.xml": b"<x/>"}), "",
-     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
-    (_zip({"mimetype": b"application/vnd.oasis.opendocument.text", "content.xml": b"<o/>"}), "",
-     "application/vnd.oasis.opendocument.text"),
-    (_ole("WordDocument"), "", "application/msword"),
-    (_ole("Workbook"), "", "application/vnd.ms-excel"),
-    (io.BytesIO("Name,Age band\nÉlodie,85-94\n".encode()), "people.csv", "text/csv; charset=utf-8"),
-    (io.BytesIO("A note with an é cut at the 8 KiB edge".encode().rjust(8191, b" ") + "é".encode()), "",
-     "text/plain; charset=utf-8"),
-])
+@pytest.mark.parametrize(
+    "file, filename, expected",
+    [
+        (io.BytesIO(PDF), "", "application/pdf"),
+        (io.BytesIO(b"\x89PNG\r\n\x1a\n" + bytes(100)), "", "image/png"),
+        (io.BytesIO(b"\xff\xd8\xff\xe0" + bytes(100)), "", "image/jpeg"),
+        (io.BytesIO(b"GIF89a" + bytes(100)), "", "image/gif"),
+        (io.BytesIO(b"RIFF\x24\x00\x00\x00WEBPVP8 " + bytes(100)), "", "image/webp"),
+        (
+            _zip({"[Content_Types].xml": b"<Types/>", "word/document.xml": b"<w/>"}),
+            "",
+            "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        ),
+        (
+            _zip({"[Content_Types].xml": b"<Types/>", "xl/workbook.xml": b"<x/>"}),
+            "",
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        ),
+        (
+            _zip({"mimetype": b"application/vnd.oasis.opendocument.text", "content.xml": b"<o/>"}),
+            "",
+            "application/vnd.oasis.opendocument.text",
+        ),
+        (_ole("WordDocument"), "", "application/msword"),
+        (_ole("Workbook"), "", "application/vnd.ms-excel"),
+        (io.BytesIO("Name,Age band\nÉlodie,85-94\n".encode()), "people.csv", "text/csv; charset=utf-8"),
+        (
+            io.BytesIO("A note with an é cut at the 8 KiB edge".encode().rjust(8191, b" ") + "é".encode()),
+            "",
+            "text/plain; charset=utf-8",
+        ),
+    ],
+)
 def test_allowed_kinds_are_recognised_by_their_bytes(file, filename, expected):
     assert sniff(file, filename)[0] == expected
 
 
-@pytest.mark.parametrize("file", [
-    io.BytesIO(b"MZ\x90\x00" + bytes(100)),
-    io.BytesIO(b"\x7fELF" + bytes(100)),
-    io.BytesIO("caf\xe9 in Latin-1".encode("latin-1")),
-    io.BytesIO(b"text with a NUL\x00 byte"),
-    _zip({"payload.exe": b"MZ"}),
-    _zip({"[Content_Types].xml": b"<Types/>", "word/document.xml": b"<w/>", "word/vbaProject.bin": b"macro"}),
-    _zip({"mimetype": b"application/epub+zip"}),
-    _ole("\x05SummaryInformation"),
-    io.BytesIO(b"PK\x03\x04" + bytes(30)),
-    io.BytesIO(b"PK\x03\x04" + bytes(30) + b"PK\x05\x06" + bytes(6) + (60000).to_bytes(2, "little") + bytes(10)),
-    io.BytesIO(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\xff" * 600),
-])
+@pytest.mark.parametrize(
+    "file",
+    [
+        io.BytesIO(b"MZ\x90\x00" + bytes(100)),
+        io.BytesIO(b"\x7fELF" + bytes(100)),
+        io.BytesIO("caf\xe9 in Latin-1".encode("latin-1")),
+        io.BytesIO(b"text with a NUL\x00 byte"),
+        _zip({"payload.exe": b"MZ"}),
+        _zip({"[Content_Types].xml": b"<Types/>", "word/document.xml": b"<w/>", "word/vbaProject.bin": b"macro"}),
+        _zip({"mimetype": b"application/epub+zip"}),
+        _ole("\x05SummaryInformation"),
+        io.BytesIO(b"PK\x03\x04" + bytes(30)),
+        io.BytesIO(b"PK\x03\x04" + bytes(30) + b"PK\x05\x06" + bytes(6) + (60000).to_bytes(2, "little") + bytes(10)),
+        io.BytesIO(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\xff" * 600),
+    ],
+)
 def test_other_kinds_are_refused_whatever_they_are_called(file):
     assert sniff(file, "looks-fine.pdf") is None
 
 
-@pytest.mark.parametrize("raw, shown", [
-    ("report.pdf", "report.pdf"),
-    ("C:\\Users\\dana\\Desktop\\report.pdf", "report.pdf"),
-    ("a\x00b\x1f\x7fc.pdf", "abc.pdf"),
-    ("invoice\u202egpj.exe", "invoicegpj.exe"),
-    ("  ..  ", "attachment"),
-    ("", "attachment"),
-    ("x" * 300 + ".docx", "x" * 195 + ".docx"),
-    ("y" * 300, "y" * 200),
-])
+@pytest.mark.parametrize(
+    "raw, shown",
+    [
+        ("report.pdf", "report.pdf"),
+        ("C:\\Users\\dana\\Desktop\\report.pdf", "report.pdf"),
+        ("a\x00b\x1f\x7fc.pdf", "abc.pdf"),
+        ("invoice\u202egpj.exe", "invoicegpj.exe"),
+        ("  ..  ", "attachment"),
+        ("", "attachment"),
+        ("x" * 300 + ".docx", "x" * 195 + ".docx"),
+        ("y" * 300, "y" * 200),
+    ],
+)
 def test_display_names_are_sanitised(raw, shown):
     assert attachments.display_name(raw) == shown
 
@@ -643,8 +719,9 @@ def test_the_section_page_uploads_and_removes_without_javascript(drafter, notifi
     [file_input] = [c for c in forms.controls if c.get("type") == "file"]
     assert file_input["owner"] == f"upload-{QUESTION}" and file_input["name"] == "file"
 
-    response = drafter.post(upload_form["action"], data=upload_form["hidden"],
-                            files={"file": ("plan.pdf", PDF, "application/pdf")})
+    response = drafter.post(
+        upload_form["action"], data=upload_form["hidden"], files={"file": ("plan.pdf", PDF, "application/pdf")}
+    )
     assert response.status_code == 303 and response.headers["location"] == page_path
 
     forms = Forms()

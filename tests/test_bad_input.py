@@ -18,7 +18,10 @@ NASTY = st.one_of(
     st.just("<script>alert(1)</script>"),
     st.just("x" * 200_000),
     st.just("../../../../etc/passwd"),
-    st.just("-1"), st.just("1e309"), st.just("NaN"), st.just("٣"),
+    st.just("-1"),
+    st.just("1e309"),
+    st.just("NaN"),
+    st.just("٣"),
 )
 FORM_VALUES = st.one_of(NASTY, st.lists(NASTY, max_size=3))
 
@@ -63,8 +66,11 @@ def test_any_input_gets_a_page_never_a_500(who, page, action, as_person, as_role
     assert names, f"no form fields on {page}"
     token = csrf_from(actor, page)
 
-    @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                                                     HealthCheck.too_slow])
+    @settings(
+        max_examples=12,
+        deadline=None,
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    )
     @given(st.fixed_dictionaries({}, optional={name: FORM_VALUES for name in names}))
     def send(form):
         response = actor.post(action, data={**form, "csrf_token": token})

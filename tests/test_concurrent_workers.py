@@ -39,21 +39,26 @@ def server(database_url, migrated, tmp_path):
 def people(server, db_factory):
     """Fifty drafters of one organisation, each signed in through the sign-in link in their own client."""
     emails = [f"drafter{n:02d}@concurrent.example" for n in range(PEOPLE)]
-    organisation = make_organisation(db_factory, "Concurrent Care Ltd", "1-103000003",
-                                     [(email, "drafter") for email in emails],
-                                     locations=[("Concurrent House", "1-203000003")])
+    organisation = make_organisation(
+        db_factory,
+        "Concurrent Care Ltd",
+        "1-103000003",
+        [(email, "drafter") for email in emails],
+        locations=[("Concurrent House", "1-203000003")],
+    )
     # Sign-in links are limited to 30 an address in 15 minutes (portal/accounts/email_link.py), so the
     # fifty come from two loopback addresses, as fifty people would come from more than one network.
     clients = [client_for(server, source_ip=f"127.0.0.{2 + n // 25}") for n in range(PEOPLE)]
     with ThreadPoolExecutor(max_workers=10) as pool:
-        list(pool.map(lambda pair: sign_in(pair[0], db_factory, pair[1]), zip(clients, emails)))
+        list(pool.map(lambda pair: sign_in(pair[0], db_factory, pair[1]), zip(clients, emails, strict=False)))
     yield {"clients": clients, "emails": emails, "organisation": organisation}
     for client in clients:
         client.close()
 
 
 def test_fifty_saves_of_one_section_across_two_workers_are_applied_or_answered_with_the_conflict_page(
-        server, people, db_factory):
+    server, people, db_factory
+):
     clients, emails = people["clients"], people["emails"]
     with db_factory() as db:
         location_id = db.scalar(select(Location.id).where(Location.organisation_id == people["organisation"]["id"]))
@@ -77,8 +82,9 @@ def test_fifty_saves_of_one_section_across_two_workers_are_applied_or_answered_w
     def save(n):
         version, token = opened[n]
         barrier.wait()  # all fifty requests leave together
-        return clients[n].post(path, data={"csrf_token": token, "version": version, "action": "later",
-                                           "completed_by_name": texts[n]})
+        return clients[n].post(
+            path, data={"csrf_token": token, "version": version, "action": "later", "completed_by_name": texts[n]}
+        )
 
     with ThreadPoolExecutor(max_workers=PEOPLE) as pool:
         responses = list(pool.map(save, range(PEOPLE)))
@@ -88,15 +94,21 @@ def test_fifty_saves_of_one_section_across_two_workers_are_applied_or_answered_w
 
     applied = [n for n, response in enumerate(responses) if response.status_code == 303]
     conflicts = [n for n, response in enumerate(responses) if response.status_code == 409]
-    others = {n: (responses[n].status_code, responses[n].text[-500:]) for n in range(PEOPLE)
-              if n not in applied and n not in conflicts}
+    others = {
+        n: (responses[n].status_code, responses[n].text[-500:])
+        for n in range(PEOPLE)
+        if n not in applied and n not in conflicts
+    }
     assert others == {}, "every save is either applied (303) or answered with the conflict page (409)"
     # Optimistic locking: of saves from one version, exactly one applies.
     assert len(applied) == 1
     winner = applied[0]
     with db_factory() as db:
-        draft = db.scalar(select(SectionDraft).where(SectionDraft.notification_id == notification,
-                                                     SectionDraft.section_key == SECTION))
+        draft = db.scalar(
+            select(SectionDraft).where(
+                SectionDraft.notification_id == notification, SectionDraft.section_key == SECTION
+            )
+        )
         assert draft.answers["completed_by_name"] == texts[winner]
         assert draft.version == int(base_version) + 1
     for n in conflicts:
@@ -114,20 +126,29 @@ def test_fifty_saves_of_one_section_across_two_workers_are_applied_or_answered_w
             page = response.text
             mine = html.unescape(MINE_RE.search(page).group(1))
             assert texts[n] in mine, "the conflict page lost this person's words"
-            response = clients[n].post(f"{path}/resolve", data={
-                "csrf_token": CSRF_RE.search(page).group(1), "version": version_on(page), "mine": mine,
-                "choice-completed_by_name": "mine"})
+            response = clients[n].post(
+                f"{path}/resolve",
+                data={
+                    "csrf_token": CSRF_RE.search(page).group(1),
+                    "version": version_on(page),
+                    "mine": mine,
+                    "choice-completed_by_name": "mine",
+                },
+            )
         assert response.status_code == 303, (response.status_code, response.text[-500:])
 
     with ThreadPoolExecutor(max_workers=PEOPLE) as pool:
         list(pool.map(keep_mine_until_applied, conflicts))
 
     with db_factory() as db:
-        draft = db.scalar(select(SectionDraft).where(SectionDraft.notification_id == notification,
-                                                     SectionDraft.section_key == SECTION))
+        draft = db.scalar(
+            select(SectionDraft).where(
+                SectionDraft.notification_id == notification, SectionDraft.section_key == SECTION
+            )
+        )
         saves = db.execute(
-            select(AuditEvent.actor_id, func.count()).where(
-                AuditEvent.notification_id == notification, AuditEvent.event_type == "notification:section_saved")
+            select(AuditEvent.actor_id, func.count())
+            .where(AuditEvent.notification_id == notification, AuditEvent.event_type == "notification:section_saved")
             .group_by(AuditEvent.actor_id)
         ).all()
         last_saver = db.scalar(select(User.email).where(User.id == draft.updated_by_id))

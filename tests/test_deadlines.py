@@ -39,7 +39,9 @@ def test_without_delay_drafts_open_too_long_are_flagged_on_the_dashboard(as_role
     start_notification(drafter, "serious_injury", demo_org["locations"][0][0])
     start_notification(drafter, "manager_absence_planned", demo_org["locations"][0][0])
     with db_factory() as db, db.begin():
-        db.execute(update(Notification).values(created_at=utcnow() - timedelta(hours=30)).where(Notification.id != old + 1))
+        db.execute(
+            update(Notification).values(created_at=utcnow() - timedelta(hours=30)).where(Notification.id != old + 1)
+        )
     page = drafter.get("/dashboard").text
     assert "1 notification that must be sent without delay has been open for more than 24 hours" in page
     assert f'href="/notifications/{old}"' in page

@@ -26,8 +26,12 @@ def test_start_offers_every_type_and_only_locations_where_you_may_draft(as_perso
     for kind in definitions().values():
         assert kind.title in page
     assert demo_org["locations"][0][1] in page and other_location[1] not in page
-    refused = post_form(drafter, "/notifications/new", {"type": "dols_outcome", "location": str(other_location[0])},
-                        from_page="/notifications/new")
+    refused = post_form(
+        drafter,
+        "/notifications/new",
+        {"type": "dols_outcome", "location": str(other_location[0])},
+        from_page="/notifications/new",
+    )
     assert refused.status_code == 400 and "Select the location where it happened" in refused.text
 
 
@@ -50,8 +54,17 @@ def test_the_task_list_shows_each_section_and_the_deadline(drafter, location_id)
 def test_save_and_continue_validates_and_keeps_what_was_typed(drafter, location_id):
     notification = start_notification(drafter, "dols_outcome", location_id)
     path = f"/notifications/{notification}/sections/about_you"
-    response = post_form(drafter, path, {"action": "continue", "version": "0", "completed_by_name": "Ann <b>Smith</b>",
-                                         "contact_email": "not an email"}, from_page=path)
+    response = post_form(
+        drafter,
+        path,
+        {
+            "action": "continue",
+            "version": "0",
+            "completed_by_name": "Ann <b>Smith</b>",
+            "contact_email": "not an email",
+        },
+        from_page=path,
+    )
     assert response.status_code == 400
     assert "Enter your job title" in response.text and 'href="#completed_by_job_title"' in response.text
     assert "Ann &lt;b&gt;Smith&lt;/b&gt;" in response.text and 'value="not an email"' in response.text
@@ -75,8 +88,18 @@ def test_dates_are_validated_as_real_dates(drafter, location_id):
     section = next(s for s in kind.sections if any(q.kind == "date" for q in s.questions))
     question = next(q for q in section.questions if q.kind == "date")
     path = f"/notifications/{notification}/sections/{section.key}"
-    response = post_form(drafter, path, {"action": "continue", "version": "0", f"{question.key}-day": "31",
-                                         f"{question.key}-month": "2", f"{question.key}-year": "2026"}, from_page=path)
+    response = post_form(
+        drafter,
+        path,
+        {
+            "action": "continue",
+            "version": "0",
+            f"{question.key}-day": "31",
+            f"{question.key}-month": "2",
+            f"{question.key}-year": "2026",
+        },
+        from_page=path,
+    )
     assert "must be a real date" in response.text
     assert f'href="#{question.key}-day"' in response.text
 
@@ -89,7 +112,10 @@ def test_every_shipped_type_can_be_filled_in_and_viewed_whole(drafter, location_
         if any(q.kind == "file" and q.required for q in section.questions):
             pytest.skip("required uploads are covered by the attachments tests")
         response = fill_section(drafter, notification, section, LOCATION_IDS)
-        assert response.status_code == 303, (section.key, re.findall(r'govuk-error-message">\s*<span[^>]*>[^<]*</span>([^<]*)', response.text))
+        assert response.status_code == 303, (
+            section.key,
+            re.findall(r'govuk-error-message">\s*<span[^>]*>[^<]*</span>([^<]*)', response.text),
+        )
     page = drafter.get(f"/notifications/{notification}").text
     assert page.count("Completed") >= len(kind.sections)
     document = drafter.get(f"/notifications/{notification}/document").text
@@ -109,8 +135,11 @@ def test_answers_are_stored_as_typed_data(drafter, location_id, db_factory):
     section = next(s for s in kind.sections if any(q.kind == "date" for q in s.questions))
     fill_section(drafter, notification, section, LOCATION_IDS)
     with db_factory() as db:
-        answers = db.scalar(select(SectionDraft.answers).where(SectionDraft.notification_id == notification,
-                                                               SectionDraft.section_key == section.key))
+        answers = db.scalar(
+            select(SectionDraft.answers).where(
+                SectionDraft.notification_id == notification, SectionDraft.section_key == section.key
+            )
+        )
     date_question = next(q for q in section.questions if q.kind == "date")
     assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", answers[date_question.key])
 
@@ -123,8 +152,9 @@ def test_long_text_has_a_generous_limit_enforced_on_the_server(drafter, location
     notification = start_notification(drafter, "serious_injury", location_id)
     path = f"/notifications/{notification}/sections/{section.key}"
     assert f'data-maxlength="{limit}"' in drafter.get(path).text
-    response = post_form(drafter, path, {"action": "continue", "version": "0", question.key: "x" * (limit + 1)},
-                         from_page=path)
+    response = post_form(
+        drafter, path, {"action": "continue", "version": "0", question.key: "x" * (limit + 1)}, from_page=path
+    )
     assert f"{limit:,} characters or fewer" in response.text
 
 
@@ -133,34 +163,45 @@ def test_two_people_editing_one_section_never_lose_an_edit(as_role, location_id,
     with transaction(db_factory) as db:  # the admin drafts too, in this test
         from portal.models import Membership, User
 
-        admin = db.scalar(select(Membership).join(User, User.id == Membership.user_id)
-                          .where(User.email == "admin@riverside.example"))
+        admin = db.scalar(
+            select(Membership).join(User, User.id == Membership.user_id).where(User.email == "admin@riverside.example")
+        )
         admin.grants.append(RoleGrant(role="drafter", location_id=None))
     second = as_role("organisation_admin")
     notification = start_notification(first, "dols_outcome", location_id)
     path = f"/notifications/{notification}/sections/about_you"
     version = version_on(first.get(path).text)
     assert version_on(second.get(path).text) == version
-    mine = post_form(first, path, {"action": "later", "version": version, "completed_by_name": "First Person"},
-                     from_page=path)
+    mine = post_form(
+        first, path, {"action": "later", "version": version, "completed_by_name": "First Person"}, from_page=path
+    )
     assert mine.status_code == 303
-    theirs = post_form(second, path, {"action": "later", "version": version, "completed_by_name": "Second Person"},
-                       from_page=path)
+    theirs = post_form(
+        second, path, {"action": "later", "version": version, "completed_by_name": "Second Person"}, from_page=path
+    )
     assert theirs.status_code == 409
     assert "Someone else changed this section" in theirs.text
     assert "First Person" in theirs.text and "Second Person" in theirs.text
     with db_factory() as db:
-        saved = db.scalar(select(SectionDraft.answers).where(SectionDraft.notification_id == notification,
-                                                             SectionDraft.section_key == "about_you"))
+        saved = db.scalar(
+            select(SectionDraft.answers).where(
+                SectionDraft.notification_id == notification, SectionDraft.section_key == "about_you"
+            )
+        )
     assert saved["completed_by_name"] == "First Person", "the second save did not silently overwrite the first"
-    form = {"version": re.search(r'name="version" value="(\d+)"', theirs.text).group(1),
-            "mine": re.search(r'name="mine" value="([^"]*)"', theirs.text).group(1).replace("&#34;", '"'),
-            "choice-completed_by_name": "mine"}
+    form = {
+        "version": re.search(r'name="version" value="(\d+)"', theirs.text).group(1),
+        "mine": re.search(r'name="mine" value="([^"]*)"', theirs.text).group(1).replace("&#34;", '"'),
+        "choice-completed_by_name": "mine",
+    }
     resolved = post_form(second, f"{path}/resolve", form, from_page=path)
     assert resolved.status_code == 303
     with db_factory() as db:
-        saved = db.scalar(select(SectionDraft.answers).where(SectionDraft.notification_id == notification,
-                                                             SectionDraft.section_key == "about_you"))
+        saved = db.scalar(
+            select(SectionDraft.answers).where(
+                SectionDraft.notification_id == notification, SectionDraft.section_key == "about_you"
+            )
+        )
     assert saved["completed_by_name"] == "Second Person"
 
 
@@ -168,12 +209,18 @@ def test_autosave_keeps_words_and_updates_the_version(drafter, location_id, db_f
     notification = start_notification(drafter, "dols_outcome", location_id)
     path = f"/notifications/{notification}/sections/about_you"
     token = re.search(r'name="csrf_token" value="([^"]+)"', drafter.get(path).text).group(1)
-    response = drafter.post(f"{path}/autosave", data={"version": "0", "completed_by_name": "Typing now"},
-                            headers={"x-csrf-token": token, "hx-request": "true"})
+    response = drafter.post(
+        f"{path}/autosave",
+        data={"version": "0", "completed_by_name": "Typing now"},
+        headers={"x-csrf-token": token, "hx-request": "true"},
+    )
     assert response.status_code == 200 and "Saved at" in response.text
     assert 'id="section-version"' in response.text and 'value="1"' in response.text and "hx-swap-oob" in response.text
-    stale = drafter.post(f"{path}/autosave", data={"version": "0", "completed_by_name": "Old tab"},
-                         headers={"x-csrf-token": token, "hx-request": "true"})
+    stale = drafter.post(
+        f"{path}/autosave",
+        data={"version": "0", "completed_by_name": "Old tab"},
+        headers={"x-csrf-token": token, "hx-request": "true"},
+    )
     assert "Someone else changed this section" in stale.text
 
 
@@ -189,12 +236,19 @@ def test_another_organisation_gets_404_for_every_notification_page(as_person, dr
     notification = start_notification(drafter, "dols_outcome", location_id)
     make_organisation(db_factory, "Hilltop Homes", "1-102000002", [("carer@hilltop.example", "drafter")])
     stranger = as_person("carer@hilltop.example")
-    for path in [f"/notifications/{notification}", f"/notifications/{notification}/document",
-                 f"/notifications/{notification}/sections/about_you"]:
+    for path in [
+        f"/notifications/{notification}",
+        f"/notifications/{notification}/document",
+        f"/notifications/{notification}/sections/about_you",
+    ]:
         response = stranger.get(path)
         assert response.status_code == 404 and "Riverside" not in response.text
-    saved = post_form(stranger, f"/notifications/{notification}/sections/about_you",
-                      {"action": "later", "version": "0", "completed_by_name": "intruder"}, from_page="/help")
+    saved = post_form(
+        stranger,
+        f"/notifications/{notification}/sections/about_you",
+        {"action": "later", "version": "0", "completed_by_name": "intruder"},
+        from_page="/help",
+    )
     assert saved.status_code == 404
 
 
@@ -204,12 +258,17 @@ def test_assign_to_a_colleague_and_see_it_in_their_attention_view(as_role, draft
     with transaction(db_factory) as db:
         from portal.models import Membership, User
 
-        admin = db.scalar(select(Membership).join(User, User.id == Membership.user_id)
-                          .where(User.email == "admin@riverside.example"))
+        admin = db.scalar(
+            select(Membership).join(User, User.id == Membership.user_id).where(User.email == "admin@riverside.example")
+        )
         admin.grants.append(RoleGrant(role="drafter", location_id=None))
         admin_id = admin.user_id
-    post_form(drafter, f"/notifications/{notification}/assign", {"assignee": str(admin_id)},
-              from_page=f"/notifications/{notification}")
+    post_form(
+        drafter,
+        f"/notifications/{notification}/assign",
+        {"assignee": str(admin_id)},
+        from_page=f"/notifications/{notification}",
+    )
     colleague = as_role("organisation_admin")
     assert f"/notifications/{notification}" in colleague.get("/notifications?view=mine").text
     assert f"/notifications/{notification}" not in drafter.get("/notifications?view=mine").text

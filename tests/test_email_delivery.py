@@ -35,8 +35,16 @@ def free_port() -> int:
 
 def queue_email(db_factory, count: int = 1, recipient: str = "someone@example.com") -> list[int]:
     with transaction(db_factory) as db:
-        messages = [outbox.enqueue(db, template="test", recipient=recipient, subject=f"Message {n}",
-                                   body=f"Hello number {n}.\n\nA second paragraph.") for n in range(count)]
+        messages = [
+            outbox.enqueue(
+                db,
+                template="test",
+                recipient=recipient,
+                subject=f"Message {n}",
+                body=f"Hello number {n}.\n\nA second paragraph.",
+            )
+            for n in range(count)
+        ]
         db.flush()
         return [message.id for message in messages]
 
@@ -53,6 +61,7 @@ def make_due_now(db_factory, message_id: int) -> None:
 
 
 # SMTP ----------------------------------------------------------------------------------------------
+
 
 class Inbox:
     def __init__(self):
@@ -124,11 +133,10 @@ def test_a_failed_send_waits_out_its_backoff_then_goes_exactly_once(db_factory, 
 
 def test_a_message_written_in_a_transaction_that_rolls_back_is_never_sent(db_factory, smtp):
     smtp_settings, inbox = smtp
-    with pytest.raises(RuntimeError):
-        with transaction(db_factory) as db:
-            outbox.enqueue(db, template="test", recipient="ghost@example.com", subject="Never", body="Never")
-            db.flush()
-            raise RuntimeError("the change that caused it failed")
+    with pytest.raises(RuntimeError), transaction(db_factory) as db:
+        outbox.enqueue(db, template="test", recipient="ghost@example.com", subject="Never", body="Never")
+        db.flush()
+        raise RuntimeError("the change that caused it failed")
     assert outbox.deliver_due(db_factory, outbox.SmtpSender(smtp_settings)) == 0
     assert inbox.messages == []
     with db_factory() as db:
@@ -183,9 +191,13 @@ class FakeNotify(BaseHTTPRequestHandler):
             status = 403
         if status == 201:
             answer = {
-                "id": str(uuid.uuid4()), "reference": body.get("reference"),
-                "content": {"subject": body["personalisation"]["subject"], "body": body["personalisation"]["body"],
-                            "from_email": "notify@example.gov.uk"},
+                "id": str(uuid.uuid4()),
+                "reference": body.get("reference"),
+                "content": {
+                    "subject": body["personalisation"]["subject"],
+                    "body": body["personalisation"]["body"],
+                    "from_email": "notify@example.gov.uk",
+                },
                 "uri": "http://127.0.0.1/v2/notifications/1",
                 "template": {"id": body["template_id"], "version": 1, "uri": "http://127.0.0.1/t"},
             }
@@ -212,8 +224,16 @@ def serve(handler) -> ThreadingHTTPServer:
 @pytest.fixture
 def notify(settings):
     server = serve(FakeNotify)
-    yield replace(settings, email_sender="notify", notify_api_key=API_KEY, notify_template_id=TEMPLATE_ID,
-                  notify_base_url=f"http://127.0.0.1:{server.server_port}"), server
+    yield (
+        replace(
+            settings,
+            email_sender="notify",
+            notify_api_key=API_KEY,
+            notify_template_id=TEMPLATE_ID,
+            notify_base_url=f"http://127.0.0.1:{server.server_port}",
+        ),
+        server,
+    )
     server.shutdown()
     server.server_close()
 
@@ -228,7 +248,8 @@ def test_notify_receives_the_recipient_template_and_personalisation(db_factory, 
     assert request["path"] == "/v2/notifications/email"
     assert request["claims"]["iss"] == SERVICE_ID
     assert request["body"] == {
-        "email_address": "submitter@riverside.example", "template_id": TEMPLATE_ID,
+        "email_address": "submitter@riverside.example",
+        "template_id": TEMPLATE_ID,
         "personalisation": {"subject": "Message 0", "body": "Hello number 0.\n\nA second paragraph."},
         "reference": f"outbox-{message_id}",
     }
@@ -251,8 +272,14 @@ def test_notify_needs_its_key_and_template_before_the_portal_starts(tmp_path):
     base = {"PORTAL_DATA_DIR": str(tmp_path), "PORTAL_EMAIL_SENDER": "notify"}
     with pytest.raises(ConfigurationError, match="PORTAL_NOTIFY_TEMPLATE_ID"):
         Settings.from_env({**base, "PORTAL_NOTIFY_API_KEY": API_KEY})
-    settings = Settings.from_env({**base, "PORTAL_NOTIFY_API_KEY": API_KEY, "PORTAL_NOTIFY_TEMPLATE_ID": TEMPLATE_ID,
-                                  "PORTAL_NOTIFY_BASE_URL": "http://127.0.0.1:9/"})
+    settings = Settings.from_env(
+        {
+            **base,
+            "PORTAL_NOTIFY_API_KEY": API_KEY,
+            "PORTAL_NOTIFY_TEMPLATE_ID": TEMPLATE_ID,
+            "PORTAL_NOTIFY_BASE_URL": "http://127.0.0.1:9/",
+        }
+    )
     assert settings.notify_template_id == TEMPLATE_ID and settings.notify_base_url == "http://127.0.0.1:9"
     assert Settings.from_env({"PORTAL_DATA_DIR": str(tmp_path)}).notify_base_url == ""
 
@@ -269,8 +296,9 @@ class CheckingReceiver(BaseHTTPRequestHandler):
         body = self.rfile.read(int(self.headers["content-length"]))
         expected = "sha256=" + hmac.new(RECEIVER_SECRET.encode(), body, hashlib.sha256).hexdigest()
         genuine = hmac.compare_digest(self.headers.get("x-portal-signature", ""), expected)
-        self.server.requests.append({"path": self.path, "body": body, "genuine": genuine,
-                                     "delivery": self.headers.get("x-portal-delivery")})
+        self.server.requests.append(
+            {"path": self.path, "body": body, "genuine": genuine, "delivery": self.headers.get("x-portal-delivery")}
+        )
         status = (self.server.answers.pop(0) if self.server.answers else 200) if genuine else 401
         self.send_response(status)
         if 300 <= status < 400:
@@ -285,8 +313,10 @@ class CheckingReceiver(BaseHTTPRequestHandler):
 @pytest.fixture
 def receiver(settings):
     server = serve(CheckingReceiver)
-    yield replace(settings, webhook_url=f"http://127.0.0.1:{server.server_port}/intake",
-                  webhook_secret=RECEIVER_SECRET), server
+    yield (
+        replace(settings, webhook_url=f"http://127.0.0.1:{server.server_port}/intake", webhook_secret=RECEIVER_SECRET),
+        server,
+    )
     server.shutdown()
     server.server_close()
 
@@ -294,12 +324,22 @@ def receiver(settings):
 def queue_webhook(db_factory, hooked: Settings) -> int:
     # A Submission as submit() makes one; only the outbox row is written, as in the submit transaction.
     submission = Submission(
-        id=41, notification_id=7, organisation_id=3, reference="ACDEFGHJ", parent_reference=None,
-        type_key="serious_injury", type_version=1, content_hash="a" * 64, submitted_at=utcnow(),
-        snapshot={"type": {"key": "serious_injury", "version": 1, "title": "Serious injury"},
-                  "organisation": {"name": "Riverside Care Ltd", "provider_id": "1-101000001"},
-                  "location": {"name": "Riverside House", "location_id": "1-201000001"},
-                  "answers": {"about_you": {"completed_by_name": "Dana Drafter"}}, "attachments": []},
+        id=41,
+        notification_id=7,
+        organisation_id=3,
+        reference="ACDEFGHJ",
+        parent_reference=None,
+        type_key="serious_injury",
+        type_version=1,
+        content_hash="a" * 64,
+        submitted_at=utcnow(),
+        snapshot={
+            "type": {"key": "serious_injury", "version": 1, "title": "Serious injury"},
+            "organisation": {"name": "Riverside Care Ltd", "provider_id": "1-101000001"},
+            "location": {"name": "Riverside House", "location_id": "1-201000001"},
+            "answers": {"about_you": {"completed_by_name": "Dana Drafter"}},
+            "attachments": [],
+        },
     )
     with transaction(db_factory) as db:
         message = enqueue_submission_webhook(db, submission, hooked)
@@ -355,33 +395,65 @@ def test_a_worker_without_a_webhook_sender_leaves_webhooks_alone(db_factory, rec
 def test_without_the_secret_a_webhook_is_not_sent_unsigned(db_factory, receiver):
     hooked, server = receiver
     message_id = queue_webhook(db_factory, hooked)
-    assert outbox.deliver_due(db_factory, outbox.Senders(email=outbox.LogSender(),
-                                                         webhook=WebhookSender(replace(hooked, webhook_secret="")))) == 0
+    assert (
+        outbox.deliver_due(
+            db_factory,
+            outbox.Senders(email=outbox.LogSender(), webhook=WebhookSender(replace(hooked, webhook_secret=""))),
+        )
+        == 0
+    )
     assert server.requests == [] and "SECRET" in row(db_factory, message_id).last_error
 
 
 # Otherwise complete, so that only the webhook settings can be what is refused.
-PRODUCTION = {"PORTAL_ENV": "production", "PORTAL_SECRET_KEY": "s" * 40, "PORTAL_DATABASE_URL": "postgresql://x/y",
-              "PORTAL_CLAMD_SOCKET": "/run/clamav/clamd.ctl"}
+PRODUCTION = {
+    "PORTAL_ENV": "production",
+    "PORTAL_SECRET_KEY": "s" * 40,
+    "PORTAL_DATABASE_URL": "postgresql://x/y",
+    "PORTAL_CLAMD_SOCKET": "/run/clamav/clamd.ctl",
+}
 
 
-@pytest.mark.parametrize("env,problem", [
-    ({"PORTAL_WEBHOOK_URL": "https://intake.example/hook"}, "PORTAL_WEBHOOK_SECRET"),
-    ({"PORTAL_WEBHOOK_URL": "https://intake.example/hook", "PORTAL_WEBHOOK_SECRET": "short"}, "PORTAL_WEBHOOK_SECRET"),
-    ({"PORTAL_WEBHOOK_URL": "ftp://intake.example/hook", "PORTAL_WEBHOOK_SECRET": "k" * 40}, "PORTAL_WEBHOOK_URL"),
-    ({"PORTAL_WEBHOOK_URL": "https://x.example/" + "a" * 400, "PORTAL_WEBHOOK_SECRET": "k" * 40}, "PORTAL_WEBHOOK_URL"),
-    ({"PORTAL_WEBHOOK_URL": "http://intake.example/hook", "PORTAL_WEBHOOK_SECRET": "k" * 40, **PRODUCTION}, "https"),
-])
+@pytest.mark.parametrize(
+    "env,problem",
+    [
+        ({"PORTAL_WEBHOOK_URL": "https://intake.example/hook"}, "PORTAL_WEBHOOK_SECRET"),
+        (
+            {"PORTAL_WEBHOOK_URL": "https://intake.example/hook", "PORTAL_WEBHOOK_SECRET": "short"},
+            "PORTAL_WEBHOOK_SECRET",
+        ),
+        ({"PORTAL_WEBHOOK_URL": "ftp://intake.example/hook", "PORTAL_WEBHOOK_SECRET": "k" * 40}, "PORTAL_WEBHOOK_URL"),
+        (
+            {"PORTAL_WEBHOOK_URL": "https://x.example/" + "a" * 400, "PORTAL_WEBHOOK_SECRET": "k" * 40},
+            "PORTAL_WEBHOOK_URL",
+        ),
+        (
+            {"PORTAL_WEBHOOK_URL": "http://intake.example/hook", "PORTAL_WEBHOOK_SECRET": "k" * 40, **PRODUCTION},
+            "https",
+        ),
+    ],
+)
 def test_webhook_settings_are_checked_at_start_up(tmp_path, env, problem):
     with pytest.raises(ConfigurationError, match=problem):
         Settings.from_env({"PORTAL_DATA_DIR": str(tmp_path), **env})
 
 
 def test_good_webhook_settings_are_read(tmp_path):
-    production = Settings.from_env({"PORTAL_DATA_DIR": str(tmp_path), **PRODUCTION,
-                                    "PORTAL_WEBHOOK_URL": "https://intake.example/h", "PORTAL_WEBHOOK_SECRET": "k" * 40})
+    production = Settings.from_env(
+        {
+            "PORTAL_DATA_DIR": str(tmp_path),
+            **PRODUCTION,
+            "PORTAL_WEBHOOK_URL": "https://intake.example/h",
+            "PORTAL_WEBHOOK_SECRET": "k" * 40,
+        }
+    )
     assert production.webhook_url == "https://intake.example/h"
-    settings = Settings.from_env({"PORTAL_DATA_DIR": str(tmp_path), "PORTAL_WEBHOOK_URL": " https://intake.example/h ",
-                                  "PORTAL_WEBHOOK_SECRET": "k" * 40})
+    settings = Settings.from_env(
+        {
+            "PORTAL_DATA_DIR": str(tmp_path),
+            "PORTAL_WEBHOOK_URL": " https://intake.example/h ",
+            "PORTAL_WEBHOOK_SECRET": "k" * 40,
+        }
+    )
     assert settings.webhook_url == "https://intake.example/h" and settings.webhook_secret == "k" * 40
     assert Settings.from_env({"PORTAL_DATA_DIR": str(tmp_path)}).webhook_url == ""

@@ -10,8 +10,11 @@ TEMPLATES = sorted((ROOT / "templates").rglob("*.html"))
 
 
 def htmx_targets() -> list[tuple[object, str]]:
-    return [(path, target) for path in TEMPLATES
-            for target in re.findall(r'hx-target="#([A-Za-z0-9_-]+)"', path.read_text())]
+    return [
+        (path, target)
+        for path in TEMPLATES
+        for target in re.findall(r'hx-target="#([A-Za-z0-9_-]+)"', path.read_text())
+    ]
 
 
 def test_every_htmx_target_is_a_polite_live_region():
@@ -20,8 +23,9 @@ def test_every_htmx_target_is_a_polite_live_region():
     for path, target in targets:
         element = re.search(rf'<[^>]*id="{target}"[^>]*>', path.read_text())
         assert element, f"{path.name}: hx-target #{target} is not in the same template"
-        assert re.search(r'aria-live="polite"|role="status"', element.group(0)), \
+        assert re.search(r'aria-live="polite"|role="status"', element.group(0)), (
             f"{path.name}: #{target} is not a live region"
+        )
 
 
 def test_no_htmx_update_moves_focus():

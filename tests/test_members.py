@@ -16,7 +16,9 @@ def roles_of(db_factory, email, organisation_id):
         return sorted(
             (g.role, g.location_id)
             for g in db.scalars(
-                select(RoleGrant).join(Membership).join(User, User.id == Membership.user_id)
+                select(RoleGrant)
+                .join(Membership)
+                .join(User, User.id == Membership.user_id)
                 .where(User.email == email, Membership.organisation_id == organisation_id)
             )
         )
@@ -32,9 +34,12 @@ def test_the_members_page_lists_everyone_with_their_roles(as_role):
 def test_invite_a_colleague_who_accepts_by_signing_in_with_that_email(as_role, client, db_factory, demo_org):
     admin = as_role("organisation_admin")
     location_id = demo_org["locations"][0][0]
-    response = post_form(admin, "/members/invite",
-                         [("email", "New.Person@Riverside.example"), ("grants", "drafter:all"),
-                          ("grants", f"reviewer:{location_id}")], from_page="/members/invite")
+    response = post_form(
+        admin,
+        "/members/invite",
+        [("email", "New.Person@Riverside.example"), ("grants", "drafter:all"), ("grants", f"reviewer:{location_id}")],
+        from_page="/members/invite",
+    )
     assert response.headers["location"] == "/members?invited=1"
     assert "new.person@riverside.example" in admin.get("/members").text
 
@@ -50,15 +55,21 @@ def test_invite_a_colleague_who_accepts_by_signing_in_with_that_email(as_role, c
     response = post_form(client, f"/invitations/{invitation_id}/accept", from_page=path)
     assert response.headers["location"] == "/dashboard?joined=1"
     assert roles_of(db_factory, "new.person@riverside.example", demo_org["id"]) == [
-        ("drafter", None), ("reviewer", location_id)]
+        ("drafter", None),
+        ("reviewer", location_id),
+    ]
     again = client.get(path)
     assert again.status_code == 400 and "already been answered" in again.text
 
 
 def test_an_invitation_cannot_be_accepted_by_someone_else(as_role, client, db_factory, demo_org):
     admin = as_role("organisation_admin")
-    post_form(admin, "/members/invite", [("email", "invitee@example.com"), ("grants", "drafter:all")],
-              from_page="/members/invite")
+    post_form(
+        admin,
+        "/members/invite",
+        [("email", "invitee@example.com"), ("grants", "drafter:all")],
+        from_page="/members/invite",
+    )
     path = link_in(latest_email(db_factory, "invitee@example.com"), "/invitations/")
     sign_in(client, db_factory, "someone.else@example.com")
     page = client.get(path)
@@ -70,8 +81,12 @@ def test_an_invitation_cannot_be_accepted_by_someone_else(as_role, client, db_fa
 
 def test_an_expired_invitation_says_what_to_do(as_role, client, db_factory):
     admin = as_role("organisation_admin")
-    post_form(admin, "/members/invite", [("email", "late@example.com"), ("grants", "drafter:all")],
-              from_page="/members/invite")
+    post_form(
+        admin,
+        "/members/invite",
+        [("email", "late@example.com"), ("grants", "drafter:all")],
+        from_page="/members/invite",
+    )
     path = link_in(latest_email(db_factory, "late@example.com"), "/invitations/")
     with db_factory() as db, db.begin():
         db.execute(update(Invitation).values(expires_at=utcnow()))
@@ -81,8 +96,12 @@ def test_an_expired_invitation_says_what_to_do(as_role, client, db_factory):
 
 
 def test_decline_from_the_organisations_page(as_role, client, db_factory):
-    post_form(as_role("organisation_admin"), "/members/invite",
-              [("email", "maybe@example.com"), ("grants", "submitter:all")], from_page="/members/invite")
+    post_form(
+        as_role("organisation_admin"),
+        "/members/invite",
+        [("email", "maybe@example.com"), ("grants", "submitter:all")],
+        from_page="/members/invite",
+    )
     sign_in(client, db_factory, "maybe@example.com")
     page = client.get("/organisations").text
     assert "You have been invited to join Riverside Care Ltd" in page
@@ -96,8 +115,9 @@ def test_decline_from_the_organisations_page(as_role, client, db_factory):
 
 def test_resend_replaces_the_link_and_revoke_kills_it(as_role, client, db_factory):
     admin = as_role("organisation_admin")
-    post_form(admin, "/members/invite", [("email", "r@example.com"), ("grants", "drafter:all")],
-              from_page="/members/invite")
+    post_form(
+        admin, "/members/invite", [("email", "r@example.com"), ("grants", "drafter:all")], from_page="/members/invite"
+    )
     first = link_in(latest_email(db_factory, "r@example.com"), "/invitations/")
     with db_factory() as db:
         invitation_id = db.scalar(select(Invitation.id))
@@ -120,9 +140,12 @@ def test_inviting_with_no_role_or_a_bad_email_keeps_what_was_typed(as_role):
 
 
 def test_inviting_an_existing_member_is_refused_with_a_reason(as_role):
-    response = post_form(as_role("organisation_admin"), "/members/invite",
-                         [("email", "drafter@riverside.example"), ("grants", "reviewer:all")],
-                         from_page="/members/invite")
+    response = post_form(
+        as_role("organisation_admin"),
+        "/members/invite",
+        [("email", "drafter@riverside.example"), ("grants", "reviewer:all")],
+        from_page="/members/invite",
+    )
     assert response.status_code == 400 and "already a member" in response.text
 
 
@@ -132,8 +155,12 @@ def test_a_location_from_another_organisation_is_refused(as_role, db_factory):
         from portal.models import Location
 
         foreign = db.scalar(select(Location.id).where(Location.organisation_id == other["id"]))
-    response = post_form(as_role("organisation_admin"), "/members/invite",
-                         [("email", "x@example.com"), ("grants", f"drafter:{foreign}")], from_page="/members/invite")
+    response = post_form(
+        as_role("organisation_admin"),
+        "/members/invite",
+        [("email", "x@example.com"), ("grants", f"drafter:{foreign}")],
+        from_page="/members/invite",
+    )
     assert response.status_code == 400
 
 
@@ -144,16 +171,21 @@ def test_demoting_shows_what_they_lose_then_needs_confirmation(as_role, db_facto
     assert "will no longer be able to" in page.text
     assert "Comment on notifications, ask for changes and approve them anywhere in the organisation" in page.text
     assert roles_of(db_factory, "reviewer@riverside.example", demo_org["id"]) == [("reviewer", None)]
-    done = post_form(admin, f"/members/{member}/roles", {"grants": "drafter:all", "confirmed": "yes"},
-                     from_page=f"/members/{member}")
+    done = post_form(
+        admin, f"/members/{member}/roles", {"grants": "drafter:all", "confirmed": "yes"}, from_page=f"/members/{member}"
+    )
     assert done.status_code == 303
     assert roles_of(db_factory, "reviewer@riverside.example", demo_org["id"]) == [("drafter", None)]
 
 
 def test_adding_a_role_needs_no_confirmation(as_role, db_factory, demo_org):
     member = membership_id(db_factory, "drafter@riverside.example", demo_org["id"])
-    response = post_form(as_role("organisation_admin"), f"/members/{member}/roles",
-                         [("grants", "drafter:all"), ("grants", "reviewer:all")], from_page=f"/members/{member}")
+    response = post_form(
+        as_role("organisation_admin"),
+        f"/members/{member}/roles",
+        [("grants", "drafter:all"), ("grants", "reviewer:all")],
+        from_page=f"/members/{member}",
+    )
     assert response.status_code == 303
     assert roles_of(db_factory, "drafter@riverside.example", demo_org["id"]) == [("drafter", None), ("reviewer", None)]
 
@@ -161,8 +193,9 @@ def test_adding_a_role_needs_no_confirmation(as_role, db_factory, demo_org):
 def test_nobody_removes_their_own_last_admin_role(as_role, db_factory, demo_org):
     admin = as_role("organisation_admin")
     me = membership_id(db_factory, "admin@riverside.example", demo_org["id"])
-    response = post_form(admin, f"/members/{me}/roles", {"grants": "drafter:all", "confirmed": "yes"},
-                         from_page=f"/members/{me}")
+    response = post_form(
+        admin, f"/members/{me}/roles", {"grants": "drafter:all", "confirmed": "yes"}, from_page=f"/members/{me}"
+    )
     assert response.status_code == 400 and "cannot remove your own admin role" in response.text
 
 
@@ -178,8 +211,9 @@ def test_the_organisation_keeps_at_least_one_admin(as_role, db_factory, demo_org
 def test_the_rule_holds_in_the_service_without_http(db_factory, demo_org):
     with transaction(db_factory) as db:
         admin = db.scalar(select(User).where(User.email == "admin@riverside.example"))
-        membership = orgs.member(db, demo_org["id"], membership_id(db_factory, "admin@riverside.example",
-                                                                     demo_org["id"]))
+        membership = orgs.member(
+            db, demo_org["id"], membership_id(db_factory, "admin@riverside.example", demo_org["id"])
+        )
         with pytest.raises(orgs.RuleBroken):
             orgs.remove_member(db, demo_org["id"], membership, actor=admin)
 
@@ -209,14 +243,17 @@ def test_a_person_in_two_organisations_chooses_and_switches(as_person, db_factor
     post_form(person, "/organisations/switch", {"organisation_id": demo_org["id"]}, from_page="/organisations")
     assert "Riverside Care Ltd" in person.get("/dashboard").text
     stranger = make_organisation(db_factory, "Not Mine", "1-105000005", [])
-    response = post_form(person, "/organisations/switch", {"organisation_id": stranger["id"]}, from_page="/organisations")
+    response = post_form(
+        person, "/organisations/switch", {"organisation_id": stranger["id"]}, from_page="/organisations"
+    )
     assert response.status_code == 404
 
 
 def test_history_shows_typed_events_to_admins(as_role, db_factory, demo_org):
     admin = as_role("organisation_admin")
-    post_form(admin, "/members/invite", [("email", "h@example.com"), ("grants", "drafter:all")],
-              from_page="/members/invite")
+    post_form(
+        admin, "/members/invite", [("email", "h@example.com"), ("grants", "drafter:all")], from_page="/members/invite"
+    )
     page = admin.get("/history").text
     assert "Invited h@example.com as Drafter (all locations)" in page
     assert "admin@riverside.example" in page
@@ -233,18 +270,32 @@ def test_audit_events_refuse_undeclared_fields(db):
 
 def test_organisation_sign_up_approved_by_support(client, as_role, db_factory):
     sign_in(client, db_factory, "founder@newhome.example")
-    bad = post_form(client, "/organisations/request", {"organisation_name": "", "provider_id": "abc"},
-                    from_page="/organisations/request")
-    assert bad.status_code == 400 and "Enter a provider ID in the correct format" in bad.text and 'value="abc"' in bad.text
-    post_form(client, "/organisations/request", {"organisation_name": "New Home Ltd", "provider_id": "1-106000006"},
-              from_page="/organisations/request")
+    bad = post_form(
+        client,
+        "/organisations/request",
+        {"organisation_name": "", "provider_id": "abc"},
+        from_page="/organisations/request",
+    )
+    assert (
+        bad.status_code == 400 and "Enter a provider ID in the correct format" in bad.text and 'value="abc"' in bad.text
+    )
+    post_form(
+        client,
+        "/organisations/request",
+        {"organisation_name": "New Home Ltd", "provider_id": "1-106000006"},
+        from_page="/organisations/request",
+    )
     support = as_role("support_agent")
     page = support.get("/support").text
     assert "New Home Ltd" in page and "founder@newhome.example" in page
     request_id = page.split("/support/signups/")[1].split("/decide")[0]
     post_form(support, f"/support/signups/{request_id}/decide", {"decision": "approve"}, from_page="/support")
-    post_form(client, "/organisations/switch", {"organisation_id": _org_id(db_factory, "New Home Ltd")},
-              from_page="/organisations")
+    post_form(
+        client,
+        "/organisations/switch",
+        {"organisation_id": _org_id(db_factory, "New Home Ltd")},
+        from_page="/organisations",
+    )
     assert client.get("/members").status_code == 200  # the founder is the first admin
     with db_factory() as db:
         types = set(db.scalars(select(AuditEvent.event_type)))
@@ -262,8 +313,12 @@ def test_portal_org_approve_command(db_factory, settings, monkeypatch, capsys, c
     from portal import cli
 
     sign_in(client, db_factory, "founder@cli.example")
-    post_form(client, "/organisations/request", {"organisation_name": "Cli Care", "provider_id": "1-107000007"},
-              from_page="/organisations/request")
+    post_form(
+        client,
+        "/organisations/request",
+        {"organisation_name": "Cli Care", "provider_id": "1-107000007"},
+        from_page="/organisations/request",
+    )
     monkeypatch.setenv("PORTAL_DATABASE_URL", settings.database_url)
     monkeypatch.setenv("PORTAL_DATA_DIR", str(settings.data_dir))
     assert cli.main(["org", "approve"]) == 0

@@ -161,7 +161,7 @@ def test_every_shipped_question_accepts_a_good_answer():
 
 # --- Broken definitions ------------------------------------------------------------------------
 
-VALID = '''
+VALID = """
 key = "sample"
 version = 1
 title = "Sample"
@@ -182,7 +182,7 @@ kind = "long_text"
 label = "What happened"
 rules = {{ max_length = 20000 }}
 {extra_question}
-'''
+"""
 
 
 def sample(extra_top="", extra_question="", **replace):
@@ -201,8 +201,10 @@ BROKEN = [
     ),
     pytest.param(
         "sample.toml",
-        sample(extra_question='[[sections]]\nkey = "more"\ntitle = "More"\n[[sections.questions]]\n'
-               'key = "what_happened"\nkind = "short_text"\nlabel = "Again"\n'),
+        sample(
+            extra_question='[[sections]]\nkey = "more"\ntitle = "More"\n[[sections.questions]]\n'
+            'key = "what_happened"\nkind = "short_text"\nlabel = "Again"\n'
+        ),
         "sample.toml: type sample, question what_happened: question key is used more than once",
         id="duplicate question key",
     ),
@@ -220,10 +222,12 @@ BROKEN = [
     ),
     pytest.param(
         "sample.toml",
-        sample(extra_question='[[sections.questions]]\nkey = "category"\nkind = "radios"\nlabel = "Category"\n'
-               'options = [{ value = "a", label = "A" }, { value = "b", label = "B" }]\n'
-               'follow_up_when = "c"\n[sections.questions.follow_up]\nkey = "c_details"\n'
-               'kind = "short_text"\nlabel = "Details"\n'),
+        sample(
+            extra_question='[[sections.questions]]\nkey = "category"\nkind = "radios"\nlabel = "Category"\n'
+            'options = [{ value = "a", label = "A" }, { value = "b", label = "B" }]\n'
+            'follow_up_when = "c"\n[sections.questions.follow_up]\nkey = "c_details"\n'
+            'kind = "short_text"\nlabel = "Details"\n'
+        ),
         "sample.toml: type sample, question category: follow_up_when 'c' is not one of a, b",
         id="bad follow_up_when",
     ),
@@ -302,23 +306,29 @@ BROKEN = [
     ),
     pytest.param(
         "sample.toml",
-        sample(extra_question='[[sections]]\nkey = "event"\ntitle = "Again"\n[[sections.questions]]\n'
-               'key = "other"\nkind = "short_text"\nlabel = "Other"\n'),
+        sample(
+            extra_question='[[sections]]\nkey = "event"\ntitle = "Again"\n[[sections.questions]]\n'
+            'key = "other"\nkind = "short_text"\nlabel = "Other"\n'
+        ),
         "sample.toml: type sample, section event: section key is used more than once",
         id="duplicate section key",
     ),
     pytest.param(
         "sample.toml",
-        sample(extra_question='[[sections.questions]]\nkey = "kinds"\nkind = "checkboxes"\nlabel = "Kinds"\n'
-               'options = [{ value = "a", label = "A" }, { value = "a", label = "Also A" }]\n'),
+        sample(
+            extra_question='[[sections.questions]]\nkey = "kinds"\nkind = "checkboxes"\nlabel = "Kinds"\n'
+            'options = [{ value = "a", label = "A" }, { value = "a", label = "Also A" }]\n'
+        ),
         "sample.toml: type sample, question kinds: option value 'a' is used more than once",
         id="duplicate option value",
     ),
     pytest.param(
         "sample.toml",
-        sample(extra_question='[[sections.questions]]\nkey = "when"\nkind = "date"\nlabel = "When"\n'
-               "follow_up_when = \"yes\"\n[sections.questions.follow_up]\nkey = \"why\"\n"
-               'kind = "short_text"\nlabel = "Why"\n'),
+        sample(
+            extra_question='[[sections.questions]]\nkey = "when"\nkind = "date"\nlabel = "When"\n'
+            'follow_up_when = "yes"\n[sections.questions.follow_up]\nkey = "why"\n'
+            'kind = "short_text"\nlabel = "Why"\n'
+        ),
         "sample.toml: type sample, question when: only radios, checkboxes, yes_no questions can have a follow-up",
         id="follow-up on a date",
     ),

@@ -45,8 +45,9 @@ PROVIDER_SCRIPT = ROOT / "tests" / "oidc_provider.mjs"
 
 def _rsa_pem() -> bytes:
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                             serialization.NoEncryption())
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
 
 
 @pytest.fixture(scope="module")
@@ -70,7 +71,11 @@ def provider(client_key_pem):
         "post_logout_redirect_uris": [f"{PORTAL}/signed-out"],
     }
     process = subprocess.Popen(
-        [node, str(PROVIDER_SCRIPT), "0"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [node, str(PROVIDER_SCRIPT), "0"],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
         env={**os.environ, "OIDC_TEST_CONFIG": json.dumps(config)},
     )
     lines: queue.Queue[str] = queue.Queue()
@@ -110,8 +115,13 @@ def key_file(tmp_path, client_key_pem):
 
 @pytest.fixture
 def oidc_settings(settings, provider, key_file):
-    return replace(settings, oidc_issuer=provider, oidc_client_id=CLIENT_ID,
-                   oidc_private_key_file=str(key_file), oidc_key_id=KEY_ID)
+    return replace(
+        settings,
+        oidc_issuer=provider,
+        oidc_client_id=CLIENT_ID,
+        oidc_private_key_file=str(key_file),
+        oidc_key_id=KEY_ID,
+    )
 
 
 @pytest.fixture
@@ -203,9 +213,12 @@ def new_login() -> str:
 
 def failures(db_factory) -> list[dict]:
     with db_factory() as db:
-        return [event.data for event in db.scalars(
-            select(AuditEvent).where(AuditEvent.event_type == "account:sign_in_failed").order_by(AuditEvent.id)
-        )]
+        return [
+            event.data
+            for event in db.scalars(
+                select(AuditEvent).where(AuditEvent.event_type == "account:sign_in_failed").order_by(AuditEvent.id)
+            )
+        ]
 
 
 def assert_problem_page(response, db_factory, reason: str):
@@ -354,8 +367,13 @@ def test_an_unverified_email_is_refused(portal, browser, db_factory):
 
 
 def test_an_unreachable_provider_is_an_error_page_not_a_500(settings, db_factory, key_file):
-    closed = replace(settings, oidc_issuer="http://127.0.0.1:9", oidc_client_id=CLIENT_ID,
-                     oidc_private_key_file=str(key_file), oidc_key_id=KEY_ID)
+    closed = replace(
+        settings,
+        oidc_issuer="http://127.0.0.1:9",
+        oidc_client_id=CLIENT_ID,
+        oidc_private_key_file=str(key_file),
+        oidc_key_id=KEY_ID,
+    )
     with TestClient(create_app(closed), base_url=PORTAL, follow_redirects=False) as portal:
         response = portal.get("/sign-in/one-login")
         assert response.status_code == 503
@@ -385,7 +403,8 @@ def test_the_client_assertion_has_the_kid_and_lives_five_minutes(client_key_pem)
         client_secret = RSAKey.import_key(client_key_pem)
 
     assertion = oidc.ShortLivedPrivateKeyJWT("https://op.example/token", headers={"kid": KEY_ID}).sign(
-        Auth(), "https://op.example/token")
+        Auth(), "https://op.example/token"
+    )
     header = json.loads(base64.urlsafe_b64decode(assertion.split(".")[0] + "=="))
     assert header["kid"] == KEY_ID and header["alg"] == "RS256"
     claims = jwt_payload(assertion)

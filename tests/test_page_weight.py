@@ -21,7 +21,7 @@ HTML_GZIP_LIMIT = 10 * 1024
 FIRST_VISIT_LIMIT = 200 * 1024
 
 STATIC_LINK_RE = re.compile(r'<(?:link|script)\b[^>]*?(?:href|src)="(/static/[^"]+\.(?:css|js))"', re.I)
-IMPORT_RE = re.compile(r'''\bimport\b[^"'()]*?\bfrom\s*["']\./([^"']+\.m?js)["']''')
+IMPORT_RE = re.compile(r"""\bimport\b[^"'()]*?\bfrom\s*["']\./([^"']+\.m?js)["']""")
 
 
 def gzipped(body: bytes) -> int:

@@ -1,7 +1,15 @@
 import pytest
 
-PUBLIC_PAGES = ["/", "/sign-in", "/cookies", "/privacy", "/accessibility", "/help", "/signed-out",
-                "/sign-in/check-email"]
+PUBLIC_PAGES = [
+    "/",
+    "/sign-in",
+    "/cookies",
+    "/privacy",
+    "/accessibility",
+    "/help",
+    "/signed-out",
+    "/sign-in/check-email",
+]
 
 
 @pytest.mark.parametrize("path", PUBLIC_PAGES)

@@ -34,16 +34,30 @@ ORG_B = "admin@hilltop.example"
 
 @pytest.fixture
 def world(db_factory, demo_org, as_person):
-    b = make_organisation(db_factory, "Hilltop Homes", "1-102000002",
-                          [(ORG_B, "organisation_admin"), ("carer@hilltop.example", "drafter")])
+    b = make_organisation(
+        db_factory,
+        "Hilltop Homes",
+        "1-102000002",
+        [(ORG_B, "organisation_admin"), ("carer@hilltop.example", "drafter")],
+    )
     with transaction(db_factory) as db:
         admin = db.query(User).filter_by(email="admin@riverside.example").one()
-        invitation = orgs.invite(db, demo_org["id"], email="new@riverside.example",
-                                 grants=[orgs.Grant("drafter", None)], actor=admin, base_url="http://testserver")
+        invitation = orgs.invite(
+            db,
+            demo_org["id"],
+            email="new@riverside.example",
+            grants=[orgs.Grant("drafter", None)],
+            actor=admin,
+            base_url="http://testserver",
+        )
         invitation_id = invitation.id
-    notification, _ = submitted(as_person("drafter@riverside.example"), as_person("reviewer@riverside.example"),
-                                as_person("submitter@riverside.example"), "serious_injury",
-                                demo_org["locations"][0][0])
+    notification, _ = submitted(
+        as_person("drafter@riverside.example"),
+        as_person("reviewer@riverside.example"),
+        as_person("submitter@riverside.example"),
+        "serious_injury",
+        demo_org["locations"][0][0],
+    )
     query_id = ask_question(as_person("drafter@riverside.example"))
     with db_factory() as db:
         attachment_id = db.scalar(select(Attachment.id).where(Attachment.notification_id == notification))
@@ -61,18 +75,20 @@ def world(db_factory, demo_org, as_person):
 
 
 def concrete(path: str, world: dict) -> str:
-    return (path.replace("{member_id}", str(world["member_id"]))
-            .replace("{notification_id}", str(world["notification_id"]))
-            .replace("{attachment_id}", str(world["attachment_id"]))
-            .replace("{section_key}", "about_you")
-            .replace("{comment_id}", "999999")
-            .replace("{invitation_id}", str(world["invitation_id"]))
-            .replace("{request_id}", "999999")
-            .replace("{token}", "not-a-real-token-000000")
-            .replace("{organisation_id}", str(world["organisation_id"]))
-            .replace("{user_id}", str(world["user_id"]))
-            .replace("{query_id}", str(world["query_id"]))
-            .replace("{message_id}", "999999"))
+    return (
+        path.replace("{member_id}", str(world["member_id"]))
+        .replace("{notification_id}", str(world["notification_id"]))
+        .replace("{attachment_id}", str(world["attachment_id"]))
+        .replace("{section_key}", "about_you")
+        .replace("{comment_id}", "999999")
+        .replace("{invitation_id}", str(world["invitation_id"]))
+        .replace("{request_id}", "999999")
+        .replace("{token}", "not-a-real-token-000000")
+        .replace("{organisation_id}", str(world["organisation_id"]))
+        .replace("{user_id}", str(world["user_id"]))
+        .replace("{query_id}", str(world["query_id"]))
+        .replace("{message_id}", "999999")
+    )
 
 
 def outcome(response) -> str:
@@ -126,8 +142,11 @@ def test_every_get_route_for_every_role(client, as_person, world, email):
     assert wrong == {}, f"{email}: (got, expected, status) {wrong}"
 
 
-POST_ENDPOINTS = [e for e in all_endpoints() if "POST" in e.methods
-                  and e.permission not in (permissions.PUBLIC, permissions.SIGNED_IN)]
+POST_ENDPOINTS = [
+    e
+    for e in all_endpoints()
+    if "POST" in e.methods and e.permission not in (permissions.PUBLIC, permissions.SIGNED_IN)
+]
 
 
 @pytest.mark.parametrize("email", list(A_ROLES))

@@ -34,12 +34,17 @@ def status_of(db_factory, query_id: int) -> str:
 def emails_to(db_factory, recipient: str) -> list[OutboxMessage]:
     """Alerts about questions only: the demo's agent signs in through the same address as the inbox."""
     with db_factory() as db:
-        return list(db.scalars(select(OutboxMessage).where(OutboxMessage.recipient == recipient,
-                                                           OutboxMessage.template.like("query%"))
-                               .order_by(OutboxMessage.id)))
+        return list(
+            db.scalars(
+                select(OutboxMessage)
+                .where(OutboxMessage.recipient == recipient, OutboxMessage.template.like("query%"))
+                .order_by(OutboxMessage.id)
+            )
+        )
 
 
 # Asking -----------------------------------------------------------------------------------------
+
 
 def test_every_provider_page_offers_a_question_link_that_remembers_where_it_was_asked(drafter):
     dashboard = drafter.get("/dashboard").text
@@ -81,8 +86,9 @@ def test_a_question_cannot_be_about_a_notification_the_person_cannot_see(drafter
         from portal.models import Location, Notification
 
         location = db.scalar(select(Location).where(Location.organisation_id == other["id"]))
-        hidden = Notification(organisation_id=other["id"], location_id=location.id, type_key="serious_injury",
-                              type_version=1)
+        hidden = Notification(
+            organisation_id=other["id"], location_id=location.id, type_key="serious_injury", type_version=1
+        )
         db.add(hidden)
         db.flush()
         hidden_id = hidden.id
@@ -93,22 +99,30 @@ def test_a_question_cannot_be_about_a_notification_the_person_cannot_see(drafter
 
 # The thread -------------------------------------------------------------------------------------
 
+
 def test_a_support_reply_waits_on_the_provider_and_emails_the_asker(drafter, as_role, db_factory):
     lead = as_role("support_lead")
     query_id = asked(drafter)
-    reply = post_form(lead, f"/support/queries/{query_id}/reply",
-                      {"message": "Press ‘Choose file’ first, then Upload."}, from_page=f"/support/queries/{query_id}")
+    reply = post_form(
+        lead,
+        f"/support/queries/{query_id}/reply",
+        {"message": "Press ‘Choose file’ first, then Upload."},
+        from_page=f"/support/queries/{query_id}",
+    )
     assert reply.status_code == 303
     assert status_of(db_factory, query_id) == "waiting_on_provider"
     [email] = emails_to(db_factory, "drafter@riverside.example")
     assert "The support team replied" in email.subject and f"/queries/{query_id}" in email.body
     thread = drafter.get(f"/queries/{query_id}").text
     assert "Press ‘Choose file’ first, then Upload." in thread and "Waiting on you" in thread
-    assert ('The support team has replied to 1 of your organisation’s questions. <a class="govuk-link" '
-            'href="/queries">Read the replies</a>') in drafter.get("/dashboard").text
+    assert (
+        'The support team has replied to 1 of your organisation’s questions. <a class="govuk-link" '
+        'href="/queries">Read the replies</a>'
+    ) in drafter.get("/dashboard").text
     # The person who answered now owns it, so the provider's reply goes to them, not the shared inbox.
-    post_form(drafter, f"/queries/{query_id}/reply", {"message": "That worked, thanks"},
-              from_page=f"/queries/{query_id}")
+    post_form(
+        drafter, f"/queries/{query_id}/reply", {"message": "That worked, thanks"}, from_page=f"/queries/{query_id}"
+    )
     assert status_of(db_factory, query_id) == "waiting_on_support"
     [to_lead] = emails_to(db_factory, "lead@regulator.example")
     assert "Riverside Care Ltd replied" in to_lead.subject and "That worked, thanks" in to_lead.body
@@ -117,12 +131,17 @@ def test_a_support_reply_waits_on_the_provider_and_emails_the_asker(drafter, as_
 
 def test_resolving_and_reopening(drafter, agent, db_factory):
     query_id = asked(drafter)
-    post_form(agent, f"/support/queries/{query_id}/reply", {"message": "Done for you", "resolve": "y"},
-              from_page=f"/support/queries/{query_id}")
+    post_form(
+        agent,
+        f"/support/queries/{query_id}/reply",
+        {"message": "Done for you", "resolve": "y"},
+        from_page=f"/support/queries/{query_id}",
+    )
     assert status_of(db_factory, query_id) == "resolved"
     assert "marked your question as resolved" in emails_to(db_factory, "drafter@riverside.example")[-1].body
-    post_form(drafter, f"/queries/{query_id}/reply", {"message": "Sorry, one more thing"},
-              from_page=f"/queries/{query_id}")
+    post_form(
+        drafter, f"/queries/{query_id}/reply", {"message": "Sorry, one more thing"}, from_page=f"/queries/{query_id}"
+    )
     assert status_of(db_factory, query_id) == "waiting_on_support"
     post_form(drafter, f"/queries/{query_id}/resolve", from_page=f"/queries/{query_id}")
     assert status_of(db_factory, query_id) == "resolved"
@@ -133,30 +152,45 @@ def test_assignment_goes_only_to_support_staff_and_tells_the_assignee(drafter, a
     page = agent.get(f"/support/queries/{query_id}").text
     lead_id = re.search(r'<option value="([0-9]+)"[^>]*>lead@regulator.example', page).group(1)
     assert "drafter@riverside.example</option>" not in page
-    assert post_form(agent, f"/support/queries/{query_id}/assign", {"assignee": lead_id},
-                     from_page=f"/support/queries/{query_id}").status_code == 303
+    assert (
+        post_form(
+            agent,
+            f"/support/queries/{query_id}/assign",
+            {"assignee": lead_id},
+            from_page=f"/support/queries/{query_id}",
+        ).status_code
+        == 303
+    )
     assert "assigned to you" in emails_to(db_factory, "lead@regulator.example")[-1].subject
     mine = agent.get("/support/queries?assigned=unassigned").text
     assert f'/support/queries/{query_id}"' not in mine
-    drafter_id = re.search(r'/support/people/([0-9]+)', agent.get(f"/support/queries/{query_id}").text).group(1)
-    refused = post_form(agent, f"/support/queries/{query_id}/assign", {"assignee": drafter_id},
-                        from_page=f"/support/queries/{query_id}")
+    drafter_id = re.search(r"/support/people/([0-9]+)", agent.get(f"/support/queries/{query_id}").text).group(1)
+    refused = post_form(
+        agent, f"/support/queries/{query_id}/assign", {"assignee": drafter_id}, from_page=f"/support/queries/{query_id}"
+    )
     assert refused.status_code == 400 and "Select someone from the list" in refused.text
 
 
 def test_every_step_is_in_the_organisations_history(drafter, agent, as_role, db_factory):
     query_id = asked(drafter)
-    post_form(agent, f"/support/queries/{query_id}/reply", {"message": "Answer", "resolve": "y"},
-              from_page=f"/support/queries/{query_id}")
+    post_form(
+        agent,
+        f"/support/queries/{query_id}/reply",
+        {"message": "Answer", "resolve": "y"},
+        from_page=f"/support/queries/{query_id}",
+    )
     with db_factory() as db:
-        kinds = [e.event_type for e in db.scalars(select(AuditEvent).where(AuditEvent.event_type.like("query:%"))
-                                                  .order_by(AuditEvent.id))]
+        kinds = [
+            e.event_type
+            for e in db.scalars(select(AuditEvent).where(AuditEvent.event_type.like("query:%")).order_by(AuditEvent.id))
+        ]
     assert kinds == ["query:asked", "query:replied", "query:resolved"]
     history = as_role("organisation_admin").get("/history").text
     assert "Asked the support team: How do I attach a body map?" in history
 
 
 # Who sees what ----------------------------------------------------------------------------------
+
 
 def test_another_organisations_question_is_not_found(drafter, as_person, db_factory):
     query_id = asked(drafter)
@@ -178,6 +212,7 @@ def test_providers_cannot_reach_the_queue_and_support_cannot_ask(drafter, agent)
 
 
 # The queue --------------------------------------------------------------------------------------
+
 
 def test_the_queue_is_oldest_first_and_filters_by_status(drafter, agent, db_factory):
     first = asked(drafter, subject="Older question")
@@ -223,6 +258,10 @@ def test_a_long_thread_costs_a_fixed_number_of_queries(app, drafter, agent):
 
     few = statements_for_thread()
     for number in range(10):
-        post_form(drafter, f"/queries/{query_id}/reply", {"message": f"More detail {number}"},
-                  from_page=f"/queries/{query_id}")
+        post_form(
+            drafter,
+            f"/queries/{query_id}/reply",
+            {"message": f"More detail {number}"},
+            from_page=f"/queries/{query_id}",
+        )
     assert statements_for_thread() == few

@@ -25,7 +25,15 @@ from portal.api.webhooks import enqueue_submission_webhook
 from portal.app import all_endpoints
 from portal.db import transaction
 from portal.models import (
-    ApiToken, Attachment, AuditEvent, Location, Membership, Notification, OutboxMessage, Submission, User,
+    ApiToken,
+    Attachment,
+    AuditEvent,
+    Location,
+    Membership,
+    Notification,
+    OutboxMessage,
+    Submission,
+    User,
 )
 from portal.notifications.registry import definition
 from portal.tokens import token_hash
@@ -41,24 +49,33 @@ DRAFTER, REVIEWER, SUBMITTER = "drafter@riverside.example", "reviewer@riverside.
 
 # Making submissions ------------------------------------------------------------------------------
 
+
 def auth_of(db, email: str) -> sessions.Auth:
     """An Auth built as sessions.load_auth builds one for a signed-in person."""
     user = db.scalar(select(User).where(User.email == email))
     membership = db.scalar(
-        select(Membership).options(selectinload(Membership.grants), joinedload(Membership.organisation))
+        select(Membership)
+        .options(selectinload(Membership.grants), joinedload(Membership.organisation))
         .where(Membership.user_id == user.id)
     )
-    return sessions.Auth(user=user, session=None, organisation=membership.organisation, membership=membership,
-                         grants=sessions.grants_of(membership))
+    return sessions.Auth(
+        user=user,
+        session=None,
+        organisation=membership.organisation,
+        membership=membership,
+        grants=sessions.grants_of(membership),
+    )
 
 
 def draft_one(drafter: TestClient, db_factory, location_id: int, *, files: list[bytes] = (PDF,)) -> int:
     """Started, files attached and every section completed, through the drafting pages."""
     notification_id = start_notification(drafter, TYPE, location_id)
     for number, content in enumerate(files):
-        response = drafter.post(f"/notifications/{notification_id}/attachments/{FILE_QUESTION}",
-                                data={"csrf_token": csrf_from(drafter, "/account")},
-                                files={"file": (f"body map {number}.pdf", content, "application/pdf")})
+        response = drafter.post(
+            f"/notifications/{notification_id}/attachments/{FILE_QUESTION}",
+            data={"csrf_token": csrf_from(drafter, "/account")},
+            files={"file": (f"body map {number}.pdf", content, "application/pdf")},
+        )
         assert response.status_code == 303, response.text[-2000:]
     with db_factory() as db:
         location_ids = sorted(db.scalars(select(Location.regulator_location_id)))
@@ -71,14 +88,20 @@ def draft_one(drafter: TestClient, db_factory, location_id: int, *, files: list[
 def review_and_submit(db_factory, notification_id: int, *, webhook=None) -> str:
     """Sent for review by its drafter, approved by a second person, submitted by a third."""
     with transaction(db_factory) as db:
-        workflow.request_review(db, auth_of(db, DRAFTER), db.get(Notification, notification_id),
-                                base_url="http://testserver")
+        workflow.request_review(
+            db, auth_of(db, DRAFTER), db.get(Notification, notification_id), base_url="http://testserver"
+        )
     with transaction(db_factory) as db:
-        workflow.approve(db, auth_of(db, REVIEWER), db.get(Notification, notification_id),
-                         base_url="http://testserver")
+        workflow.approve(db, auth_of(db, REVIEWER), db.get(Notification, notification_id), base_url="http://testserver")
     with transaction(db_factory) as db:
-        submitted = workflow.submit(db, auth_of(db, SUBMITTER), db.get(Notification, notification_id),
-                                    declared=True, base_url="http://testserver", webhook=webhook)
+        submitted = workflow.submit(
+            db,
+            auth_of(db, SUBMITTER),
+            db.get(Notification, notification_id),
+            declared=True,
+            base_url="http://testserver",
+            webhook=webhook,
+        )
         return submitted.submission.reference
 
 
@@ -92,15 +115,18 @@ def settle(db_factory, *references: str) -> None:
 @pytest.fixture
 def make_submission(drafter, db_factory, location_id):
     def make(*, files: list[bytes] = (PDF,), settled: bool = True, webhook=None) -> str:
-        reference = review_and_submit(db_factory, draft_one(drafter, db_factory, location_id, files=files),
-                                      webhook=webhook)
+        reference = review_and_submit(
+            db_factory, draft_one(drafter, db_factory, location_id, files=files), webhook=webhook
+        )
         if settled:
             settle(db_factory, reference)
         return reference
+
     return make
 
 
 # Tokens ------------------------------------------------------------------------------------------
+
 
 def create_token(lead: TestClient, name: str = "Case intake") -> str:
     response = post_form(lead, "/support/api-tokens", {"name": name}, from_page="/support/api-tokens")
@@ -132,8 +158,10 @@ def submission_ids(db_factory) -> dict[str, int]:
 
 # The feed ----------------------------------------------------------------------------------------
 
+
 def test_the_feed_pages_through_submissions_in_order_and_a_stored_cursor_finds_new_ones(
-        client, bearer, make_submission, db_factory):
+    client, bearer, make_submission, db_factory
+):
     first, second = make_submission(), make_submission()
     page = client.get("/api/v1/submissions?limit=1", headers=bearer)
     assert items(page) == [first]
@@ -162,7 +190,8 @@ def test_the_feed_pages_through_submissions_in_order_and_a_stored_cursor_finds_n
 
 
 def test_a_submission_joins_the_feed_only_once_it_has_settled_and_holds_back_those_after_it(
-        client, bearer, make_submission, db_factory):
+    client, bearer, make_submission, db_factory
+):
     # Ids are taken before commit, so a later one can be visible before an earlier one commits: the
     # feed must never move its cursor past a submission that might still be on its way.
     young = make_submission(settled=False)
@@ -184,12 +213,26 @@ def test_the_feed_service_stops_at_the_first_unsettled_submission(db_factory, ma
 
 
 BAD_QUERIES = [
-    "since=!!!", "since=abc", "since=" + "A" * 65, "since=%00", "since=%F0%9F%98%80", "since=v1:1",
-    "since=" + base64.urlsafe_b64encode(b"v1:-1").decode(), "since=" + base64.urlsafe_b64encode(b"v1:0").decode(),
-    "since=" + base64.urlsafe_b64encode(b"v2:5").decode(), "since=" + base64.urlsafe_b64encode(b"v1:1 ").decode(),
+    "since=!!!",
+    "since=abc",
+    "since=" + "A" * 65,
+    "since=%00",
+    "since=%F0%9F%98%80",
+    "since=v1:1",
+    "since=" + base64.urlsafe_b64encode(b"v1:-1").decode(),
+    "since=" + base64.urlsafe_b64encode(b"v1:0").decode(),
+    "since=" + base64.urlsafe_b64encode(b"v2:5").decode(),
+    "since=" + base64.urlsafe_b64encode(b"v1:1 ").decode(),
     "since=" + base64.urlsafe_b64encode(b"v1:" + b"9" * 30).decode().rstrip("="),
-    "since=" + base64.urlsafe_b64encode(b"\xff\xfe").decode(), "since=A",
-    "limit=0", "limit=201", "limit=-1", "limit=abc", "limit=1.5", "limit=", "limit=99999999999999999999",
+    "since=" + base64.urlsafe_b64encode(b"\xff\xfe").decode(),
+    "since=A",
+    "limit=0",
+    "limit=201",
+    "limit=-1",
+    "limit=abc",
+    "limit=1.5",
+    "limit=",
+    "limit=99999999999999999999",
     "limit=%EF%BC%91",  # a full-width digit one: isdigit() says yes, the API must say no
 ]
 
@@ -210,8 +253,10 @@ def test_a_cursor_round_trips_and_the_largest_limit_is_allowed(client, bearer):
 
 # One submission and its files -------------------------------------------------------------------------
 
+
 def test_one_submission_has_its_whole_snapshot_and_a_hash_a_receiver_can_check(
-        client, bearer, make_submission, db_factory):
+    client, bearer, make_submission, db_factory
+):
     reference = make_submission(files=[PDF, PDF + b"% second\n"])
     response = client.get(f"/api/v1/submissions/{reference}", headers=bearer)
     assert response.status_code == 200, response.text
@@ -225,13 +270,17 @@ def test_one_submission_has_its_whole_snapshot_and_a_hash_a_receiver_can_check(
     assert body["snapshot"]["submitted_by"] == SUBMITTER and body["snapshot"]["approved_by"] == REVIEWER
     attachments = body["snapshot"]["attachments"]
     assert sorted(a["sha256"] for a in attachments) == sorted(
-        hashlib.sha256(content).hexdigest() for content in (PDF, PDF + b"% second\n"))
+        hashlib.sha256(content).hexdigest() for content in (PDF, PDF + b"% second\n")
+    )
     for attachment in attachments:
         assert attachment["url"] == f"http://testserver/api/v1/submissions/{reference}/attachments/{attachment['id']}"
     # The recipe the OpenAPI document gives, followed independently of the portal's own code.
-    canonical = json.dumps({"answers": body["snapshot"]["answers"],
-                            "attachments": sorted(a["sha256"] for a in attachments)},
-                           sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    canonical = json.dumps(
+        {"answers": body["snapshot"]["answers"], "attachments": sorted(a["sha256"] for a in attachments)},
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+    )
     assert hashlib.sha256(canonical.encode()).hexdigest() == body["content_hash"]
     assert client.get(f"/api/v1/submissions/{reference.lower()}", headers=bearer).status_code == 200
 
@@ -258,8 +307,9 @@ def test_an_attachment_streams_byte_for_byte_with_its_digest(client, bearer, mak
     assert response.headers["cache-control"] == "no-store"
 
 
-def test_only_files_in_that_submissions_snapshot_can_be_fetched(client, bearer, make_submission, db_factory,
-                                                                 drafter, location_id):
+def test_only_files_in_that_submissions_snapshot_can_be_fetched(
+    client, bearer, make_submission, db_factory, drafter, location_id
+):
     first, second = make_submission(), make_submission()
     with db_factory() as db:
         snapshots = {r: s for r, s in db.execute(select(Submission.reference, Submission.snapshot))}
@@ -281,8 +331,17 @@ API_PATHS = ["/api/v1/submissions", "/api/v1/submissions/ACDEFGHJ", "/api/v1/sub
 
 
 def test_without_a_good_token_every_api_route_is_401_with_a_bearer_challenge(client):
-    for authorization in [None, "", "Bearer", "Bearer ", "Basic dXNlcjpwYXNz", "Bearer not-a-token-we-issued",
-                          "Bearer a b", "Bearer " + "x" * 5000, "Token prt_abc"]:
+    for authorization in [
+        None,
+        "",
+        "Bearer",
+        "Bearer ",
+        "Basic dXNlcjpwYXNz",
+        "Bearer not-a-token-we-issued",
+        "Bearer a b",
+        "Bearer " + "x" * 5000,
+        "Token prt_abc",
+    ]:
         headers = {} if authorization is None else {"authorization": authorization}
         for path in API_PATHS:
             response = client.get(path, headers=headers)
@@ -299,8 +358,9 @@ def test_a_revoked_token_stops_working_at_once(client, lead, db_factory):
     secret = create_token(lead, "Old intake")
     headers = {"authorization": f"Bearer {secret}"}
     assert client.get("/api/v1/submissions", headers=headers).status_code == 200
-    response = post_form(lead, f"/support/api-tokens/{token_id(db_factory, 'Old intake')}/revoke",
-                         from_page="/support/api-tokens")
+    response = post_form(
+        lead, f"/support/api-tokens/{token_id(db_factory, 'Old intake')}/revoke", from_page="/support/api-tokens"
+    )
     assert response.status_code == 303
     refused = client.get("/api/v1/submissions", headers=headers)
     assert refused.status_code == 401 and 'error="invalid_token"' in refused.headers["www-authenticate"]
@@ -355,6 +415,7 @@ def test_the_openapi_document_is_public_and_describes_every_api_route(client):
 
 # Token pages ---------------------------------------------------------------------------------------
 
+
 def test_a_support_lead_creates_a_token_that_is_shown_once_and_kept_only_as_a_hash(lead, db_factory):
     page = lead.get("/support/api-tokens")
     assert page.status_code == 200 and "There are no API tokens yet" in page.text
@@ -373,10 +434,15 @@ def test_a_support_lead_creates_a_token_that_is_shown_once_and_kept_only_as_a_ha
     assert "Case intake" in listing.text and secret not in listing.text and "Never" in listing.text
 
 
-@pytest.mark.parametrize("name,message", [
-    ("", "Enter a name for the token"), ("   ", "Enter a name for the token"),
-    ("\u202e\u0000", "Enter a name for the token"), ("n" * 101, "Name must be 100 characters or fewer"),
-])
+@pytest.mark.parametrize(
+    "name,message",
+    [
+        ("", "Enter a name for the token"),
+        ("   ", "Enter a name for the token"),
+        ("\u202e\u0000", "Enter a name for the token"),
+        ("n" * 101, "Name must be 100 characters or fewer"),
+    ],
+)
 def test_a_token_needs_a_name_and_a_bad_one_keeps_what_was_typed(lead, db_factory, name, message):
     response = post_form(lead, "/support/api-tokens", {"name": name}, from_page="/support/api-tokens")
     assert response.status_code == 400
@@ -400,8 +466,9 @@ def test_revoking_is_audited_once_and_an_unknown_token_is_404(lead, db_factory):
         assert [event.data for event in events] == [{"name": "Old intake"}]
         assert db.scalar(select(ApiToken.revoked_at)) is not None
     for unknown in ("999999", "0", "99999999999999999999999", "abc"):
-        assert post_form(lead, f"/support/api-tokens/{unknown}/revoke",
-                         from_page="/support/api-tokens").status_code == 404, unknown
+        assert (
+            post_form(lead, f"/support/api-tokens/{unknown}/revoke", from_page="/support/api-tokens").status_code == 404
+        ), unknown
 
 
 @pytest.mark.parametrize("role", ["support_agent", "drafter", "organisation_admin"])
@@ -418,6 +485,7 @@ def test_only_a_support_lead_may_manage_tokens(as_role, lead, db_factory, role):
 
 
 # The webhook, end to end ---------------------------------------------------------------------------
+
 
 class Receiver(BaseHTTPRequestHandler):
     def do_POST(self):
@@ -442,9 +510,9 @@ def receiver():
 
 
 def test_each_submission_is_pushed_once_signed_and_matches_what_the_api_serves(
-        receiver, settings, db_factory, make_submission, client, bearer):
-    hooked = replace(settings, webhook_url=f"http://127.0.0.1:{receiver.server_port}/intake",
-                     webhook_secret="s" * 40)
+    receiver, settings, db_factory, make_submission, client, bearer
+):
+    hooked = replace(settings, webhook_url=f"http://127.0.0.1:{receiver.server_port}/intake", webhook_secret="s" * 40)
     # Wired as the submit route wires it: the message is written in the submit transaction.
     reference = make_submission(webhook=lambda db, submission: enqueue_submission_webhook(db, submission, hooked))
     with db_factory() as db:
@@ -478,11 +546,16 @@ def test_a_submit_that_rolls_back_queues_no_webhook(settings, drafter, db_factor
         workflow.request_review(db, auth_of(db, DRAFTER), db.get(Notification, notification_id), base_url="x")
     with transaction(db_factory) as db:
         workflow.approve(db, auth_of(db, REVIEWER), db.get(Notification, notification_id), base_url="x")
-    with pytest.raises(RuntimeError):
-        with transaction(db_factory) as db:
-            workflow.submit(db, auth_of(db, SUBMITTER), db.get(Notification, notification_id), declared=True,
-                            base_url="x", webhook=lambda db, s: enqueue_submission_webhook(db, s, hooked))
-            raise RuntimeError("the request failed after submit")
+    with pytest.raises(RuntimeError), transaction(db_factory) as db:
+        workflow.submit(
+            db,
+            auth_of(db, SUBMITTER),
+            db.get(Notification, notification_id),
+            declared=True,
+            base_url="x",
+            webhook=lambda db, s: enqueue_submission_webhook(db, s, hooked),
+        )
+        raise RuntimeError("the request failed after submit")
     with db_factory() as db:
         assert db.scalar(select(OutboxMessage.id).where(OutboxMessage.kind == "webhook")) is None
         assert db.scalar(select(Submission.id)) is None

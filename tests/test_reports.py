@@ -8,7 +8,7 @@ import html
 import io
 import itertools
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import select, update
@@ -24,8 +24,13 @@ from .journey import submitted
 HOUR = timedelta(hours=1)
 DAY = timedelta(days=1)
 BY_TYPE = "/support/reports/submissions-by-type"
-REPORT_PATHS = ["/support/reports", BY_TYPE, "/support/reports/submissions-per-week.csv",
-                "/support/reports/time-to-submit.csv", "/support/reports/open-queries-by-age.csv"]
+REPORT_PATHS = [
+    "/support/reports",
+    BY_TYPE,
+    "/support/reports/submissions-per-week.csv",
+    "/support/reports/time-to-submit.csv",
+    "/support/reports/open-queries-by-age.csv",
+]
 
 
 @pytest.fixture
@@ -36,16 +41,27 @@ def submit(as_role, demo_org):
     return lambda type_key: submitted(*people, type_key, location)[0]
 
 
-def set_times(db_factory, notification_id: int, *, submitted_at: datetime, created_at: datetime | None = None,
-              review_requested_at: datetime | None = None, approved_at: datetime | None = None) -> None:
+def set_times(
+    db_factory,
+    notification_id: int,
+    *,
+    submitted_at: datetime,
+    created_at: datetime | None = None,
+    review_requested_at: datetime | None = None,
+    approved_at: datetime | None = None,
+) -> None:
     """Moves a real submission's clock, so the durations the report measures are known."""
-    values = {"submitted_at": submitted_at, "created_at": created_at or submitted_at - HOUR,
-              "review_requested_at": review_requested_at or submitted_at - HOUR / 2,
-              "approved_at": approved_at or submitted_at - HOUR / 4}
+    values = {
+        "submitted_at": submitted_at,
+        "created_at": created_at or submitted_at - HOUR,
+        "review_requested_at": review_requested_at or submitted_at - HOUR / 2,
+        "approved_at": approved_at or submitted_at - HOUR / 4,
+    }
     with transaction(db_factory) as db:
         db.execute(update(Notification).where(Notification.id == notification_id).values(**values))
-        db.execute(update(Submission).where(Submission.notification_id == notification_id)
-                   .values(submitted_at=submitted_at))
+        db.execute(
+            update(Submission).where(Submission.notification_id == notification_id).values(submitted_at=submitted_at)
+        )
 
 
 _references = itertools.count(1)
@@ -58,23 +74,46 @@ def submission_rows(db_factory, type_keys: list[str], submitted_at: datetime) ->
         for type_key in type_keys:
             reference = f"R{next(_references):07d}"
             notification = Notification(
-                organisation_id=organisation.id, location_id=organisation.locations[0].id, type_key=type_key,
-                type_version=1, status="submitted", reference=reference, created_at=submitted_at - DAY,
-                review_requested_at=submitted_at - 2 * HOUR, approved_at=submitted_at - HOUR,
-                submitted_at=submitted_at)
+                organisation_id=organisation.id,
+                location_id=organisation.locations[0].id,
+                type_key=type_key,
+                type_version=1,
+                status="submitted",
+                reference=reference,
+                created_at=submitted_at - DAY,
+                review_requested_at=submitted_at - 2 * HOUR,
+                approved_at=submitted_at - HOUR,
+                submitted_at=submitted_at,
+            )
             db.add(notification)
             db.flush()
-            db.add(Submission(notification_id=notification.id, organisation_id=organisation.id, reference=reference,
-                              type_key=type_key, type_version=1, snapshot={}, content_hash="0" * 64,
-                              submitted_at=submitted_at))
+            db.add(
+                Submission(
+                    notification_id=notification.id,
+                    organisation_id=organisation.id,
+                    reference=reference,
+                    type_key=type_key,
+                    type_version=1,
+                    snapshot={},
+                    content_hash="0" * 64,
+                    submitted_at=submitted_at,
+                )
+            )
 
 
 def ask(db_factory, *, age: timedelta, status: str = "new", now: datetime | None = None) -> None:
     with transaction(db_factory) as db:
         organisation = db.scalar(select(Organisation).where(Organisation.provider_id == "1-101000001"))
         created = (now or utcnow()) - age
-        db.add(SupportQuery(organisation_id=organisation.id, subject="Where is my receipt?", status=status,
-                            created_at=created, updated_at=created))
+        db.add(
+            SupportQuery(
+                organisation_id=organisation.id,
+                subject="Where is my receipt?",
+                status=status,
+                created_at=created,
+                updated_at=created,
+            )
+        )
 
 
 def table(page: str, caption: str) -> list[list[str]]:
@@ -82,8 +121,13 @@ def table(page: str, caption: str) -> list[list[str]]:
     found = re.search(rf"<caption[^>]*>\s*{re.escape(caption)}\s*</caption>(.*?)</table>", page, re.S)
     assert found, f"no table captioned {caption!r}"
     rows = re.findall(r"<tr[^>]*>(.*?)</tr>", found.group(1), re.S)
-    return [[html.unescape(re.sub(r"<[^>]+>", "", cell)).strip()
-             for cell in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row, re.S)] for row in rows]
+    return [
+        [
+            html.unescape(re.sub(r"<[^>]+>", "", cell)).strip()
+            for cell in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row, re.S)
+        ]
+        for row in rows
+    ]
 
 
 def csv_rows(response) -> list[list[str]]:
@@ -91,6 +135,7 @@ def csv_rows(response) -> list[list[str]]:
 
 
 # Submissions per week ---------------------------------------------------------------------------
+
 
 def test_the_weekly_table_counts_each_type_in_its_week(lead, submit, db_factory):
     weeks = service.window().starts
@@ -110,20 +155,22 @@ def test_the_weekly_table_counts_each_type_in_its_week(lead, submit, db_factory)
     assert "2 notifications submitted in the 12 weeks" in overview
     by_type = lead.get(BY_TYPE).text
     assert re.findall(r'<h2 class="govuk-heading-s[^"]*">([^<]+)</h2>', by_type) == [
-        "Deprivation of Liberty Safeguards outcome", "Serious injury"]
+        "Deprivation of Liberty Safeguards outcome",
+        "Serious injury",
+    ]
 
 
 def test_weeks_start_on_monday_at_midnight_utc():
     # 02:00 on Monday 24 March in UTC+5 is still Sunday 23 March in UTC.
     span = service.window(datetime(2025, 3, 24, 2, 0, tzinfo=timezone(timedelta(hours=5))))
-    assert span.starts[-1] == datetime(2025, 3, 17, tzinfo=timezone.utc)
-    assert span.starts[0] == datetime(2024, 12, 30, tzinfo=timezone.utc)
+    assert span.starts[-1] == datetime(2025, 3, 17, tzinfo=UTC)
+    assert span.starts[0] == datetime(2024, 12, 30, tzinfo=UTC)
     assert len(span.starts) == 12 and all(start.weekday() == 0 for start in span.starts)
-    assert service.window(datetime(2025, 3, 24, tzinfo=timezone.utc)).starts[-1] == datetime(2025, 3, 24,
-                                                                                             tzinfo=timezone.utc)
+    assert service.window(datetime(2025, 3, 24, tzinfo=UTC)).starts[-1] == datetime(2025, 3, 24, tzinfo=UTC)
 
 
 # Time to submit ---------------------------------------------------------------------------------
+
 
 def test_medians_come_from_known_timestamps(lead, submit, db_factory, db):
     now = utcnow()
@@ -132,8 +179,14 @@ def test_medians_come_from_known_timestamps(lead, submit, db_factory, db):
     for type_key, drafting, reviewing in known:
         notification = submit(type_key)
         approved = now - DAY - HOUR
-        set_times(db_factory, notification, submitted_at=now - DAY, created_at=now - DAY - drafting * HOUR,
-                  approved_at=approved, review_requested_at=approved - reviewing * HOUR)
+        set_times(
+            db_factory,
+            notification,
+            submitted_at=now - DAY,
+            created_at=now - DAY - drafting * HOUR,
+            approved_at=approved,
+            review_requested_at=approved - reviewing * HOUR,
+        )
 
     span = service.window()
     report = service.time_to_submit(db, span)
@@ -164,6 +217,7 @@ def test_durations_read_as_words():
 
 # Open queries -----------------------------------------------------------------------------------
 
+
 def test_open_queries_land_in_their_age_bucket(lead, db_factory, demo_org):
     ask(db_factory, age=2 * HOUR)
     ask(db_factory, age=2 * DAY, status="waiting_on_support")
@@ -184,7 +238,7 @@ def test_open_queries_land_in_their_age_bucket(lead, db_factory, demo_org):
 
 
 def test_a_query_on_a_bucket_boundary_counts_in_the_older_bucket(db_factory, db, demo_org):
-    now = datetime(2025, 3, 26, 12, 0, tzinfo=timezone.utc)
+    now = datetime(2025, 3, 26, 12, 0, tzinfo=UTC)
     for days in (1, 3, 7):
         ask(db_factory, age=days * DAY, now=now)
     ask(db_factory, age=DAY - timedelta(seconds=1), now=now)
@@ -193,6 +247,7 @@ def test_a_query_on_a_bucket_boundary_counts_in_the_older_bucket(db_factory, db,
 
 
 # Charts -----------------------------------------------------------------------------------------
+
 
 def test_charts_are_named_described_and_labelled_with_their_values(lead, submit, db_factory, demo_org):
     set_times(db_factory, submit("serious_injury"), submitted_at=utcnow() - HOUR)
@@ -208,7 +263,10 @@ def test_charts_are_named_described_and_labelled_with_their_values(lead, submit,
             summary = re.search(rf'<p class="[^"]+" id="{summary_id}">([^<]+)</p>', page).group(1)
             found[title] = (summary, re.findall(r"<text[^>]*>([^<]+)</text>", svg))
     assert [title.split(",")[0].split(":")[0] for title in found] == [
-        "Notifications submitted per week", "Open queries by age", "Serious injury"]
+        "Notifications submitted per week",
+        "Open queries by age",
+        "Serious injury",
+    ]
     summary, texts = found["Open queries by age"]
     assert summary == "1 query open. None has been open for over 7 days."
     assert texts == ["Under 1 day", "1 to 3 days", "3 to 7 days", "Over 7 days", "0", "0", "1", "0"]
@@ -220,14 +278,19 @@ def test_charts_are_named_described_and_labelled_with_their_values(lead, submit,
 def test_the_longest_bar_leaves_room_for_its_value_on_the_narrowest_screen():
     chart = charts.bar_chart("c", "A chart", [("Under 1 day", 1234), ("1 to 3 days", 617), ("Over 7 days", 0)])
     longest, half, empty = chart.bars
-    used = chart.label_width + longest.percent / 100 * charts.NARROWEST_EM + charts.GAP_EM \
+    used = (
+        chart.label_width
+        + longest.percent / 100 * charts.NARROWEST_EM
+        + charts.GAP_EM
         + len(longest.value_text) * charts.CHAR_EM
+    )
     assert used <= charts.NARROWEST_EM + 0.01
     assert half.percent == pytest.approx(longest.percent / 2, abs=0.1) and empty.percent == 0
     assert [bar.value_text for bar in chart.bars] == ["1,234", "617", "0"]
 
 
 # Downloads --------------------------------------------------------------------------------------
+
 
 def test_each_csv_is_the_table_on_the_page(lead, submit, db_factory, demo_org):
     now = utcnow()
@@ -237,8 +300,10 @@ def test_each_csv_is_the_table_on_the_page(lead, submit, db_factory, demo_org):
 
     weekly = lead.get("/support/reports/submissions-per-week.csv")
     assert weekly.headers["content-type"] == "text/csv; charset=utf-8"
-    assert weekly.headers["content-disposition"] == \
-        f'attachment; filename="submissions-per-week-{now.date().isoformat()}.csv"'
+    assert (
+        weekly.headers["content-disposition"]
+        == f'attachment; filename="submissions-per-week-{now.date().isoformat()}.csv"'
+    )
     on_page = table(page, "Notifications submitted per week, by type")
     in_file = csv_rows(weekly)
     assert in_file[0] == on_page[0]
@@ -257,18 +322,26 @@ def test_each_csv_is_the_table_on_the_page(lead, submit, db_factory, demo_org):
 def test_a_csv_cell_that_a_spreadsheet_would_run_stays_text(lead, submit, db_factory):
     text = service.csv_text([['=HYPERLINK("http://evil")', "+1", "-1", "@SUM(A1)", "\tx", "plain", 5, -2]])
     assert next(csv.reader(io.StringIO(text))) == [
-        """'=HYPERLINK("http://evil")""", "'+1", "'-1", "'@SUM(A1)", "'\tx", "plain", "5", "-2"]
+        """'=HYPERLINK("http://evil")""",
+        "'+1",
+        "'-1",
+        "'@SUM(A1)",
+        "'\tx",
+        "plain",
+        "5",
+        "-2",
+    ]
     # A type no longer in the definitions is shown by its key, which the CSV must not let run either.
     notification = submit("serious_injury")
     with transaction(db_factory) as db:
-        db.execute(update(Submission).where(Submission.notification_id == notification)
-                   .values(type_key="=1+2"))
+        db.execute(update(Submission).where(Submission.notification_id == notification).values(type_key="=1+2"))
     header = csv_rows(lead.get("/support/reports/submissions-per-week.csv"))[0]
     assert header == ["Week starting", "'=1+2", "Total"]
     assert "=1+2" in table(lead.get("/support/reports").text, "Notifications submitted per week, by type")[0]
 
 
 # Who may see them -------------------------------------------------------------------------------
+
 
 def test_only_support_leads_see_reports(lead, as_role, client, demo_org):
     agent, drafter, admin = as_role("support_agent"), as_role("drafter"), as_role("organisation_admin")
@@ -283,6 +356,7 @@ def test_only_support_leads_see_reports(lead, as_role, client, demo_org):
 
 
 # Bounds -----------------------------------------------------------------------------------------
+
 
 def test_the_reports_use_the_same_number_of_queries_with_more_data(lead, app, db_factory, demo_org):
     now = utcnow()

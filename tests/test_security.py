@@ -38,7 +38,9 @@ def test_the_inline_script_carries_the_nonce_from_the_header(client):
 
 def test_a_post_without_a_csrf_token_is_refused_with_a_page_that_keeps_your_place(client):
     client.get("/sign-in")
-    response = client.post("/sign-in", data={"email": "a@example.com"}, headers={"referer": "http://testserver/sign-in"})
+    response = client.post(
+        "/sign-in", data={"email": "a@example.com"}, headers={"referer": "http://testserver/sign-in"}
+    )
     assert response.status_code == 403
     assert "Your form could not be sent" in response.text
     assert 'href="/sign-in"' in response.text
@@ -66,8 +68,19 @@ UNSAFE_ENDPOINTS = [(e.path, m) for e in all_endpoints() for m in e.methods if m
 @pytest.mark.parametrize("path,method", UNSAFE_ENDPOINTS)
 def test_csrf_sweep_every_unsafe_route_refuses_a_missing_token(client, path, method):
     concrete = path.replace("{token}", "t" * 20)
-    for name in ("member_id", "invitation_id", "request_id", "notification_id", "section", "attachment_id",
-                 "comment_id", "query_id", "token_id", "user_id", "organisation_id"):
+    for name in (
+        "member_id",
+        "invitation_id",
+        "request_id",
+        "notification_id",
+        "section",
+        "attachment_id",
+        "comment_id",
+        "query_id",
+        "token_id",
+        "user_id",
+        "organisation_id",
+    ):
         concrete = concrete.replace("{" + name + "}", "1")
     client.get("/")
     response = client.request(method, concrete, data={"anything": "x"})
@@ -75,8 +88,9 @@ def test_csrf_sweep_every_unsafe_route_refuses_a_missing_token(client, path, met
 
 
 def test_an_over_size_body_gets_413_without_being_read(client):
-    response = client.post("/sign-in", content=b"x" * (3 * 1024 * 1024),
-                           headers={"content-type": "application/x-www-form-urlencoded"})
+    response = client.post(
+        "/sign-in", content=b"x" * (3 * 1024 * 1024), headers={"content-type": "application/x-www-form-urlencoded"}
+    )
     assert response.status_code == 413
 
 

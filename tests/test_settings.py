@@ -17,8 +17,13 @@ def test_development_secret_is_generated_once_and_kept(tmp_path):
 
 def test_production_without_a_secret_stops_with_one_line():
     with pytest.raises(ConfigurationError) as error:
-        Settings.from_env({"PORTAL_ENV": "production", "PORTAL_DATABASE_URL": "postgresql://x/y",
-                           "PORTAL_CLAMD_SOCKET": "/run/clamd.ctl"})
+        Settings.from_env(
+            {
+                "PORTAL_ENV": "production",
+                "PORTAL_DATABASE_URL": "postgresql://x/y",
+                "PORTAL_CLAMD_SOCKET": "/run/clamd.ctl",
+            }
+        )
     assert "PORTAL_SECRET_KEY" in str(error.value.code) and "\n" not in str(error.value.code)
 
 

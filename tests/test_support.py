@@ -26,11 +26,18 @@ def _user_id(db_factory, email: str) -> int:
 def _invite(db_factory, organisation_id: int, email: str = "new@riverside.example") -> int:
     with transaction(db_factory) as db:
         admin = db.scalar(select(User).where(User.email == "admin@riverside.example"))
-        return orgs.invite(db, organisation_id, email=email, grants=[orgs.Grant("drafter", None)], actor=admin,
-                           base_url="http://testserver").id
+        return orgs.invite(
+            db,
+            organisation_id,
+            email=email,
+            grants=[orgs.Grant("drafter", None)],
+            actor=admin,
+            base_url="http://testserver",
+        ).id
 
 
 # Search -----------------------------------------------------------------------------------------
+
 
 def test_the_workspace_has_the_search_box(agent):
     page = agent.get("/support")
@@ -39,15 +46,16 @@ def test_the_workspace_has_the_search_box(agent):
 
 
 def test_search_finds_organisations_locations_people_and_references(agent, as_role, demo_org):
-    notification, reference = submitted(as_role("drafter"), as_role("reviewer"), as_role("submitter"),
-                                        "serious_injury", demo_org["locations"][0][0])
+    notification, reference = submitted(
+        as_role("drafter"), as_role("reviewer"), as_role("submitter"), "serious_injury", demo_org["locations"][0][0]
+    )
     by_name = agent.get("/support/search", params={"q": "riverside care"})
     assert by_name.status_code == 200
     assert f'href="/support/organisations/{demo_org["id"]}"' in by_name.text
-    assert "<h2 class=\"govuk-heading-m\">Organisations</h2>" in by_name.text
-    assert f'/support/organisations/{demo_org["id"]}' in agent.get("/support/search?q=1-101000001").text
+    assert '<h2 class="govuk-heading-m">Organisations</h2>' in by_name.text
+    assert f"/support/organisations/{demo_org['id']}" in agent.get("/support/search?q=1-101000001").text
     by_location = agent.get("/support/search?q=1-201000002")
-    assert "Meadow View" in by_location.text and "<h2 class=\"govuk-heading-m\">Locations</h2>" in by_location.text
+    assert "Meadow View" in by_location.text and '<h2 class="govuk-heading-m">Locations</h2>' in by_location.text
     by_email = agent.get("/support/search?q=DRAFTER@riverside")
     assert "drafter@riverside.example" in by_email.text and "/support/people/" in by_email.text
     by_reference = agent.get(f"/support/search?q={reference.lower()}")
@@ -68,12 +76,21 @@ def test_search_without_a_query(agent):
 
 # Read-only pages --------------------------------------------------------------------------------
 
+
 def test_organisation_page_shows_details_members_invitations_and_history(agent, db_factory, demo_org):
     _invite(db_factory, demo_org["id"], "newcomer@riverside.example")
     page = agent.get(f"/support/organisations/{demo_org['id']}")
     assert page.status_code == 200
-    for text in ("Riverside Care Ltd", "1-101000001", "Meadow View", "1-201000001", "drafter@riverside.example",
-                 "Organisation admin", "newcomer@riverside.example", "Invited newcomer@riverside.example"):
+    for text in (
+        "Riverside Care Ltd",
+        "1-101000001",
+        "Meadow View",
+        "1-201000001",
+        "drafter@riverside.example",
+        "Organisation admin",
+        "newcomer@riverside.example",
+        "Invited newcomer@riverside.example",
+    ):
         assert text in page.text, text
     assert page.text.count("<h1") == 1
 
@@ -90,8 +107,9 @@ def test_person_page_shows_account_organisations_and_sessions(agent, as_role, db
 
 def test_notification_page_is_the_read_only_document_with_its_timeline(agent, as_role, demo_org):
     drafter = as_role("drafter")
-    notification, reference = submitted(drafter, as_role("reviewer"), as_role("submitter"), "serious_injury",
-                                        demo_org["locations"][0][0])
+    notification, reference = submitted(
+        drafter, as_role("reviewer"), as_role("submitter"), "serious_injury", demo_org["locations"][0][0]
+    )
     page = agent.get(f"/support/notifications/{notification}")
     assert page.status_code == 200
     assert reference in page.text
@@ -115,9 +133,17 @@ def test_a_draft_is_shown_to_support_only_once_the_provider_asks_about_it(agent,
     assert page.status_code == 200 and "None yet: not submitted" in page.text
 
 
-@pytest.mark.parametrize("path", ["/support/organisations/999999", "/support/organisations/abc",
-                                  "/support/people/999999", "/support/people/-1",
-                                  "/support/notifications/999999", "/support/notifications/x"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/support/organisations/999999",
+        "/support/organisations/abc",
+        "/support/people/999999",
+        "/support/people/-1",
+        "/support/notifications/999999",
+        "/support/notifications/x",
+    ],
+)
 def test_unknown_things_are_not_found(agent, path):
     assert agent.get(path).status_code == 404
 
@@ -128,9 +154,14 @@ def test_providers_get_403_on_every_support_route(as_role, db_factory, demo_org,
     user_id = _user_id(db_factory, "drafter@riverside.example")
     invitation_id = _invite(db_factory, demo_org["id"])
     for endpoint in SUPPORT_PATHS:
-        path = (endpoint.path.replace("{organisation_id}", str(demo_org["id"])).replace("{user_id}", str(user_id))
-                .replace("{invitation_id}", str(invitation_id)).replace("{notification_id}", "1")
-                .replace("{request_id}", "1").replace("{token_id}", "1"))
+        path = (
+            endpoint.path.replace("{organisation_id}", str(demo_org["id"]))
+            .replace("{user_id}", str(user_id))
+            .replace("{invitation_id}", str(invitation_id))
+            .replace("{notification_id}", "1")
+            .replace("{request_id}", "1")
+            .replace("{token_id}", "1")
+        )
         if "GET" in endpoint.methods:
             assert provider.get(path).status_code == 403, path
         else:
@@ -141,6 +172,7 @@ def test_providers_get_403_on_every_support_route(as_role, db_factory, demo_org,
 
 
 # Help actions -----------------------------------------------------------------------------------
+
 
 def test_resend_needs_a_reason_and_keeps_what_was_typed(agent, db_factory, demo_org):
     invitation_id = _invite(db_factory, demo_org["id"])
@@ -161,11 +193,17 @@ def test_resend_needs_a_reason_and_keeps_what_was_typed(agent, db_factory, demo_
 def test_resend_invitation_sends_email_and_records_the_reason(agent, db_factory, demo_org):
     invitation_id = _invite(db_factory, demo_org["id"])
     with db_factory() as db:
-        before = db.scalar(select(OutboxMessage.id).where(OutboxMessage.recipient == "new@riverside.example")
-                           .order_by(OutboxMessage.id.desc()))
-    response = post_form(agent, f"/support/organisations/{demo_org['id']}/invitations/{invitation_id}/resend",
-                         {"reason": "Provider says the email never arrived"},
-                         from_page=f"/support/organisations/{demo_org['id']}")
+        before = db.scalar(
+            select(OutboxMessage.id)
+            .where(OutboxMessage.recipient == "new@riverside.example")
+            .order_by(OutboxMessage.id.desc())
+        )
+    response = post_form(
+        agent,
+        f"/support/organisations/{demo_org['id']}/invitations/{invitation_id}/resend",
+        {"reason": "Provider says the email never arrived"},
+        from_page=f"/support/organisations/{demo_org['id']}",
+    )
     assert response.status_code == 303
     assert response.headers["location"] == f"/support/organisations/{demo_org['id']}?done=invitation_resent"
     assert "Invitation sent again." in agent.get(response.headers["location"]).text
@@ -174,8 +212,11 @@ def test_resend_invitation_sends_email_and_records_the_reason(agent, db_factory,
     assert event.data["reason"] == "Provider says the email never arrived"
     assert event.actor_id == _user_id(db_factory, "support@regulator.example")
     with db_factory() as db:
-        after = db.scalar(select(OutboxMessage.id).where(OutboxMessage.recipient == "new@riverside.example")
-                          .order_by(OutboxMessage.id.desc()))
+        after = db.scalar(
+            select(OutboxMessage.id)
+            .where(OutboxMessage.recipient == "new@riverside.example")
+            .order_by(OutboxMessage.id.desc())
+        )
     assert after != before
 
 
@@ -194,10 +235,16 @@ def test_revoke_invitation_and_not_twice(agent, db_factory, demo_org):
 
 
 def test_an_invitation_of_another_organisation_is_not_found(agent, db_factory, demo_org):
-    other = make_organisation(db_factory, "Hilltop Homes", "1-102000002", [("admin@hilltop.example", "organisation_admin")])
+    other = make_organisation(
+        db_factory, "Hilltop Homes", "1-102000002", [("admin@hilltop.example", "organisation_admin")]
+    )
     invitation_id = _invite(db_factory, demo_org["id"])
-    response = post_form(agent, f"/support/organisations/{other['id']}/invitations/{invitation_id}/revoke",
-                         {"reason": "x"}, from_page="/support")
+    response = post_form(
+        agent,
+        f"/support/organisations/{other['id']}/invitations/{invitation_id}/revoke",
+        {"reason": "x"},
+        from_page="/support",
+    )
     assert response.status_code == 404
 
 
@@ -224,8 +271,12 @@ def test_deactivate_ends_sessions_and_reactivate_restores(agent, as_role, db_fac
     assert response.status_code == 303
     with db_factory() as db:
         assert not db.get(User, user_id).active
-        assert db.scalars(select(UserSession).where(UserSession.user_id == user_id,
-                                                    UserSession.ended_at.is_(None))).first() is None
+        assert (
+            db.scalars(
+                select(UserSession).where(UserSession.user_id == user_id, UserSession.ended_at.is_(None))
+            ).first()
+            is None
+        )
     assert drafter.get("/dashboard").status_code == 303
     shown = agent.get(response.headers["location"]).text
     assert "Account deactivated" in shown and "Reactivate account" in shown
@@ -244,7 +295,9 @@ def test_an_agent_cannot_act_on_themselves_or_regulator_staff(agent, db_factory)
     assert 'href="#reason-active"' not in response.text  # no form to link to
     lead = f"/support/people/{_user_id(db_factory, 'lead@regulator.example')}"
     assert "Deactivate account" not in agent.get(lead).text
-    assert "Deactivate account" in agent.get(f"/support/people/{_user_id(db_factory, 'drafter@riverside.example')}").text
+    assert (
+        "Deactivate account" in agent.get(f"/support/people/{_user_id(db_factory, 'drafter@riverside.example')}").text
+    )
     for action in ("deactivate", "sign-out"):
         response = post_form(agent, f"{lead}/{action}", {"reason": "x"}, from_page=lead)
         assert response.status_code == 409 and "not the regulator’s staff" in response.text
@@ -252,21 +305,30 @@ def test_an_agent_cannot_act_on_themselves_or_regulator_staff(agent, db_factory)
         assert db.scalar(select(User.active).where(User.email == "lead@regulator.example"))
         regulator = db.scalar(select(Organisation.id).where(Organisation.kind == "regulator"))
     page = f"/support/organisations/{regulator}"
-    response = post_form(agent, f"{page}/correct", {"name": "Renamed", "provider_id": "X", "reason": "x"},
-                         from_page=page)
+    response = post_form(
+        agent, f"{page}/correct", {"name": "Renamed", "provider_id": "X", "reason": "x"}, from_page=page
+    )
     assert response.status_code == 409
 
 
 def test_correct_an_organisation(agent, db_factory, demo_org):
     page = f"/support/organisations/{demo_org['id']}"
-    response = post_form(agent, f"{page}/correct", {"name": "", "provider_id": "1-101000009", "reason": ""},
-                         from_page=page)
+    response = post_form(
+        agent, f"{page}/correct", {"name": "", "provider_id": "1-101000009", "reason": ""}, from_page=page
+    )
     assert response.status_code == 400
     assert 'href="#correct-name"' in response.text and 'href="#reason-correct"' in response.text
     assert 'value="1-101000009"' in response.text
-    response = post_form(agent, f"{page}/correct", {"name": "Riverside Care Limited", "provider_id": "1-101000009",
-                                                     "reason": "Companies House shows the full name"},
-                         from_page=page)
+    response = post_form(
+        agent,
+        f"{page}/correct",
+        {
+            "name": "Riverside Care Limited",
+            "provider_id": "1-101000009",
+            "reason": "Companies House shows the full name",
+        },
+        from_page=page,
+    )
     assert response.status_code == 303
     assert "Organisation details corrected." in agent.get(response.headers["location"]).text
     with db_factory() as db:
@@ -303,10 +365,11 @@ def test_nasty_values_to_every_help_action_never_give_a_500(agent, db_factory, d
     user_id = _user_id(db_factory, "drafter@riverside.example")
     invitation_id = _invite(db_factory, demo_org["id"])
     org = f"/support/organisations/{demo_org['id']}"
-    for path in [f"{org}/correct", f"{org}/invitations/{invitation_id}/resend",
-                 f"/support/people/{user_id}/sign-out"]:
-        for data in ({"reason": value, "name": value, "provider_id": value},
-                     {"reason": [value, value], "name": [value, "a"]}):
+    for path in [f"{org}/correct", f"{org}/invitations/{invitation_id}/resend", f"/support/people/{user_id}/sign-out"]:
+        for data in (
+            {"reason": value, "name": value, "provider_id": value},
+            {"reason": [value, value], "name": [value, "a"]},
+        ):
             response = post_form(agent, path, data, from_page=org)
             assert response.status_code in (303, 400, 409, 413), (path, response.status_code)
             assert "<script>alert(1)</script>" not in response.text
@@ -316,6 +379,7 @@ def test_nasty_values_to_every_help_action_never_give_a_500(agent, db_factory, d
 
 
 # Emails the outbox gave up on -------------------------------------------------------------------
+
 
 def _closed_port() -> int:
     import socket
@@ -350,8 +414,9 @@ def test_support_sees_emails_that_could_not_be_sent_and_sends_them_again(agent, 
     assert "ConnectionRefusedError" in page
     missing_reason = post_form(agent, f"/support/emails/{message_id}/send-again", {"reason": ""}, from_page="/support")
     assert missing_reason.status_code == 400 and "Enter the reason for this action" in missing_reason.text
-    again = post_form(agent, f"/support/emails/{message_id}/send-again", {"reason": "Mail server fixed"},
-                      from_page="/support")
+    again = post_form(
+        agent, f"/support/emails/{message_id}/send-again", {"reason": "Mail server fixed"}, from_page="/support"
+    )
     assert again.status_code == 303
     with db_factory() as db:
         message = db.get(OutboxMessage, message_id)
@@ -360,8 +425,12 @@ def test_support_sees_emails_that_could_not_be_sent_and_sends_them_again(agent, 
     [event] = audit_events(db_factory, "support:email_retried")
     assert event.data["reason"] == "Mail server fixed"
     # Only a given-up message can be sent again.
-    assert post_form(agent, f"/support/emails/{message_id}/send-again", {"reason": "again"},
-                     from_page="/support").status_code == 404
+    assert (
+        post_form(
+            agent, f"/support/emails/{message_id}/send-again", {"reason": "again"}, from_page="/support"
+        ).status_code
+        == 404
+    )
 
 
 def test_section_states_on_the_read_only_page_are_in_words(agent, drafter, location_id):

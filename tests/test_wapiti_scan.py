@@ -107,28 +107,80 @@ def test_a_signed_in_scan_finds_nothing_above_low(portal, drafter, tmp_path):
     base, draft, submitted = live.base, drafter["draft"], drafter["submitted"]
     cookie_file = tmp_path / "cookies.json"
     # wapiti's own cookie file format: domain, path, name.
-    cookie_file.write_text(json.dumps({"127.0.0.1": {"/": {
-        name: {"value": value, "expires": None, "secure": False, "port": None, "version": 0}
-        for name, value in drafter["client"].cookies.items()}}}))
+    cookie_file.write_text(
+        json.dumps(
+            {
+                "127.0.0.1": {
+                    "/": {
+                        name: {"value": value, "expires": None, "secure": False, "port": None, "version": 0}
+                        for name, value in drafter["client"].cookies.items()
+                    }
+                }
+            }
+        )
+    )
     report_path = ARTIFACTS / "wapiti-report.json"
     ARTIFACTS.mkdir(exist_ok=True)
     command = [
-        wapiti_python(), "-c", WAPITI_SHIM, "--url", f"{base}/", "--scope", "folder",
-        "--cookie", str(cookie_file), "--module", os.environ.get("WAPITI_MODULES", MODULES),
+        wapiti_python(),
+        "-c",
+        WAPITI_SHIM,
+        "--url",
+        f"{base}/",
+        "--scope",
+        "folder",
+        "--cookie",
+        str(cookie_file),
+        "--module",
+        os.environ.get("WAPITI_MODULES", MODULES),
         # Signed-in pages to start from: "/" only redirects to the dashboard, which wapiti does not follow.
-        "--start", f"{base}/dashboard", "--start", f"{base}/notifications", "--start", f"{base}/notifications/{draft}",
-        "--start", f"{base}/notifications/{draft}/sections/injury", "--start", f"{base}/notifications/{draft}/sections/risk",
-        "--start", f"{base}/notifications/{submitted}/receipt",
+        "--start",
+        f"{base}/dashboard",
+        "--start",
+        f"{base}/notifications",
+        "--start",
+        f"{base}/notifications/{draft}",
+        "--start",
+        f"{base}/notifications/{draft}/sections/injury",
+        "--start",
+        f"{base}/notifications/{draft}/sections/risk",
+        "--start",
+        f"{base}/notifications/{submitted}/receipt",
         # Not pressed (the crawler submits every form it finds): signing out, leaving the organisation or
         # switching it would end the signed-in scan, and sending the draft for review or withdrawing it
         # would lock its section forms before they are attacked. /dev/outbox does not exist in production.
-        "--exclude", f"{base}/sign-out*", "--exclude", f"{base}/leave*", "--exclude", f"{base}/organisations/switch*",
-        "--exclude", f"{base}/notifications/*/request-review", "--exclude", f"{base}/notifications/*/withdraw",
-        "--exclude", f"{base}/dev/*",
-        "--scan-force", "polite", "--max-scan-time", "60", "--max-attack-time", os.environ.get("WAPITI_MODULE_SECONDS", "45"),
-        "--timeout", "10",
-        "--flush-session", "--store-session", str(tmp_path / "session"), "--store-config", str(tmp_path / "config"),
-        "--format", "json", "--output", str(report_path), "--no-bugreport", "--verbose", "1",
+        "--exclude",
+        f"{base}/sign-out*",
+        "--exclude",
+        f"{base}/leave*",
+        "--exclude",
+        f"{base}/organisations/switch*",
+        "--exclude",
+        f"{base}/notifications/*/request-review",
+        "--exclude",
+        f"{base}/notifications/*/withdraw",
+        "--exclude",
+        f"{base}/dev/*",
+        "--scan-force",
+        "polite",
+        "--max-scan-time",
+        "60",
+        "--max-attack-time",
+        os.environ.get("WAPITI_MODULE_SECONDS", "45"),
+        "--timeout",
+        "10",
+        "--flush-session",
+        "--store-session",
+        str(tmp_path / "session"),
+        "--store-config",
+        str(tmp_path / "config"),
+        "--format",
+        "json",
+        "--output",
+        str(report_path),
+        "--no-bugreport",
+        "--verbose",
+        "1",
     ]
     result = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=1800)
     (ARTIFACTS / "wapiti.log").write_text(result.stdout + result.stderr)
@@ -136,9 +188,18 @@ def test_a_signed_in_scan_finds_nothing_above_low(portal, drafter, tmp_path):
     report = json.loads(report_path.read_text())
 
     findings = [
-        {"kind": kind, "category": category, "level": int(item["level"]), "method": item["method"],
-         "path": item["path"], "parameter": item.get("parameter", ""), "info": item["info"]}
-        for kind in ("vulnerabilities", "anomalies") for category, items in report[kind].items() for item in items
+        {
+            "kind": kind,
+            "category": category,
+            "level": int(item["level"]),
+            "method": item["method"],
+            "path": item["path"],
+            "parameter": item.get("parameter", ""),
+            "info": item["info"],
+        }
+        for kind in ("vulnerabilities", "anomalies")
+        for category, items in report[kind].items()
+        for item in items
     ]
     counts = Counter(LEVELS.get(finding["level"], str(finding["level"])) for finding in findings)
     print(f"wapiti findings by level: {dict(counts)}; report in {report_path}")
@@ -159,4 +220,3 @@ def test_a_csrf_token_with_characters_outside_ascii_is_refused_not_an_error(clie
     client.get("/sign-in")
     response = client.post("/sign-in", data={"csrf_token": "abc\u00bf'\"(", "email": "someone@example.com"})
     assert response.status_code == 403
-

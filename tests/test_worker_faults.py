@@ -108,24 +108,42 @@ class HeldLock:
         if self.sqlite:
             wait_for(lambda: sleeping_in_sqlite_busy_wait(worker), f"worker {worker} to wait for SQLite's lock")
             return
-        self.backend = wait_for(lambda: _one(self.url, (
-            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
-            " AND query LIKE %s"), (self.blocked + "%",)), f"a request to wait at {self.blocked}")
+        self.backend = wait_for(
+            lambda: _one(
+                self.url,
+                (
+                    "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
+                    " AND query LIKE %s"
+                ),
+                (self.blocked + "%",),
+            ),
+            f"a request to wait at {self.blocked}",
+        )
 
     def locks_of_blocked_request(self) -> set[str]:
         """The tables the blocked request's transaction has written to so far (PostgreSQL only)."""
         with psycopg.connect(self.url, autocommit=True) as connection:
-            return {row[0] for row in connection.execute(
-                "SELECT relation::regclass::text FROM pg_locks WHERE pid = %s AND granted"
-                " AND mode = 'RowExclusiveLock' AND relation IS NOT NULL", (self.backend,))}
+            return {
+                row[0]
+                for row in connection.execute(
+                    "SELECT relation::regclass::text FROM pg_locks WHERE pid = %s AND granted"
+                    " AND mode = 'RowExclusiveLock' AND relation IS NOT NULL",
+                    (self.backend,),
+                )
+            }
 
     def wait_until_request_gone(self) -> None:
         """After the kill: PostgreSQL aborts the dead worker's transaction when its backend finds the
         connection gone (once the lock it waited for is released), and the backend ends."""
         if self.backend is not None:
-            wait_for(lambda: _one(self.url, "SELECT 1 WHERE NOT EXISTS (SELECT 1 FROM pg_stat_activity"
-                                            " WHERE pid = %s)", (self.backend,)),
-                     f"backend {self.backend} of the killed worker to end")
+            wait_for(
+                lambda: _one(
+                    self.url,
+                    "SELECT 1 WHERE NOT EXISTS (SELECT 1 FROM pg_stat_activity WHERE pid = %s)",
+                    (self.backend,),
+                ),
+                f"backend {self.backend} of the killed worker to end",
+            )
 
 
 def _one(url: str, sql: str, params: tuple):
@@ -172,8 +190,14 @@ def multipart(fields: dict[str, str], filename: str, content: bytes) -> tuple[by
         f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode()
         for name, value in fields.items()
     )
-    body += (f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{filename}"\r\n'
-             f"Content-Type: application/pdf\r\n\r\n").encode() + content + f"\r\n--{boundary}--\r\n".encode()
+    body += (
+        (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{filename}"\r\n'
+            f"Content-Type: application/pdf\r\n\r\n"
+        ).encode()
+        + content
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
     return body, f"multipart/form-data; boundary={boundary}"
 
 
@@ -186,16 +210,24 @@ def storage_problems(live: LiveServer, db_factory) -> dict[str, list[str]]:
 
 def sweep_command(live: LiveServer, *args: str) -> str:
     """`portal attachments sweep`, run as an operator would, against the server's database and files."""
-    result = subprocess.run([sys.executable, "-m", "portal.cli", "attachments", "sweep", *args], cwd=ROOT,
-                            env=live.env, capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-m", "portal.cli", "attachments", "sweep", *args],
+        cwd=ROOT,
+        env=live.env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stderr
     return result.stdout
 
 
 # Submission ------------------------------------------------------------------------------------
 
+
 def test_a_worker_killed_in_the_middle_of_a_submission_leaves_it_approved_and_one_receipt_is_sent(
-        live, person, demo_org, db_factory, database_url, settings):
+    live, person, demo_org, db_factory, database_url, settings
+):
     drafter, reviewer, submitter = person("drafter"), person("reviewer"), person("submitter")
     notification = draft_complete(drafter, "dols_outcome", demo_org["locations"][0][0], with_files=False)
     assert act(drafter, notification, "request-review").status_code == 303
@@ -205,7 +237,9 @@ def test_a_worker_killed_in_the_middle_of_a_submission_leaves_it_approved_and_on
 
     # PostgreSQL: the lock stops the submission at its last step, the receipt email, after it has moved
     # the notification to submitted and written the submission and its audit event.
-    with HeldLock(database_url, "LOCK TABLE outbox_messages IN SHARE MODE", blocked="INSERT INTO outbox_messages") as lock:
+    with HeldLock(
+        database_url, "LOCK TABLE outbox_messages IN SHARE MODE", blocked="INSERT INTO outbox_messages"
+    ) as lock:
         connection, port = send_raw(live, submitter, path, body, "application/x-www-form-urlencoded")
         worker = wait_for(lambda: live.serving_pid(port), "a worker to take the submission")
         lock.wait_until_blocked(worker)
@@ -218,10 +252,15 @@ def test_a_worker_killed_in_the_middle_of_a_submission_leaves_it_approved_and_on
         assert db.get(Notification, notification).status == "approved"
         assert db.get(Notification, notification).reference is None
         assert db.scalar(select(func.count()).select_from(Submission)) == 0
-        assert db.scalar(select(func.count()).select_from(OutboxMessage)
-                         .where(OutboxMessage.template == "submitted")) == 0
-        assert db.scalar(select(func.count()).select_from(AuditEvent)
-                         .where(AuditEvent.event_type == "notification:submitted")) == 0
+        assert (
+            db.scalar(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.template == "submitted")) == 0
+        )
+        assert (
+            db.scalar(
+                select(func.count()).select_from(AuditEvent).where(AuditEvent.event_type == "notification:submitted")
+            )
+            == 0
+        )
 
     replaced(live, worker)
     # The person presses the button again, and this time it goes through.
@@ -242,14 +281,16 @@ def test_a_worker_killed_in_the_middle_of_a_submission_leaves_it_approved_and_on
 
 # Uploads ---------------------------------------------------------------------------------------
 
+
 def test_a_worker_killed_while_an_upload_streams_in_leaves_no_file_and_no_record(live, person, demo_org, db_factory):
     drafter = person("drafter")
     notification = start_notification(drafter, TYPE, demo_org["locations"][0][0])
     path = f"/notifications/{notification}/attachments/{QUESTION}"
     # 3 MB, of which 2 MB are sent: past the 1 MB at which the form parser spools the file to disk.
     content = PDF + b"%" + b"x" * (3 * 1024 * 1024)
-    body, content_type = multipart({"csrf_token": csrf_from(drafter, f"/notifications/{notification}")},
-                                   "scan.pdf", content)
+    body, content_type = multipart(
+        {"csrf_token": csrf_from(drafter, f"/notifications/{notification}")}, "scan.pdf", content
+    )
     connection, port = send_raw(live, drafter, path, body, content_type, send_first=2 * 1024 * 1024)
     worker = wait_for(lambda: live.serving_pid(port), "a worker to take the upload")
     # Mid-stream, certainly: the worker has read all that was sent, has the part-received file open
@@ -266,7 +307,8 @@ def test_a_worker_killed_while_an_upload_streams_in_leaves_no_file_and_no_record
 
 
 def test_a_worker_killed_after_storing_a_file_but_before_committing_leaves_a_file_the_sweep_removes(
-        live, person, demo_org, db_factory, database_url):
+    live, person, demo_org, db_factory, database_url
+):
     drafter = person("drafter")
     notification = start_notification(drafter, TYPE, demo_org["locations"][0][0])
     path = f"/notifications/{notification}/attachments/{QUESTION}"
@@ -279,14 +321,21 @@ def test_a_worker_killed_after_storing_a_file_but_before_committing_leaves_a_fil
     body, content_type = multipart({"csrf_token": token}, "lost.pdf", PDF + b"% lost\n")
     # The row lock stops the upload at its "two uploads racing for the last place" lock, which comes
     # after the file is stored under its key and before the record is written and committed.
-    with HeldLock(database_url, "SELECT id FROM notifications WHERE id = %s FOR UPDATE", (notification,),
-                  blocked="UPDATE notifications") as lock:
+    with HeldLock(
+        database_url,
+        "SELECT id FROM notifications WHERE id = %s FOR UPDATE",
+        (notification,),
+        blocked="UPDATE notifications",
+    ) as lock:
         connection, port = send_raw(live, drafter, path, body, content_type)
         worker = wait_for(lambda: live.serving_pid(port), "a worker to take the upload")
         # Under its key, not the temporary name it is copied to first: storing has finished.
-        stored = wait_for(lambda: [p.name for p in live.storage_dir.iterdir()
-                                   if KEY_PATTERN.fullmatch(p.name) and p.name != kept_key],
-                          "the upload's file to be stored")
+        stored = wait_for(
+            lambda: [
+                p.name for p in live.storage_dir.iterdir() if KEY_PATTERN.fullmatch(p.name) and p.name != kept_key
+            ],
+            "the upload's file to be stored",
+        )
         lock.wait_until_blocked(worker)
         kill_worker(live, worker, connection)
     lock.wait_until_request_gone()
@@ -307,20 +356,25 @@ def test_a_worker_killed_after_storing_a_file_but_before_committing_leaves_a_fil
 
 def _open_files_under(pid: int, directory) -> bool:
     try:
-        return any(os.readlink(f"/proc/{pid}/fd/{fd}").startswith(str(directory) + "/")
-                   for fd in os.listdir(f"/proc/{pid}/fd"))
+        return any(
+            os.readlink(f"/proc/{pid}/fd/{fd}").startswith(str(directory) + "/") for fd in os.listdir(f"/proc/{pid}/fd")
+        )
     except OSError:
         return False
 
 
 # The sweep on its own --------------------------------------------------------------------------
 
+
 def test_the_sweep_deletes_only_old_files_without_a_record(as_role, demo_org, db_factory, settings):
     drafter = as_role("drafter")
     notification = start_notification(drafter, TYPE, demo_org["locations"][0][0])
     token = csrf_from(drafter, f"/notifications/{notification}")
-    response = drafter.post(f"/notifications/{notification}/attachments/{QUESTION}", data={"csrf_token": token},
-                            files={"file": ("kept.pdf", PDF, "application/pdf")})
+    response = drafter.post(
+        f"/notifications/{notification}/attachments/{QUESTION}",
+        data={"csrf_token": token},
+        files={"file": ("kept.pdf", PDF, "application/pdf")},
+    )
     assert response.status_code == 303
     storage = LocalStorage(settings.storage_dir)
     with db_factory() as db:
@@ -341,4 +395,3 @@ def test_the_sweep_deletes_only_old_files_without_a_record(as_role, demo_org, db
         swept = sweep(db, storage, older_than=timedelta(0))
     assert (swept.keys, swept.temporary) == ([young_orphan], [])
     assert [path.name for path in settings.storage_dir.iterdir()] == [recorded]
-

@@ -38,8 +38,12 @@ def test_changes_requested_then_approved_then_submitted(people, location_id, db_
 
     review = reviewer.get(f"/notifications/{notification}/review").text
     assert "Ask for changes" in review and "Approve" in review
-    response = act(reviewer, notification, "request-changes",
-                   {"summary": "Say which hospital the outcome came from", "sections": "about_you"})
+    response = act(
+        reviewer,
+        notification,
+        "request-changes",
+        {"summary": "Say which hospital the outcome came from", "sections": "about_you"},
+    )
     assert response.status_code == 303
     assert status_of(db_factory, notification) == "changes_requested"
     task_list = drafter.get(f"/notifications/{notification}").text
@@ -49,8 +53,9 @@ def test_changes_requested_then_approved_then_submitted(people, location_id, db_
     path = f"/notifications/{notification}/sections/about_you"
     page = drafter.get(path).text
     version = re.search(r'name="version" value="(\d+)"', page).group(1)
-    from .drafting import valid_answer
     from portal.notifications.registry import definitions
+
+    from .drafting import valid_answer
 
     section = definitions()["dols_outcome"].sections[0]
     form = {"action": "continue", "version": version}
@@ -112,8 +117,9 @@ def test_twenty_concurrent_submits_give_exactly_one_submission(people, location_
 
     def press():
         barrier.wait()
-        response = submitter.post(f"/notifications/{notification}/submit",
-                                  data={"csrf_token": token, "declaration": "yes"})
+        response = submitter.post(
+            f"/notifications/{notification}/submit", data={"csrf_token": token, "declaration": "yes"}
+        )
         statuses.append(response.status_code)
 
     threads = [threading.Thread(target=press) for _ in range(20)]
@@ -133,8 +139,11 @@ def test_the_approver_may_not_be_the_only_person_who_edited_it(as_person, db_fac
     from portal.models import Membership, RoleGrant, User
 
     with transaction(db_factory) as db:
-        manager = db.scalar(select(Membership).join(User, User.id == Membership.user_id)
-                            .where(User.email == "drafter@riverside.example"))
+        manager = db.scalar(
+            select(Membership)
+            .join(User, User.id == Membership.user_id)
+            .where(User.email == "drafter@riverside.example")
+        )
         manager.grants.append(RoleGrant(role="reviewer", location_id=None))
     one_person = as_person("drafter@riverside.example")
     notification = draft_complete(one_person, "dols_outcome", demo_org["locations"][0][0])
@@ -144,11 +153,17 @@ def test_the_approver_may_not_be_the_only_person_who_edited_it(as_person, db_fac
     assert status_of(db_factory, notification) == "in_review"
 
     admin = as_person("admin@riverside.example")
-    assert post_form(admin, "/organisation/settings", {"separation_of_duties": "off"},
-                     from_page="/organisation/settings").status_code == 303
+    assert (
+        post_form(
+            admin, "/organisation/settings", {"separation_of_duties": "off"}, from_page="/organisation/settings"
+        ).status_code
+        == 303
+    )
     assert act(one_person, notification, "approve").status_code == 303
     with db_factory() as db:
-        event = db.scalar(select(AuditEvent).where(AuditEvent.event_type == "organisation:separation_of_duties_changed"))
+        event = db.scalar(
+            select(AuditEvent).where(AuditEvent.event_type == "organisation:separation_of_duties_changed")
+        )
         assert event.data == {"enabled": "off"}
         assert db.get(Organisation, demo_org["id"]).separation_of_duties is False
 
@@ -170,8 +185,9 @@ def test_an_edit_after_approval_withdraws_the_approval(people, location_id, db_f
     path = f"/notifications/{notification}/sections/about_you"
     page = drafter.get(path).text
     version = re.search(r'name="version" value="(\d+)"', page).group(1)
-    post_form(drafter, path, {"action": "later", "version": version, "completed_by_name": "Changed Name"},
-              from_page=path)
+    post_form(
+        drafter, path, {"action": "later", "version": version, "completed_by_name": "Changed Name"}, from_page=path
+    )
     assert status_of(db_factory, notification) == "draft"
     refused = act(submitter, notification, "submit", {"declaration": "yes"})
     assert refused.status_code == 400 and "while it is a draft" in refused.text
@@ -184,8 +200,9 @@ def test_saving_without_changes_keeps_the_approval(people, location_id, db_facto
     notification = draft_complete(drafter, "dols_outcome", location_id, with_files=False)
     act(drafter, notification, "request-review")
     act(reviewer, notification, "approve")
-    from .drafting import fill_section
     from portal.notifications.registry import definitions
+
+    from .drafting import fill_section
 
     fill_section(drafter, notification, definitions()["dols_outcome"].sections[1], ["1-201000001"])
     assert status_of(db_factory, notification) == "approved"
@@ -226,27 +243,36 @@ def test_comments_are_threaded_and_resolved(people, location_id, db_factory):
     notification = draft_complete(drafter, "dols_outcome", location_id, with_files=False)
     act(drafter, notification, "request-review")
     back = f"/notifications/{notification}/review"
-    post_form(reviewer, f"/notifications/{notification}/comments",
-              {"section": "about_you", "body": "Is this the <right> phone number?", "back": back}, from_page=back)
+    post_form(
+        reviewer,
+        f"/notifications/{notification}/comments",
+        {"section": "about_you", "body": "Is this the <right> phone number?", "back": back},
+        from_page=back,
+    )
     with db_factory() as db:
         root = db.scalar(select(Comment))
-    post_form(drafter, f"/notifications/{notification}/comments",
-              {"section": "about_you", "parent_id": str(root.id), "body": "Yes, it is."},
-              from_page=f"/notifications/{notification}/document")
+    post_form(
+        drafter,
+        f"/notifications/{notification}/comments",
+        {"section": "about_you", "parent_id": str(root.id), "body": "Yes, it is."},
+        from_page=f"/notifications/{notification}/document",
+    )
     page = reviewer.get(back).text
     assert "Is this the &lt;right&gt; phone number?" in page and "Yes, it is." in page
     post_form(reviewer, f"/notifications/{notification}/comments/{root.id}/resolve", {"back": back}, from_page=back)
     assert "Resolved" in reviewer.get(back).text
-    empty = post_form(reviewer, f"/notifications/{notification}/comments", {"section": "about_you", "body": " "},
-                      from_page=back)
+    empty = post_form(
+        reviewer, f"/notifications/{notification}/comments", {"section": "about_you", "body": " "}, from_page=back
+    )
     assert empty.status_code == 400 and "Enter a comment" in empty.text
 
 
 def test_watchers_get_the_receipt(people, as_role, location_id, db_factory):
     drafter, reviewer, submitter = people["drafter"], people["reviewer"], people["submitter"]
     notification = draft_complete(drafter, "dols_outcome", location_id, with_files=False)
-    post_form(drafter, f"/notifications/{notification}/watch", {"watch": "yes"},
-              from_page=f"/notifications/{notification}")
+    post_form(
+        drafter, f"/notifications/{notification}/watch", {"watch": "yes"}, from_page=f"/notifications/{notification}"
+    )
     act(drafter, notification, "request-review")
     act(reviewer, notification, "approve")
     act(submitter, notification, "submit", {"declaration": "yes"})
@@ -258,10 +284,15 @@ def test_a_follow_up_is_linked_to_the_reference_and_goes_through_review(people, 
     first, reference = submitted(drafter, reviewer, submitter, "manager_absence_emergency", location_id)
     choices = drafter.get(f"/notifications/{first}/follow-up").text
     assert "Return of the registered manager" in choices or "manager_return" in choices
-    response = post_form(drafter, f"/notifications/{first}/follow-up", {"type": "manager_return"},
-                         from_page=f"/notifications/{first}/follow-up")
+    response = post_form(
+        drafter,
+        f"/notifications/{first}/follow-up",
+        {"type": "manager_return"},
+        from_page=f"/notifications/{first}/follow-up",
+    )
     follow_up = int(response.headers["location"].rsplit("/", 1)[1])
     from portal.notifications.registry import definitions
+
     from .drafting import fill_section
 
     for section in definitions()["manager_return"].sections:
@@ -270,4 +301,6 @@ def test_a_follow_up_is_linked_to_the_reference_and_goes_through_review(people, 
     act(reviewer, follow_up, "approve")
     act(submitter, follow_up, "submit", {"declaration": "yes"})
     with db_factory() as db:
-        assert db.scalar(select(Submission.parent_reference).where(Submission.notification_id == follow_up)) == reference
+        assert (
+            db.scalar(select(Submission.parent_reference).where(Submission.notification_id == follow_up)) == reference
+        )

@@ -51,7 +51,9 @@ def request_link(db: Session, *, email: str, ip: str, user_agent: str, base_url:
     token = new_token()
     db.add(
         SignInLink(
-            email=email, token_hash=token_hash(token), expires_at=utcnow() + LINK_LIFETIME,
+            email=email,
+            token_hash=token_hash(token),
+            expires_at=utcnow() + LINK_LIFETIME,
             next_path=safe_next(next_path),
         )
     )
@@ -68,8 +70,15 @@ def request_link(db: Session, *, email: str, ip: str, user_agent: str, base_url:
         ),
     )
     user_id = db.scalar(select(User.id).where(User.email == email))
-    audit.record(db, "account:sign_in_link_sent", actor_id=user_id, subject_user_id=user_id, ip=ip,
-                 user_agent=user_agent, email=email)
+    audit.record(
+        db,
+        "account:sign_in_link_sent",
+        actor_id=user_id,
+        subject_user_id=user_id,
+        ip=ip,
+        user_agent=user_agent,
+        email=email,
+    )
 
 
 def find_link(db: Session, token: str) -> SignInLink | None:
@@ -87,14 +96,29 @@ def consume_link(db: Session, token: str, *, ip: str, user_agent: str) -> LinkRe
     else:
         failure = ""
     if failure:
-        audit.record(db, "account:sign_in_failed", actor_id=None, ip=ip, user_agent=user_agent,
-                     method="email link", reason=failure)
+        audit.record(
+            db,
+            "account:sign_in_failed",
+            actor_id=None,
+            ip=ip,
+            user_agent=user_agent,
+            method="email link",
+            reason=failure,
+        )
         return LinkResult(user=None, next_path="/dashboard", failure=failure)
     link.used_at = utcnow()
     user = user_for_verified_email(db, ISSUER, link.email, link.email)
     if not user.active:
-        audit.record(db, "account:sign_in_failed", actor_id=user.id, subject_user_id=user.id, ip=ip,
-                     user_agent=user_agent, method="email link", reason="deactivated")
+        audit.record(
+            db,
+            "account:sign_in_failed",
+            actor_id=user.id,
+            subject_user_id=user.id,
+            ip=ip,
+            user_agent=user_agent,
+            method="email link",
+            reason="deactivated",
+        )
         return LinkResult(user=None, next_path="/dashboard", failure="deactivated")
     return LinkResult(user=user, next_path=link.next_path)
 

@@ -17,8 +17,8 @@ import hmac
 import logging
 import threading
 import time
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
-from typing import Mapping
 from urllib.parse import urlencode, urlsplit
 
 import httpx
@@ -69,7 +69,7 @@ class OidcConfig:
     post_logout_redirect_uri: str
 
     @classmethod
-    def from_settings(cls, settings) -> "OidcConfig | None":
+    def from_settings(cls, settings) -> OidcConfig | None:
         if not settings.oidc_enabled:
             return None
         return cls(
@@ -250,8 +250,10 @@ def finish(config: OidcConfig, flow: FlowState | None, params: Mapping[str, str]
     and reads the verified email from /userinfo. Raises OidcError for every failure."""
     error = params.get("error")
     if error:
-        raise OidcError("cancelled" if error == "access_denied" else "provider error",
-                        f"{error}: {params.get('error_description', '')}"[:200])
+        raise OidcError(
+            "cancelled" if error == "access_denied" else "provider error",
+            f"{error}: {params.get('error_description', '')}"[:200],
+        )
     returned_state = params.get("state", "")
     if flow is None:
         raise OidcError("bad state", "no flow cookie, or it expired or was altered")
@@ -269,7 +271,9 @@ def finish(config: OidcConfig, flow: FlowState | None, params: Mapping[str, str]
         with _oauth_client(config, metadata, key) as client:
             try:
                 token = client.fetch_token(
-                    metadata["token_endpoint"], grant_type="authorization_code", code=code,
+                    metadata["token_endpoint"],
+                    grant_type="authorization_code",
+                    code=code,
                     code_verifier=flow.code_verifier,
                 )
             except Exception as error:
@@ -277,8 +281,9 @@ def finish(config: OidcConfig, flow: FlowState | None, params: Mapping[str, str]
             id_token = token.get("id_token")
             if not isinstance(id_token, str) or not id_token:
                 raise OidcError("id token invalid", "the token response has no id token")
-            claims = verify_id_token(config, metadata, id_token, nonce=flow.nonce,
-                                     access_token=token.get("access_token"))
+            claims = verify_id_token(
+                config, metadata, id_token, nonce=flow.nonce, access_token=token.get("access_token")
+            )
             try:
                 response = client.get(metadata["userinfo_endpoint"], headers={"Accept": "application/json"})
                 response.raise_for_status()
@@ -300,8 +305,9 @@ def finish(config: OidcConfig, flow: FlowState | None, params: Mapping[str, str]
     return SignInResult(issuer=claims["iss"], subject=claims["sub"], email=email, id_token=id_token)
 
 
-def verify_id_token(config: OidcConfig, metadata: dict, id_token: str, *, nonce: str,
-                    access_token: str | None = None) -> CodeIDToken:
+def verify_id_token(
+    config: OidcConfig, metadata: dict, id_token: str, *, nonce: str, access_token: str | None = None
+) -> CodeIDToken:
     """Signature against the provider's JWKS, then iss, aud, exp, iat, nonce (and azp, at_hash)."""
     offered = metadata.get("id_token_signing_alg_values_supported") or list(ID_TOKEN_ALGORITHMS)
     algorithms = [alg for alg in ID_TOKEN_ALGORITHMS if alg in offered]
@@ -340,10 +346,11 @@ def logout_url(config: OidcConfig | None, id_token: str) -> str | None:
         return None
     if not isinstance(endpoint, str) or urlsplit(endpoint).scheme not in ("http", "https"):
         return None
-    query = urlencode({
-        "id_token_hint": id_token,
-        "post_logout_redirect_uri": config.post_logout_redirect_uri,
-        "state": generate_token(24),
-    })
+    query = urlencode(
+        {
+            "id_token_hint": id_token,
+            "post_logout_redirect_uri": config.post_logout_redirect_uri,
+            "state": generate_token(24),
+        }
+    )
     return f"{endpoint}{'&' if '?' in endpoint else '?'}{query}"
-

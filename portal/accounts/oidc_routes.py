@@ -31,15 +31,23 @@ def _config(ctx: Ctx) -> oidc.OidcConfig:
 
 
 def _forget_flow(ctx: Ctx, response: Response) -> Response:
-    response.delete_cookie(oidc.FLOW_COOKIE, path=oidc.FLOW_COOKIE_PATH, secure=ctx.settings.is_production,
-                           httponly=True, samesite="lax")
+    response.delete_cookie(
+        oidc.FLOW_COOKIE, path=oidc.FLOW_COOKIE_PATH, secure=ctx.settings.is_production, httponly=True, samesite="lax"
+    )
     return response
 
 
 def _problem(ctx: Ctx, reason: str, *, status: int = 400, user=None) -> Response:
-    audit.record(ctx.db, "account:sign_in_failed", actor_id=user.id if user else None,
-                 subject_user_id=user.id if user else None, ip=ctx.client_ip, user_agent=ctx.user_agent,
-                 method=METHOD, reason=reason)
+    audit.record(
+        ctx.db,
+        "account:sign_in_failed",
+        actor_id=user.id if user else None,
+        subject_user_id=user.id if user else None,
+        ip=ctx.client_ip,
+        user_agent=ctx.user_agent,
+        method=METHOD,
+        reason=reason,
+    )
     return _forget_flow(ctx, ctx.render("accounts/one_login_problem.html", status=status, failure=reason))
 
 
@@ -54,8 +62,13 @@ def sign_in_one_login(ctx: Ctx):
         return _problem(ctx, "provider unavailable", status=503)
     response = ctx.redirect(url)
     response.set_cookie(
-        oidc.FLOW_COOKIE, oidc.seal_flow(ctx.settings.secret_key, flow), max_age=oidc.FLOW_LIFETIME_SECONDS,
-        path=oidc.FLOW_COOKIE_PATH, httponly=True, samesite="lax", secure=ctx.settings.is_production,
+        oidc.FLOW_COOKIE,
+        oidc.seal_flow(ctx.settings.secret_key, flow),
+        max_age=oidc.FLOW_LIFETIME_SECONDS,
+        path=oidc.FLOW_COOKIE_PATH,
+        httponly=True,
+        samesite="lax",
+        secure=ctx.settings.is_production,
     )
     return response
 

@@ -14,7 +14,15 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 
 from .. import audit, outbox
 from ..models import (
-    Invitation, Location, Membership, Organisation, RoleGrant, SignupRequest, User, UserSession, utcnow,
+    Invitation,
+    Location,
+    Membership,
+    Organisation,
+    RoleGrant,
+    SignupRequest,
+    User,
+    UserSession,
+    utcnow,
 )
 from ..permissions import PERMISSIONS
 from ..roles import ROLES
@@ -35,7 +43,7 @@ class Grant:
     location_id: int | None
 
     @classmethod
-    def parse(cls, value: str) -> "Grant":
+    def parse(cls, value: str) -> Grant:
         role, _, where = value.partition(":")
         if role not in ROLES or ROLES[role].scope != "provider":
             raise ValueError(value)
@@ -73,11 +81,20 @@ def lost_abilities(before, after, locations: dict[int, str]) -> list[str]:
 
 # Sign-up requests -------------------------------------------------------------------------------
 
+
 def request_signup(db: Session, user: User, *, name: str, provider_id: str, ip: str, user_agent: str) -> SignupRequest:
     request = SignupRequest(user_id=user.id, organisation_name=name, provider_id=provider_id)
     db.add(request)
-    audit.record(db, "organisation:signup_requested", actor_id=user.id, subject_user_id=user.id, ip=ip,
-                 user_agent=user_agent, name=name, provider_id=provider_id)
+    audit.record(
+        db,
+        "organisation:signup_requested",
+        actor_id=user.id,
+        subject_user_id=user.id,
+        ip=ip,
+        user_agent=user_agent,
+        name=name,
+        provider_id=provider_id,
+    )
     return request
 
 
@@ -88,14 +105,17 @@ def signup_requests_of(db: Session, user_id: int) -> list[SignupRequest]:
 def pending_signups(db: Session) -> list[SignupRequest]:
     return list(
         db.scalars(
-            select(SignupRequest).options(joinedload(SignupRequest.user))
-            .where(SignupRequest.status == "pending").order_by(SignupRequest.created_at)
+            select(SignupRequest)
+            .options(joinedload(SignupRequest.user))
+            .where(SignupRequest.status == "pending")
+            .order_by(SignupRequest.created_at)
         )
     )
 
 
-def decide_signup(db: Session, request_id: int, *, approve: bool, actor_id: int | None, ip: str = "",
-                  user_agent: str = "") -> SignupRequest:
+def decide_signup(
+    db: Session, request_id: int, *, approve: bool, actor_id: int | None, ip: str = "", user_agent: str = ""
+) -> SignupRequest:
     request = db.get(SignupRequest, request_id)
     if request is None or request.status != "pending":
         raise RuleBroken("That request has already been decided")
@@ -110,19 +130,39 @@ def decide_signup(db: Session, request_id: int, *, approve: bool, actor_id: int 
         db.add(membership)
         request.status = "approved"
         request.organisation_id = organisation.id
-        audit.record(db, "organisation:signup_approved", actor_id=actor_id, organisation_id=organisation.id,
-                     subject_user_id=request.user_id, ip=ip, user_agent=user_agent, **fields)
-        outbox.enqueue(db, template="signup_approved", recipient=request.user.email,
-                       subject=f"Your organisation account for {request.organisation_name} is ready",
-                       body="Your request was approved. Sign in to invite your colleagues.")
+        audit.record(
+            db,
+            "organisation:signup_approved",
+            actor_id=actor_id,
+            organisation_id=organisation.id,
+            subject_user_id=request.user_id,
+            ip=ip,
+            user_agent=user_agent,
+            **fields,
+        )
+        outbox.enqueue(
+            db,
+            template="signup_approved",
+            recipient=request.user.email,
+            subject=f"Your organisation account for {request.organisation_name} is ready",
+            body="Your request was approved. Sign in to invite your colleagues.",
+        )
     else:
         request.status = "rejected"
-        audit.record(db, "organisation:signup_rejected", actor_id=actor_id, subject_user_id=request.user_id,
-                     ip=ip, user_agent=user_agent, **fields)
+        audit.record(
+            db,
+            "organisation:signup_rejected",
+            actor_id=actor_id,
+            subject_user_id=request.user_id,
+            ip=ip,
+            user_agent=user_agent,
+            **fields,
+        )
     return request
 
 
 # Members ----------------------------------------------------------------------------------------
+
 
 def locations_of(db: Session, organisation_id: int) -> list[Location]:
     return list(db.scalars(select(Location).where(Location.organisation_id == organisation_id).order_by(Location.name)))
@@ -153,8 +193,9 @@ def _admin_count(db: Session, organisation_id: int, *, excluding_membership: int
     query = (
         select(func.count(func.distinct(Membership.id)))
         .join(RoleGrant, RoleGrant.membership_id == Membership.id)
-        .where(Membership.organisation_id == organisation_id, RoleGrant.role == ADMIN_ROLE,
-               RoleGrant.location_id.is_(None))
+        .where(
+            Membership.organisation_id == organisation_id, RoleGrant.role == ADMIN_ROLE, RoleGrant.location_id.is_(None)
+        )
     )
     if excluding_membership is not None:
         query = query.where(Membership.id != excluding_membership)
@@ -172,8 +213,16 @@ def check_location_ids(db: Session, organisation_id: int, grants: list[Grant]) -
             raise RuleBroken("Choose locations from this organisation")
 
 
-def change_roles(db: Session, organisation_id: int, membership: Membership, new: list[Grant], *, actor: User,
-                 ip: str = "", user_agent: str = "") -> None:
+def change_roles(
+    db: Session,
+    organisation_id: int,
+    membership: Membership,
+    new: list[Grant],
+    *,
+    actor: User,
+    ip: str = "",
+    user_agent: str = "",
+) -> None:
     if not new:
         raise RuleBroken("Choose at least one role, or remove the member instead")
     check_location_ids(db, organisation_id, new)
@@ -188,18 +237,29 @@ def change_roles(db: Session, organisation_id: int, membership: Membership, new:
     db.flush()
     for grant in new:
         membership.grants.append(RoleGrant(role=grant.role, location_id=grant.location_id))
-    audit.record(db, "member:roles_changed", actor_id=actor.id, organisation_id=organisation_id,
-                 subject_user_id=membership.user_id, ip=ip, user_agent=user_agent, member=membership.user.email,
-                 before=describe_grants(current, locations), after=describe_grants(new, locations))
+    audit.record(
+        db,
+        "member:roles_changed",
+        actor_id=actor.id,
+        organisation_id=organisation_id,
+        subject_user_id=membership.user_id,
+        ip=ip,
+        user_agent=user_agent,
+        member=membership.user.email,
+        before=describe_grants(current, locations),
+        after=describe_grants(new, locations),
+    )
 
 
-def remove_member(db: Session, organisation_id: int, membership: Membership, *, actor: User, ip: str = "",
-                  user_agent: str = "") -> None:
+def remove_member(
+    db: Session, organisation_id: int, membership: Membership, *, actor: User, ip: str = "", user_agent: str = ""
+) -> None:
     leaving = membership.user_id == actor.id
     if _is_admin(membership.grants) and _admin_count(db, organisation_id, excluding_membership=membership.id) == 0:
         raise RuleBroken(
             "You are the only admin. Make someone else an admin before you leave"
-            if leaving else "The organisation must keep at least one admin"
+            if leaving
+            else "The organisation must keep at least one admin"
         )
     locations = {location.id: location.name for location in locations_of(db, organisation_id)}
     roles = describe_grants(membership.grants, locations)
@@ -207,37 +267,60 @@ def remove_member(db: Session, organisation_id: int, membership: Membership, *, 
     user_id = membership.user_id
     db.delete(membership)
     # Their sessions in this organisation lose it at once.
-    for row in db.scalars(select(UserSession).where(UserSession.user_id == user_id,
-                                                     UserSession.organisation_id == organisation_id)):
+    for row in db.scalars(
+        select(UserSession).where(UserSession.user_id == user_id, UserSession.organisation_id == organisation_id)
+    ):
         row.organisation_id = None
     if leaving:
-        audit.record(db, "member:left", actor_id=actor.id, organisation_id=organisation_id, subject_user_id=user_id,
-                     ip=ip, user_agent=user_agent, member=email)
+        audit.record(
+            db,
+            "member:left",
+            actor_id=actor.id,
+            organisation_id=organisation_id,
+            subject_user_id=user_id,
+            ip=ip,
+            user_agent=user_agent,
+            member=email,
+        )
     else:
-        audit.record(db, "member:removed", actor_id=actor.id, organisation_id=organisation_id,
-                     subject_user_id=user_id, ip=ip, user_agent=user_agent, member=email, roles=roles)
+        audit.record(
+            db,
+            "member:removed",
+            actor_id=actor.id,
+            organisation_id=organisation_id,
+            subject_user_id=user_id,
+            ip=ip,
+            user_agent=user_agent,
+            member=email,
+            roles=roles,
+        )
 
 
 # Invitations ------------------------------------------------------------------------------------
 
+
 def invitations_of(db: Session, organisation_id: int) -> list[Invitation]:
     return list(
         db.scalars(
-            select(Invitation).where(Invitation.organisation_id == organisation_id, Invitation.status == "pending")
+            select(Invitation)
+            .where(Invitation.organisation_id == organisation_id, Invitation.status == "pending")
             .order_by(Invitation.created_at.desc())
         )
     )
 
 
 def invitation(db: Session, organisation_id: int, invitation_id: int) -> Invitation | None:
-    return db.scalar(select(Invitation).where(Invitation.id == invitation_id,
-                                              Invitation.organisation_id == organisation_id))
+    return db.scalar(
+        select(Invitation).where(Invitation.id == invitation_id, Invitation.organisation_id == organisation_id)
+    )
 
 
 def _send_invitation(db: Session, invitation: Invitation, token: str, base_url: str) -> None:
     organisation = db.get(Organisation, invitation.organisation_id)
     outbox.enqueue(
-        db, template="invitation", recipient=invitation.email,
+        db,
+        template="invitation",
+        recipient=invitation.email,
         subject=f"You have been invited to join {organisation.name}",
         body=(
             f"You have been invited to prepare and send statutory notifications for {organisation.name}.\n\n"
@@ -247,61 +330,102 @@ def _send_invitation(db: Session, invitation: Invitation, token: str, base_url: 
     )
 
 
-def invite(db: Session, organisation_id: int, *, email: str, grants: list[Grant], actor: User, base_url: str,
-           ip: str = "", user_agent: str = "") -> Invitation:
+def invite(
+    db: Session,
+    organisation_id: int,
+    *,
+    email: str,
+    grants: list[Grant],
+    actor: User,
+    base_url: str,
+    ip: str = "",
+    user_agent: str = "",
+) -> Invitation:
     email = normalise_email(email)
     if not grants:
         raise RuleBroken("Choose at least one role")
     check_location_ids(db, organisation_id, grants)
     already = db.scalar(
-        select(Membership.id).join(User, User.id == Membership.user_id)
+        select(Membership.id)
+        .join(User, User.id == Membership.user_id)
         .where(Membership.organisation_id == organisation_id, User.email == email)
     )
     if already is not None:
         raise RuleBroken(f"{email} is already a member of this organisation")
-    for old in db.scalars(select(Invitation).where(Invitation.organisation_id == organisation_id,
-                                                   Invitation.email == email, Invitation.status == "pending")):
+    for old in db.scalars(
+        select(Invitation).where(
+            Invitation.organisation_id == organisation_id, Invitation.email == email, Invitation.status == "pending"
+        )
+    ):
         old.status = "replaced"
     token = new_token()
     invitation = Invitation(
-        organisation_id=organisation_id, email=email, grants=[{"role": g.role, "location_id": g.location_id}
-                                                              for g in grants],
-        token_hash=token_hash(token), invited_by_id=actor.id, expires_at=utcnow() + INVITATION_LIFETIME,
+        organisation_id=organisation_id,
+        email=email,
+        grants=[{"role": g.role, "location_id": g.location_id} for g in grants],
+        token_hash=token_hash(token),
+        invited_by_id=actor.id,
+        expires_at=utcnow() + INVITATION_LIFETIME,
     )
     db.add(invitation)
     db.flush()
     _send_invitation(db, invitation, token, base_url)
     locations = {location.id: location.name for location in locations_of(db, organisation_id)}
-    audit.record(db, "member:invited", actor_id=actor.id, organisation_id=organisation_id, ip=ip,
-                 user_agent=user_agent, invitee=email, roles=describe_grants(grants, locations))
+    audit.record(
+        db,
+        "member:invited",
+        actor_id=actor.id,
+        organisation_id=organisation_id,
+        ip=ip,
+        user_agent=user_agent,
+        invitee=email,
+        roles=describe_grants(grants, locations),
+    )
     return invitation
 
 
-def resend_invitation(db: Session, invitation: Invitation, *, actor_id: int | None, base_url: str, ip: str = "",
-                      user_agent: str = "") -> None:
+def resend_invitation(
+    db: Session, invitation: Invitation, *, actor_id: int | None, base_url: str, ip: str = "", user_agent: str = ""
+) -> None:
     if invitation.status != "pending":
         raise RuleBroken("Only a pending invitation can be resent")
     token = new_token()
     invitation.token_hash = token_hash(token)
     invitation.expires_at = utcnow() + INVITATION_LIFETIME
     _send_invitation(db, invitation, token, base_url)
-    audit.record(db, "member:invitation_resent", actor_id=actor_id, organisation_id=invitation.organisation_id,
-                 ip=ip, user_agent=user_agent, invitee=invitation.email)
+    audit.record(
+        db,
+        "member:invitation_resent",
+        actor_id=actor_id,
+        organisation_id=invitation.organisation_id,
+        ip=ip,
+        user_agent=user_agent,
+        invitee=invitation.email,
+    )
 
 
-def revoke_invitation(db: Session, invitation: Invitation, *, actor_id: int | None, ip: str = "",
-                      user_agent: str = "") -> None:
+def revoke_invitation(
+    db: Session, invitation: Invitation, *, actor_id: int | None, ip: str = "", user_agent: str = ""
+) -> None:
     if invitation.status != "pending":
         raise RuleBroken("Only a pending invitation can be revoked")
     invitation.status = "revoked"
     invitation.decided_at = utcnow()
-    audit.record(db, "member:invitation_revoked", actor_id=actor_id, organisation_id=invitation.organisation_id,
-                 ip=ip, user_agent=user_agent, invitee=invitation.email)
+    audit.record(
+        db,
+        "member:invitation_revoked",
+        actor_id=actor_id,
+        organisation_id=invitation.organisation_id,
+        ip=ip,
+        user_agent=user_agent,
+        invitee=invitation.email,
+    )
 
 
 def invitation_by_token(db: Session, token: str) -> Invitation | None:
     return db.scalar(
-        select(Invitation).options(joinedload(Invitation.organisation))
+        select(Invitation)
+        .options(joinedload(Invitation.organisation))
         .where(Invitation.token_hash == token_hash(token))
     )
 
@@ -319,14 +443,19 @@ def invitation_problem(invitation: Invitation | None, user: User | None) -> str:
     return ""
 
 
-def accept_invitation(db: Session, invitation: Invitation, user: User, *, ip: str = "", user_agent: str = "") -> Membership:
+def accept_invitation(
+    db: Session, invitation: Invitation, user: User, *, ip: str = "", user_agent: str = ""
+) -> Membership:
     problem = invitation_problem(invitation, user)
     if problem:
         raise RuleBroken(problem)
     invitation.status = "accepted"
     invitation.decided_at = utcnow()
-    membership = db.scalar(select(Membership).where(Membership.user_id == user.id,
-                                                    Membership.organisation_id == invitation.organisation_id))
+    membership = db.scalar(
+        select(Membership).where(
+            Membership.user_id == user.id, Membership.organisation_id == invitation.organisation_id
+        )
+    )
     if membership is None:
         membership = Membership(user_id=user.id, organisation_id=invitation.organisation_id)
         db.add(membership)
@@ -336,9 +465,17 @@ def accept_invitation(db: Session, invitation: Invitation, user: User, *, ip: st
         if (grant.role, grant.location_id) not in existing:
             membership.grants.append(RoleGrant(role=grant.role, location_id=grant.location_id))
     locations = {location.id: location.name for location in locations_of(db, invitation.organisation_id)}
-    audit.record(db, "member:invitation_accepted", actor_id=user.id, organisation_id=invitation.organisation_id,
-                 subject_user_id=user.id, ip=ip, user_agent=user_agent, invitee=user.email,
-                 roles=describe_grants(grants, locations))
+    audit.record(
+        db,
+        "member:invitation_accepted",
+        actor_id=user.id,
+        organisation_id=invitation.organisation_id,
+        subject_user_id=user.id,
+        ip=ip,
+        user_agent=user_agent,
+        invitee=user.email,
+        roles=describe_grants(grants, locations),
+    )
     return membership
 
 
@@ -348,16 +485,28 @@ def decline_invitation(db: Session, invitation: Invitation, user: User, *, ip: s
         raise RuleBroken(problem)
     invitation.status = "declined"
     invitation.decided_at = utcnow()
-    audit.record(db, "member:invitation_declined", actor_id=user.id, organisation_id=invitation.organisation_id,
-                 subject_user_id=user.id, ip=ip, user_agent=user_agent, invitee=user.email)
+    audit.record(
+        db,
+        "member:invitation_declined",
+        actor_id=user.id,
+        organisation_id=invitation.organisation_id,
+        subject_user_id=user.id,
+        ip=ip,
+        user_agent=user_agent,
+        invitee=user.email,
+    )
 
 
 def pending_invitations_for(db: Session, email: str) -> list[Invitation]:
     return list(
         db.scalars(
-            select(Invitation).options(joinedload(Invitation.organisation))
-            .where(Invitation.email == normalise_email(email), Invitation.status == "pending",
-                   Invitation.expires_at > utcnow())
+            select(Invitation)
+            .options(joinedload(Invitation.organisation))
+            .where(
+                Invitation.email == normalise_email(email),
+                Invitation.status == "pending",
+                Invitation.expires_at > utcnow(),
+            )
         )
     )
 
@@ -365,7 +514,8 @@ def pending_invitations_for(db: Session, email: str) -> list[Invitation]:
 def active_sessions(db: Session, user_id: int) -> list[UserSession]:
     return list(
         db.scalars(
-            select(UserSession).where(UserSession.user_id == user_id, UserSession.ended_at.is_(None))
+            select(UserSession)
+            .where(UserSession.user_id == user_id, UserSession.ended_at.is_(None))
             .order_by(UserSession.last_seen_at.desc())
         )
     )

@@ -34,8 +34,12 @@ def sign_in_post(ctx: Ctx):
         return ctx.render("accounts/sign_in.html", status=400, form=form, next=next_path)
     try:
         email_link.request_link(
-            ctx.db, email=form.email.data, ip=ctx.client_ip, user_agent=ctx.user_agent,
-            base_url=ctx.settings.base_url, next_path=next_path,
+            ctx.db,
+            email=form.email.data,
+            ip=ctx.client_ip,
+            user_agent=ctx.user_agent,
+            base_url=ctx.settings.base_url,
+            next_path=next_path,
         )
     except email_link.RateLimited:
         form.email.errors = ["You have asked for too many sign-in links. Wait 15 minutes, then try again"]
@@ -68,10 +72,18 @@ def sign_in_link_post(ctx: Ctx):
 def complete_sign_in(ctx: Ctx, user, *, method: str, next_path: str, id_token: str = "") -> Response:
     if ctx.auth is not None:
         sessions.end_session(ctx.auth.session, "replaced")
-    token = sessions.start_session(ctx.db, user, method=method, ip=ctx.client_ip, user_agent=ctx.user_agent,
-                                   id_token=id_token)
-    audit.record(ctx.db, "account:signed_in", actor_id=user.id, subject_user_id=user.id, ip=ctx.client_ip,
-                 user_agent=ctx.user_agent, method=method)
+    token = sessions.start_session(
+        ctx.db, user, method=method, ip=ctx.client_ip, user_agent=ctx.user_agent, id_token=id_token
+    )
+    audit.record(
+        ctx.db,
+        "account:signed_in",
+        actor_id=user.id,
+        subject_user_id=user.id,
+        ip=ctx.client_ip,
+        user_agent=ctx.user_agent,
+        method=method,
+    )
     return set_session_cookie(ctx, ctx.redirect(email_link.safe_next(next_path)), token)
 
 
@@ -82,8 +94,16 @@ def sign_out(ctx: Ctx):
         sessions.end_all_sessions(ctx.db, ctx.auth.user.id, "signed out everywhere")
     else:
         sessions.end_session(ctx.auth.session, "signed out")
-    audit.record(ctx.db, "account:signed_out", actor_id=ctx.auth.user.id, subject_user_id=ctx.auth.user.id,
-                 organisation_id=None, ip=ctx.client_ip, user_agent=ctx.user_agent, everywhere=everywhere)
+    audit.record(
+        ctx.db,
+        "account:signed_out",
+        actor_id=ctx.auth.user.id,
+        subject_user_id=ctx.auth.user.id,
+        organisation_id=None,
+        ip=ctx.client_ip,
+        user_agent=ctx.user_agent,
+        everywhere=everywhere,
+    )
     target = "/signed-out"
     logout_url = ctx.app.state.oidc_logout_url(ctx.auth.session) if ctx.auth.session.method == "one login" else None
     response = ctx.redirect(logout_url or target)
@@ -125,8 +145,15 @@ def switch_organisation(ctx: Ctx):
     if not sessions.switch_organisation(ctx.db, ctx.auth, organisation_id):
         raise NotFound()
     organisation = ctx.db.get(Organisation, organisation_id)
-    audit.record(ctx.db, "organisation:switched", actor_id=ctx.auth.user.id, organisation_id=organisation_id,
-                 ip=ctx.client_ip, user_agent=ctx.user_agent, organisation=organisation.name)
+    audit.record(
+        ctx.db,
+        "organisation:switched",
+        actor_id=ctx.auth.user.id,
+        organisation_id=organisation_id,
+        ip=ctx.client_ip,
+        user_agent=ctx.user_agent,
+        organisation=organisation.name,
+    )
     return ctx.redirect("/support" if organisation.kind == "regulator" else "/dashboard")
 
 
@@ -141,8 +168,12 @@ def request_organisation_post(ctx: Ctx):
     if not form.validate():
         return ctx.render("accounts/request_organisation.html", status=400, form=form)
     organisations.request_signup(
-        ctx.db, ctx.auth.user, name=form.organisation_name.data.strip(), provider_id=form.provider_id.data.strip(),
-        ip=ctx.client_ip, user_agent=ctx.user_agent,
+        ctx.db,
+        ctx.auth.user,
+        name=form.organisation_name.data.strip(),
+        provider_id=form.provider_id.data.strip(),
+        ip=ctx.client_ip,
+        user_agent=ctx.user_agent,
     )
     return ctx.redirect("/organisations?requested=1")
 

@@ -66,8 +66,16 @@ def grants_of(membership: Membership) -> list[tuple[str, int | None]]:
     return pairs
 
 
-def start_session(db: Session, user: User, *, method: str, ip: str, user_agent: str, id_token: str = "",
-                  organisation_id: int | None = None) -> str:
+def start_session(
+    db: Session,
+    user: User,
+    *,
+    method: str,
+    ip: str,
+    user_agent: str,
+    id_token: str = "",
+    organisation_id: int | None = None,
+) -> str:
     """A new session id on every sign-in, so a planted cookie never becomes a signed-in one."""
     token = new_token()
     if organisation_id is None:
@@ -79,15 +87,21 @@ def start_session(db: Session, user: User, *, method: str, ip: str, user_agent: 
             organisation_id = None  # more than one: the person chooses
     db.add(
         UserSession(
-            token_hash=token_hash(token), user_id=user.id, method=method, ip_address=ip,
-            user_agent=user_agent[:400], id_token=id_token, organisation_id=organisation_id,
+            token_hash=token_hash(token),
+            user_id=user.id,
+            method=method,
+            ip_address=ip,
+            user_agent=user_agent[:400],
+            id_token=id_token,
+            organisation_id=organisation_id,
         )
     )
     return token
 
 
-def load_auth(db: Session, token: str | None, *, idle: timedelta, absolute: timedelta,
-              now: datetime | None = None) -> tuple[Auth | None, str]:
+def load_auth(
+    db: Session, token: str | None, *, idle: timedelta, absolute: timedelta, now: datetime | None = None
+) -> tuple[Auth | None, str]:
     """Returns the signed-in person, or None with why ('' when there was no session at all)."""
     if not token:
         return None, ""
@@ -150,7 +164,9 @@ def memberships_of(db: Session, user_id: int) -> list[Membership]:
     return list(
         db.scalars(
             select(Membership)
-            .options(joinedload(Membership.organisation), selectinload(Membership.grants).joinedload(RoleGrant.location))
+            .options(
+                joinedload(Membership.organisation), selectinload(Membership.grants).joinedload(RoleGrant.location)
+            )
             .where(Membership.user_id == user_id)
             .order_by(Membership.id)
         )

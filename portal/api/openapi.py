@@ -21,7 +21,9 @@ def _json(description: str, schema: str) -> dict:
 
 
 REFERENCE = {
-    "name": "reference", "in": "path", "required": True,
+    "name": "reference",
+    "in": "path",
+    "required": True,
     "description": "The submission's reference, as the provider was given it: 8 characters.",
     "schema": {"type": "string", "pattern": "^[A-Za-z0-9]{8}$"},
 }
@@ -40,11 +42,13 @@ PLACE = {
 
 SCHEMAS = {
     "Error": {
-        "type": "object", "required": ["error"],
+        "type": "object",
+        "required": ["error"],
         "properties": {"error": {"type": "string", "description": "What went wrong, for a developer."}},
     },
     "NotificationType": {
-        "type": "object", "required": ["key", "version"],
+        "type": "object",
+        "required": ["key", "version"],
         "properties": {
             "key": {"type": "string", "examples": ["serious_injury"]},
             "version": {"type": "integer", "description": "The version of the notification's definition."},
@@ -67,21 +71,23 @@ SCHEMAS = {
         },
     },
     "SubmissionPage": {
-        "type": "object", "required": ["submissions", "next_cursor", "has_more"],
+        "type": "object",
+        "required": ["submissions", "next_cursor", "has_more"],
         "properties": {
             "submissions": {"type": "array", "items": _ref("SubmissionSummary")},
             "next_cursor": {
                 "type": ["string", "null"],
                 "description": "Pass as `since` to carry on after this page. Keep it between polls: it is "
-                               "where to resume even when this page was empty. Null only when nothing has "
-                               "been submitted yet and no `since` was given.",
+                "where to resume even when this page was empty. Null only when nothing has "
+                "been submitted yet and no `since` was given.",
             },
             "next_url": {"type": ["string", "null"], "format": "uri"},
             "has_more": {"type": "boolean", "description": "True when more are ready now: fetch next_url."},
         },
     },
     "Attachment": {
-        "type": "object", "required": ["id", "filename", "sha256", "url"],
+        "type": "object",
+        "required": ["id", "filename", "sha256", "url"],
         "properties": {
             "id": {"type": "integer"},
             "question": {"type": "string", "description": "The question the file answers."},
@@ -101,7 +107,8 @@ SCHEMAS = {
             "organisation": _ref("Organisation"),
             "location": _ref("Location"),
             "answers": {
-                "type": "object", "description": "Answers by section key, then question key.",
+                "type": "object",
+                "description": "Answers by section key, then question key.",
                 "additionalProperties": {"type": "object"},
             },
             "attachments": {"type": "array", "items": _ref("Attachment")},
@@ -118,13 +125,15 @@ SCHEMAS = {
         "allOf": [
             _ref("SubmissionSummary"),
             {
-                "type": "object", "required": ["content_hash", "snapshot"],
+                "type": "object",
+                "required": ["content_hash", "snapshot"],
                 "properties": {
                     "content_hash": {
-                        "type": "string", "pattern": "^[0-9a-f]{64}$",
-                        "description": "SHA-256 (hex) of the UTF-8 JSON `{\"answers\": <snapshot.answers>, "
-                                       "\"attachments\": <sorted list of the attachments' sha256>}` with sorted "
-                                       "keys and no spaces, so a receiver can check nothing changed in transit.",
+                        "type": "string",
+                        "pattern": "^[0-9a-f]{64}$",
+                        "description": 'SHA-256 (hex) of the UTF-8 JSON `{"answers": <snapshot.answers>, '
+                        '"attachments": <sorted list of the attachments\' sha256>}` with sorted '
+                        "keys and no spaces, so a receiver can check nothing changed in transit.",
                     },
                     "snapshot": _ref("Snapshot"),
                 },
@@ -143,7 +152,7 @@ def document(base_url: str) -> dict:
             "description": (
                 "Read-only access for the regulator's intake systems to notifications that providers have "
                 "submitted. Authenticate with an API token created by a support lead in the support workspace: "
-                "`Authorization: Bearer <token>`. Every error is JSON: `{\"error\": \"...\"}`.\n\n"
+                '`Authorization: Bearer <token>`. Every error is JSON: `{"error": "..."}`.\n\n'
                 "Poll `GET /api/v1/submissions` with the `next_cursor` of the last answer as `since`. "
                 f"A submission appears in the list {int(SETTLE.total_seconds())} seconds after it is made, so "
                 "that the list never moves past one that is still being saved."
@@ -157,12 +166,20 @@ def document(base_url: str) -> dict:
                     "operationId": "listSubmissions",
                     "summary": "Submissions in the order they were made, oldest first",
                     "parameters": [
-                        {"name": "since", "in": "query", "required": False,
-                         "description": "A `next_cursor` from an earlier answer. Leave out to start at the first.",
-                         "schema": {"type": "string"}},
-                        {"name": "limit", "in": "query", "required": False,
-                         "description": f"How many to return, 1 to {MAX_LIMIT}.",
-                         "schema": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT}},
+                        {
+                            "name": "since",
+                            "in": "query",
+                            "required": False,
+                            "description": "A `next_cursor` from an earlier answer. Leave out to start at the first.",
+                            "schema": {"type": "string"},
+                        },
+                        {
+                            "name": "limit",
+                            "in": "query",
+                            "required": False,
+                            "description": f"How many to return, 1 to {MAX_LIMIT}.",
+                            "schema": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT},
+                        },
                     ],
                     "responses": {
                         "200": _json("A page of submissions", "SubmissionPage"),
@@ -189,20 +206,29 @@ def document(base_url: str) -> dict:
                     "summary": "The bytes of a file that was part of the submission",
                     "parameters": [
                         REFERENCE,
-                        {"name": "attachment_id", "in": "path", "required": True,
-                         "description": "An `id` from the submission's `snapshot.attachments`.",
-                         "schema": {"type": "integer", "minimum": 1}},
+                        {
+                            "name": "attachment_id",
+                            "in": "path",
+                            "required": True,
+                            "description": "An `id` from the submission's `snapshot.attachments`.",
+                            "schema": {"type": "integer", "minimum": 1},
+                        },
                     ],
                     "responses": {
                         "200": {
                             "description": "The file, exactly as submitted",
                             "headers": {
-                                "Repr-Digest": {"description": "`sha-256=:<base64>:` (RFC 9530)",
-                                                "schema": {"type": "string"}},
+                                "Repr-Digest": {
+                                    "description": "`sha-256=:<base64>:` (RFC 9530)",
+                                    "schema": {"type": "string"},
+                                },
                                 "Content-Disposition": {"schema": {"type": "string"}},
                             },
-                            "content": {"application/octet-stream": {"schema": {"type": "string",
-                                                                                 "contentMediaType": "application/octet-stream"}}},
+                            "content": {
+                                "application/octet-stream": {
+                                    "schema": {"type": "string", "contentMediaType": "application/octet-stream"}
+                                }
+                            },
                         },
                         "401": UNAUTHORISED,
                         "404": _error("No such submission, or the file is not one of its attachments"),
@@ -214,8 +240,12 @@ def document(base_url: str) -> dict:
                     "operationId": "getOpenApi",
                     "summary": "This document",
                     "security": [],
-                    "responses": {"200": {"description": "The OpenAPI document",
-                                          "content": {"application/json": {"schema": {"type": "object"}}}}},
+                    "responses": {
+                        "200": {
+                            "description": "The OpenAPI document",
+                            "content": {"application/json": {"schema": {"type": "object"}}},
+                        }
+                    },
                 }
             },
         },
@@ -233,20 +263,40 @@ def document(base_url: str) -> dict:
                     ),
                     "security": [],
                     "parameters": [
-                        {"name": "X-Portal-Signature", "in": "header", "required": True,
-                         "schema": {"type": "string", "pattern": "^sha256=[0-9a-f]{64}$"}},
-                        {"name": "X-Portal-Delivery", "in": "header", "required": True,
-                         "description": "Unique per delivery, the same on its retries.", "schema": {"type": "string"}},
-                        {"name": "X-Portal-Event", "in": "header", "required": True,
-                         "schema": {"type": "string", "const": "submission.created"}},
+                        {
+                            "name": "X-Portal-Signature",
+                            "in": "header",
+                            "required": True,
+                            "schema": {"type": "string", "pattern": "^sha256=[0-9a-f]{64}$"},
+                        },
+                        {
+                            "name": "X-Portal-Delivery",
+                            "in": "header",
+                            "required": True,
+                            "description": "Unique per delivery, the same on its retries.",
+                            "schema": {"type": "string"},
+                        },
+                        {
+                            "name": "X-Portal-Event",
+                            "in": "header",
+                            "required": True,
+                            "schema": {"type": "string", "const": "submission.created"},
+                        },
                     ],
                     "requestBody": {
                         "required": True,
-                        "content": {"application/json": {"schema": {
-                            "type": "object", "required": ["event", "submission"],
-                            "properties": {"event": {"type": "string", "const": "submission.created"},
-                                           "submission": _ref("Submission")},
-                        }}},
+                        "content": {
+                            "application/json": {
+                                "schema": {
+                                    "type": "object",
+                                    "required": ["event", "submission"],
+                                    "properties": {
+                                        "event": {"type": "string", "const": "submission.created"},
+                                        "submission": _ref("Submission"),
+                                    },
+                                }
+                            }
+                        },
                     },
                     "responses": {"200": {"description": "Received (any 2xx will do)"}},
                 }
@@ -254,8 +304,11 @@ def document(base_url: str) -> dict:
         },
         "components": {
             "securitySchemes": {
-                "bearerToken": {"type": "http", "scheme": "bearer",
-                                "description": "An API token from the support workspace; revocable."},
+                "bearerToken": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "An API token from the support workspace; revocable.",
+                },
             },
             "schemas": SCHEMAS,
         },

@@ -48,7 +48,8 @@ def submission_file(ctx: Ctx):
     digest = base64.b64encode(bytes.fromhex(attachment.sha256)).decode()
     # FileResponse streams from disk in chunks, so a 50 MB file never sits in memory.
     return FileResponse(
-        storage.path(attachment.storage_key), media_type=item.get("content_type") or "application/octet-stream",
+        storage.path(attachment.storage_key),
+        media_type=item.get("content_type") or "application/octet-stream",
         headers={
             "content-disposition": content_disposition(item.get("filename") or "attachment"),
             "cache-control": "no-store",

@@ -50,6 +50,7 @@ class BadRequest(ValueError):
 
 # Responses ---------------------------------------------------------------------------------------
 
+
 def json_response(body: dict, status: int = 200, headers: dict | None = None) -> JSONResponse:
     # Submissions hold personal data: no cache anywhere between us and the intake system keeps a copy.
     return JSONResponse(body, status_code=status, headers={"cache-control": "no-store", **(headers or {})})
@@ -66,13 +67,20 @@ def not_found(message: str = "Not found") -> JSONResponse:
 def unauthorised(authorization: str | None) -> JSONResponse:
     """401 with the RFC 6750 challenge: invalid_token only when something was presented."""
     if not authorization:
-        return error(401, "Send an API token: Authorization: Bearer <token>",
-                     {"www-authenticate": 'Bearer realm="regulator-api"'})
-    return error(401, "The API token is not valid, or has been revoked",
-                 {"www-authenticate": 'Bearer realm="regulator-api", error="invalid_token"'})
+        return error(
+            401,
+            "Send an API token: Authorization: Bearer <token>",
+            {"www-authenticate": 'Bearer realm="regulator-api"'},
+        )
+    return error(
+        401,
+        "The API token is not valid, or has been revoked",
+        {"www-authenticate": 'Bearer realm="regulator-api", error="invalid_token"'},
+    )
 
 
 # Tokens --------------------------------------------------------------------------------------------
+
 
 def bearer_token(authorization: str | None) -> str | None:
     if not authorization:
@@ -108,8 +116,9 @@ def all_tokens(db: Session) -> list[ApiToken]:
     return list(db.scalars(select(ApiToken).options(joinedload(ApiToken.created_by)).order_by(ApiToken.id.desc())))
 
 
-def create_token(db: Session, *, name: str, actor_id: int, organisation_id: int | None, ip: str = "",
-                 user_agent: str = "") -> tuple[ApiToken, str]:
+def create_token(
+    db: Session, *, name: str, actor_id: int, organisation_id: int | None, ip: str = "", user_agent: str = ""
+) -> tuple[ApiToken, str]:
     """The row and the token itself: the caller shows the token once, and nothing can show it again."""
     name = clean_token_name(name)
     if not name or len(name) > MAX_TOKEN_NAME:
@@ -118,13 +127,21 @@ def create_token(db: Session, *, name: str, actor_id: int, organisation_id: int 
     row = ApiToken(name=name, token_hash=token_hash(secret), created_by_id=actor_id)
     db.add(row)
     db.flush()
-    audit.record(db, "api_token:created", actor_id=actor_id, organisation_id=organisation_id, ip=ip,
-                 user_agent=user_agent, name=name)
+    audit.record(
+        db,
+        "api_token:created",
+        actor_id=actor_id,
+        organisation_id=organisation_id,
+        ip=ip,
+        user_agent=user_agent,
+        name=name,
+    )
     return row, secret
 
 
-def revoke_token(db: Session, token_id: int, *, actor_id: int, organisation_id: int | None, ip: str = "",
-                 user_agent: str = "") -> ApiToken | None:
+def revoke_token(
+    db: Session, token_id: int, *, actor_id: int, organisation_id: int | None, ip: str = "", user_agent: str = ""
+) -> ApiToken | None:
     """None when there is no such token. Revoking twice changes nothing and records nothing more."""
     if not 0 < token_id <= MAX_ID:
         return None
@@ -133,12 +150,20 @@ def revoke_token(db: Session, token_id: int, *, actor_id: int, organisation_id: 
         return None
     if row.revoked_at is None:
         row.revoked_at = utcnow()
-        audit.record(db, "api_token:revoked", actor_id=actor_id, organisation_id=organisation_id, ip=ip,
-                     user_agent=user_agent, name=row.name)
+        audit.record(
+            db,
+            "api_token:revoked",
+            actor_id=actor_id,
+            organisation_id=organisation_id,
+            ip=ip,
+            user_agent=user_agent,
+            name=row.name,
+        )
     return row
 
 
 # The submissions feed ------------------------------------------------------------------------------
+
 
 def encode_cursor(submission_id: int) -> str:
     # Versioned inside, so the cursor's meaning can change without breaking clients that stored one.
@@ -204,12 +229,16 @@ def submitted_file(db: Session, submission: Submission, raw_id: str) -> tuple[di
     if not ID_SHAPE.fullmatch(raw_id):
         return None
     attachment_id = int(raw_id)
-    listed = next((item for item in submission.snapshot.get("attachments", []) if item.get("id") == attachment_id),
-                  None)
+    listed = next(
+        (item for item in submission.snapshot.get("attachments", []) if item.get("id") == attachment_id), None
+    )
     if listed is None:
         return None
-    row = db.scalar(select(Attachment).where(Attachment.id == attachment_id,
-                                             Attachment.notification_id == submission.notification_id))
+    row = db.scalar(
+        select(Attachment).where(
+            Attachment.id == attachment_id, Attachment.notification_id == submission.notification_id
+        )
+    )
     # The hash check means the bytes served are the bytes that were submitted, whatever happened since.
     if row is None or row.sha256 != listed.get("sha256"):
         return None
@@ -217,6 +246,7 @@ def submitted_file(db: Session, submission: Submission, raw_id: str) -> tuple[di
 
 
 # What the API says -------------------------------------------------------------------------------
+
 
 def submission_url(base_url: str, reference: str) -> str:
     return f"{base_url}{API_PREFIX}/submissions/{reference}"

@@ -38,9 +38,14 @@ def create_post(ctx: Ctx):
     form = TokenForm(ctx.form)
     if not form.validate():
         return _page(ctx, form, status=400)
-    token, secret = service.create_token(ctx.db, name=form.name.data, actor_id=ctx.auth.user.id,
-                                         organisation_id=ctx.auth.organisation.id, ip=ctx.client_ip,
-                                         user_agent=ctx.user_agent)
+    token, secret = service.create_token(
+        ctx.db,
+        name=form.name.data,
+        actor_id=ctx.auth.user.id,
+        organisation_id=ctx.auth.organisation.id,
+        ip=ctx.client_ip,
+        user_agent=ctx.user_agent,
+    )
     # Shown in this response and nowhere else: only its hash is kept, and no-store keeps it out of
     # the browser's cache and history.
     response = ctx.render("api/token_created.html", token=token, secret=secret)
@@ -50,9 +55,14 @@ def create_post(ctx: Ctx):
 
 @routes.post("/support/api-tokens/{token_id}/revoke", permission=MANAGE)
 def revoke_post(ctx: Ctx):
-    token = service.revoke_token(ctx.db, ctx.param_int("token_id"), actor_id=ctx.auth.user.id,
-                                 organisation_id=ctx.auth.organisation.id, ip=ctx.client_ip,
-                                 user_agent=ctx.user_agent)
+    token = service.revoke_token(
+        ctx.db,
+        ctx.param_int("token_id"),
+        actor_id=ctx.auth.user.id,
+        organisation_id=ctx.auth.organisation.id,
+        ip=ctx.client_ip,
+        user_agent=ctx.user_agent,
+    )
     if token is None:
         raise NotFound()
     return ctx.redirect("/support/api-tokens?revoked=1")

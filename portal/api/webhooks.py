@@ -35,10 +35,10 @@ def payload(submission: Submission, base_url: str) -> dict:
 def enqueue_submission_webhook(db: Session, submission: Submission, settings: Settings) -> OutboxMessage | None:
     if not settings.webhook_url:
         return None
-    body = json.dumps(payload(submission, settings.base_url), sort_keys=True, separators=(",", ":"),
-                      ensure_ascii=False)
-    message = OutboxMessage(kind=KIND, template="submission", recipient=settings.webhook_url,
-                            subject=submission.reference, body=body)
+    body = json.dumps(payload(submission, settings.base_url), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    message = OutboxMessage(
+        kind=KIND, template="submission", recipient=settings.webhook_url, subject=submission.reference, body=body
+    )
     db.add(message)
     return message
 
@@ -65,7 +65,8 @@ class WebhookSender:
             "x-portal-event": EVENT,
         }
         # Redirects are not followed: they could carry signed personal data to somewhere not configured.
-        response = httpx.post(message.recipient, content=body, headers=headers, timeout=TIMEOUT_SECONDS,
-                              follow_redirects=False)
+        response = httpx.post(
+            message.recipient, content=body, headers=headers, timeout=TIMEOUT_SECONDS, follow_redirects=False
+        )
         if not 200 <= response.status_code < 300:
             raise WebhookFailed(f"the receiver answered {response.status_code}")

@@ -21,16 +21,24 @@ routes = Routes()
 BACK_TAIL = re.compile(r"[A-Za-z0-9_\-/]*(#[A-Za-z0-9_\-]+)?")
 
 
-@routes.post("/notifications/{notification_id}/attachments/{question_key}", permission="notification:draft",
-             max_files=1)
+@routes.post(
+    "/notifications/{notification_id}/attachments/{question_key}", permission="notification:draft", max_files=1
+)
 def upload_post(ctx: Ctx):
     notification = _visible(ctx)
     back = _back(ctx, notification.id)
     try:
         service.add_attachment(
-            ctx.db, ctx.auth, notification, ctx.params["question_key"], ctx.form.get("file"),
-            storage=LocalStorage(ctx.settings.storage_dir), scanner=scanner_for(ctx.settings),
-            max_bytes=ctx.settings.max_upload_bytes, ip=ctx.client_ip, user_agent=ctx.user_agent,
+            ctx.db,
+            ctx.auth,
+            notification,
+            ctx.params["question_key"],
+            ctx.form.get("file"),
+            storage=LocalStorage(ctx.settings.storage_dir),
+            scanner=scanner_for(ctx.settings),
+            max_bytes=ctx.settings.max_upload_bytes,
+            ip=ctx.client_ip,
+            user_agent=ctx.user_agent,
         )
     except NotAllowed:
         raise Forbidden() from None
@@ -38,35 +46,42 @@ def upload_post(ctx: Ctx):
         raise NotFound() from None
     except service.RefusedFile as refused:
         question = service.file_question(notification, ctx.params["question_key"])
-        return ctx.render("notifications/upload_problem.html", status=400, error=refused.message,
-                          question=question, notification=notification, back=back,
-                          max_size=service.size_words(ctx.settings.max_upload_bytes))
+        return ctx.render(
+            "notifications/upload_problem.html",
+            status=400,
+            error=refused.message,
+            question=question,
+            notification=notification,
+            back=back,
+            max_size=service.size_words(ctx.settings.max_upload_bytes),
+        )
     return ctx.redirect(back)
 
 
-@routes.get("/notifications/{notification_id}/attachments/{attachment_id}/download",
-            permission="notification:view")
+@routes.get("/notifications/{notification_id}/attachments/{attachment_id}/download", permission="notification:view")
 def download(ctx: Ctx):
-    attachment = service.downloadable(ctx.db, ctx.auth, ctx.param_int("notification_id"),
-                                      ctx.param_int("attachment_id"))
+    attachment = service.downloadable(
+        ctx.db, ctx.auth, ctx.param_int("notification_id"), ctx.param_int("attachment_id")
+    )
     storage = LocalStorage(ctx.settings.storage_dir)
     if attachment is None or not storage.exists(attachment.storage_key):
         raise NotFound()
     # nosniff comes from the security headers every response carries; setting it here too would repeat it.
     return FileResponse(
-        storage.path(attachment.storage_key), media_type=attachment.content_type,
+        storage.path(attachment.storage_key),
+        media_type=attachment.content_type,
         headers={"content-disposition": content_disposition(attachment.filename), "cache-control": "private, no-store"},
     )
 
 
-@routes.post("/notifications/{notification_id}/attachments/{attachment_id}/remove",
-             permission="notification:draft")
+@routes.post("/notifications/{notification_id}/attachments/{attachment_id}/remove", permission="notification:draft")
 def remove_post(ctx: Ctx):
     notification = _visible(ctx)
     back = _back(ctx, notification.id)
     try:
-        attachment = service.remove_attachment(ctx.db, ctx.auth, notification, ctx.param_int("attachment_id"),
-                                               ip=ctx.client_ip, user_agent=ctx.user_agent)
+        attachment = service.remove_attachment(
+            ctx.db, ctx.auth, notification, ctx.param_int("attachment_id"), ip=ctx.client_ip, user_agent=ctx.user_agent
+        )
     except NotAllowed:
         raise Forbidden() from None
     except service.UnknownAttachment:

@@ -57,9 +57,19 @@ def file_question(notification: Notification, question_key: str) -> Question:
     return question
 
 
-def add_attachment(db: Session, auth: Auth, notification: Notification, question_key: str, upload_file, *,
-                   storage: LocalStorage, scanner: Scanner, max_bytes: int, ip: str = "",
-                   user_agent: str = "") -> Attachment:
+def add_attachment(
+    db: Session,
+    auth: Auth,
+    notification: Notification,
+    question_key: str,
+    upload_file,
+    *,
+    storage: LocalStorage,
+    scanner: Scanner,
+    max_bytes: int,
+    ip: str = "",
+    user_agent: str = "",
+) -> Attachment:
     if not can_edit(auth, notification):
         raise NotAllowed("You cannot change this notification")
     question = file_question(notification, question_key)
@@ -91,20 +101,35 @@ def add_attachment(db: Session, auth: Auth, notification: Notification, question
         storage.delete(stored.key)
         raise
     attachment = Attachment(
-        notification_id=notification.id, question_key=question.key, filename=filename, content_type=kind[0],
-        size=stored.size, sha256=stored.sha256, storage_key=stored.key, uploaded_by_id=auth.user.id,
+        notification_id=notification.id,
+        question_key=question.key,
+        filename=filename,
+        content_type=kind[0],
+        size=stored.size,
+        sha256=stored.sha256,
+        storage_key=stored.key,
+        uploaded_by_id=auth.user.id,
     )
     db.add(attachment)
     _touch(notification, auth)
     db.flush()
-    audit.record(db, "notification:attachment_added", actor_id=auth.user.id,
-                 organisation_id=notification.organisation_id, notification_id=notification.id, ip=ip,
-                 user_agent=user_agent, filename=filename, sha256=stored.sha256)
+    audit.record(
+        db,
+        "notification:attachment_added",
+        actor_id=auth.user.id,
+        organisation_id=notification.organisation_id,
+        notification_id=notification.id,
+        ip=ip,
+        user_agent=user_agent,
+        filename=filename,
+        sha256=stored.sha256,
+    )
     return attachment
 
 
-def remove_attachment(db: Session, auth: Auth, notification: Notification, attachment_id: int, *, ip: str = "",
-                      user_agent: str = "") -> Attachment:
+def remove_attachment(
+    db: Session, auth: Auth, notification: Notification, attachment_id: int, *, ip: str = "", user_agent: str = ""
+) -> Attachment:
     """Marks the file removed; the caller deletes the stored bytes once this has committed."""
     if not can_edit(auth, notification):
         raise NotAllowed("You cannot change this notification")
@@ -113,9 +138,16 @@ def remove_attachment(db: Session, auth: Auth, notification: Notification, attac
         raise UnknownAttachment(attachment_id)
     attachment.removed_at = utcnow()
     _touch(notification, auth)
-    audit.record(db, "notification:attachment_removed", actor_id=auth.user.id,
-                 organisation_id=notification.organisation_id, notification_id=notification.id, ip=ip,
-                 user_agent=user_agent, filename=attachment.filename)
+    audit.record(
+        db,
+        "notification:attachment_removed",
+        actor_id=auth.user.id,
+        organisation_id=notification.organisation_id,
+        notification_id=notification.id,
+        ip=ip,
+        user_agent=user_agent,
+        filename=attachment.filename,
+    )
     return attachment
 
 
@@ -146,8 +178,7 @@ def sweep(db: Session, storage: LocalStorage, *, older_than: timedelta = SWEEP_G
     for name in temporary:
         storage.delete_temporary(name)
     if orphans or temporary:
-        log.warning("swept %d stored files without a record and %d part-written copies", len(orphans),
-                    len(temporary))
+        log.warning("swept %d stored files without a record and %d part-written copies", len(orphans), len(temporary))
     return Swept(keys=orphans, temporary=temporary)
 
 
@@ -196,8 +227,11 @@ def _scan(scanner: Scanner, file):
 def _check_room(db: Session, notification: Notification, question: Question) -> None:
     limit = question.rules.get("max_files", 1)
     count = db.scalar(
-        select(func.count()).select_from(Attachment).where(
-            Attachment.notification_id == notification.id, Attachment.question_key == question.key,
+        select(func.count())
+        .select_from(Attachment)
+        .where(
+            Attachment.notification_id == notification.id,
+            Attachment.question_key == question.key,
             Attachment.removed_at.is_(None),
         )
     )
@@ -209,8 +243,10 @@ def _check_room(db: Session, notification: Notification, question: Question) -> 
 def _lock(db: Session, notification: Notification) -> None:
     # A write that changes nothing, for its lock: a row lock on PostgreSQL, the write lock on SQLite.
     db.execute(
-        update(Notification).where(Notification.id == notification.id)
-        .values(updated_at=Notification.updated_at).execution_options(synchronize_session=False)
+        update(Notification)
+        .where(Notification.id == notification.id)
+        .values(updated_at=Notification.updated_at)
+        .execution_options(synchronize_session=False)
     )
 
 
@@ -222,7 +258,8 @@ def _touch(notification: Notification, auth: Auth) -> None:
 def _current(db: Session, notification_id: int, attachment_id: int) -> Attachment | None:
     return db.scalar(
         select(Attachment).where(
-            Attachment.id == attachment_id, Attachment.notification_id == notification_id,
+            Attachment.id == attachment_id,
+            Attachment.notification_id == notification_id,
             Attachment.removed_at.is_(None),
         )
     )

@@ -16,10 +16,14 @@ def dashboard(ctx: Ctx):
         return ctx.redirect("/support")
     hours = ctx.settings.without_delay_hours
     replies = queries.replies_waiting(ctx.db, ctx.auth) if ctx.auth.has("query:ask") else 0
-    return ctx.render("dashboard/dashboard.html", locations=orgs.locations_of(ctx.db, ctx.auth.organisation.id),
-                      replies_waiting=replies,
-                      overdue=overdue_drafts(ctx.db, ctx.auth, hours), overdue_hours=hours,
-                      type_titles={kind.key: kind.title for kind in sorted_types()})
+    return ctx.render(
+        "dashboard/dashboard.html",
+        locations=orgs.locations_of(ctx.db, ctx.auth.organisation.id),
+        replies_waiting=replies,
+        overdue=overdue_drafts(ctx.db, ctx.auth, hours),
+        overdue_hours=hours,
+        type_titles={kind.key: kind.title for kind in sorted_types()},
+    )
 
 
 def overdue_drafts(db, auth, hours: int):
@@ -32,11 +36,18 @@ def overdue_drafts(db, auth, hours: int):
     from ..models import Notification, utcnow
 
     urgent = [kind.key for kind in sorted_types() if kind.deadline_kind == "without_delay"]
-    query = (select(Notification).options(joinedload(Notification.location))
-             .where(Notification.organisation_id == auth.organisation.id, Notification.type_key.in_(urgent),
-                    Notification.status.in_(("draft", "in_review", "changes_requested", "approved")),
-                    Notification.created_at < utcnow() - timedelta(hours=hours))
-             .order_by(Notification.created_at).limit(20))
+    query = (
+        select(Notification)
+        .options(joinedload(Notification.location))
+        .where(
+            Notification.organisation_id == auth.organisation.id,
+            Notification.type_key.in_(urgent),
+            Notification.status.in_(("draft", "in_review", "changes_requested", "approved")),
+            Notification.created_at < utcnow() - timedelta(hours=hours),
+        )
+        .order_by(Notification.created_at)
+        .limit(20)
+    )
     visible_at = auth.locations_with("notification:view")
     if visible_at is not None:
         query = query.where(Notification.location_id.in_(visible_at or {-1}))

@@ -57,8 +57,16 @@ def invite_post(ctx: Ctx):
     form = InviteForm(ctx.form, locations=locations)
     if form.validate():
         try:
-            orgs.invite(ctx.db, _org_id(ctx), email=form.email.data, grants=form.parsed(), actor=ctx.auth.user,
-                        base_url=ctx.settings.base_url, ip=ctx.client_ip, user_agent=ctx.user_agent)
+            orgs.invite(
+                ctx.db,
+                _org_id(ctx),
+                email=form.email.data,
+                grants=form.parsed(),
+                actor=ctx.auth.user,
+                base_url=ctx.settings.base_url,
+                ip=ctx.client_ip,
+                user_agent=ctx.user_agent,
+            )
             return ctx.redirect("/members?invited=1")
         except RuleBroken as broken:
             form.email.errors = [str(broken)]
@@ -69,10 +77,16 @@ def invite_post(ctx: Ctx):
 def member(ctx: Ctx):
     membership = _member_or_404(ctx)
     locations = _locations(ctx)
-    form = RolesForm(locations=locations, data={"grants": [Grant(g.role, g.location_id).value
-                                                           for g in membership.grants]})
-    return ctx.render("members/member.html", member=membership, form=form,
-                      can_manage=ctx.auth.has("members:manage"), **_roles_context(ctx, locations))
+    form = RolesForm(
+        locations=locations, data={"grants": [Grant(g.role, g.location_id).value for g in membership.grants]}
+    )
+    return ctx.render(
+        "members/member.html",
+        member=membership,
+        form=form,
+        can_manage=ctx.auth.has("members:manage"),
+        **_roles_context(ctx, locations),
+    )
 
 
 @routes.post("/members/{member_id}/roles", permission="members:manage")
@@ -87,11 +101,17 @@ def change_roles(ctx: Ctx):
     names = {location.id: location.name for location in locations}
     lost = orgs.lost_abilities(membership.grants, new, names)
     if lost and ctx.form.get("confirmed") != "yes":
-        return ctx.render("members/confirm_roles.html", member=membership, lost=lost, new=new,
-                          new_words=orgs.describe_grants(new, names))
+        return ctx.render(
+            "members/confirm_roles.html",
+            member=membership,
+            lost=lost,
+            new=new,
+            new_words=orgs.describe_grants(new, names),
+        )
     try:
-        orgs.change_roles(ctx.db, _org_id(ctx), membership, new, actor=ctx.auth.user, ip=ctx.client_ip,
-                          user_agent=ctx.user_agent)
+        orgs.change_roles(
+            ctx.db, _org_id(ctx), membership, new, actor=ctx.auth.user, ip=ctx.client_ip, user_agent=ctx.user_agent
+        )
     except RuleBroken as broken:
         form.grants.errors = [str(broken)]
         return ctx.render("members/member.html", status=400, **context)
@@ -110,11 +130,17 @@ def remove_post(ctx: Ctx):
     membership = _member_or_404(ctx)
     names = {location.id: location.name for location in _locations(ctx)}
     try:
-        orgs.remove_member(ctx.db, _org_id(ctx), membership, actor=ctx.auth.user, ip=ctx.client_ip,
-                           user_agent=ctx.user_agent)
+        orgs.remove_member(
+            ctx.db, _org_id(ctx), membership, actor=ctx.auth.user, ip=ctx.client_ip, user_agent=ctx.user_agent
+        )
     except RuleBroken as broken:
-        return ctx.render("members/remove.html", status=400, member=membership, error=str(broken),
-                          lost=orgs.lost_abilities(membership.grants, [], names))
+        return ctx.render(
+            "members/remove.html",
+            status=400,
+            member=membership,
+            error=str(broken),
+            lost=orgs.lost_abilities(membership.grants, [], names),
+        )
     return ctx.redirect("/members?removed=1")
 
 
@@ -128,11 +154,16 @@ def leave(ctx: Ctx):
 def leave_post(ctx: Ctx):
     names = {location.id: location.name for location in _locations(ctx)}
     try:
-        orgs.remove_member(ctx.db, _org_id(ctx), ctx.auth.membership, actor=ctx.auth.user, ip=ctx.client_ip,
-                           user_agent=ctx.user_agent)
+        orgs.remove_member(
+            ctx.db, _org_id(ctx), ctx.auth.membership, actor=ctx.auth.user, ip=ctx.client_ip, user_agent=ctx.user_agent
+        )
     except RuleBroken as broken:
-        return ctx.render("members/leave.html", status=400, error=str(broken),
-                          lost=orgs.lost_abilities(ctx.auth.membership.grants, [], names))
+        return ctx.render(
+            "members/leave.html",
+            status=400,
+            error=str(broken),
+            lost=orgs.lost_abilities(ctx.auth.membership.grants, [], names),
+        )
     ctx.auth.session.organisation_id = None
     return ctx.redirect("/organisations?left=1")
 
@@ -147,8 +178,14 @@ def _invitation_or_404(ctx: Ctx):
 @routes.post("/members/invitations/{invitation_id}/resend", permission="members:manage")
 def resend(ctx: Ctx):
     try:
-        orgs.resend_invitation(ctx.db, _invitation_or_404(ctx), actor_id=ctx.auth.user.id,
-                               base_url=ctx.settings.base_url, ip=ctx.client_ip, user_agent=ctx.user_agent)
+        orgs.resend_invitation(
+            ctx.db,
+            _invitation_or_404(ctx),
+            actor_id=ctx.auth.user.id,
+            base_url=ctx.settings.base_url,
+            ip=ctx.client_ip,
+            user_agent=ctx.user_agent,
+        )
     except RuleBroken:
         return ctx.redirect("/members")
     return ctx.redirect("/members?resent=1")
@@ -157,8 +194,9 @@ def resend(ctx: Ctx):
 @routes.post("/members/invitations/{invitation_id}/revoke", permission="members:manage")
 def revoke(ctx: Ctx):
     try:
-        orgs.revoke_invitation(ctx.db, _invitation_or_404(ctx), actor_id=ctx.auth.user.id, ip=ctx.client_ip,
-                               user_agent=ctx.user_agent)
+        orgs.revoke_invitation(
+            ctx.db, _invitation_or_404(ctx), actor_id=ctx.auth.user.id, ip=ctx.client_ip, user_agent=ctx.user_agent
+        )
     except RuleBroken:
         return ctx.redirect("/members")
     return ctx.redirect("/members?revoked=1")
@@ -171,19 +209,25 @@ def history(ctx: Ctx):
     except ValueError:
         page = 1
     events = audit.organisation_history(ctx.db, _org_id(ctx), limit=51, offset=(page - 1) * 50)
-    return ctx.render("members/history.html", events=events[:50], has_next=len(events) > 50, page=page,
-                      describe=audit.describe)
+    return ctx.render(
+        "members/history.html", events=events[:50], has_next=len(events) > 50, page=page, describe=audit.describe
+    )
 
 
 # Invitations, from the invitee's side ----------------------------------------------------------
+
 
 @routes.get("/invitations/{token}", permission=SIGNED_IN)
 def invitation_page(ctx: Ctx):
     invitation = orgs.invitation_by_token(ctx.db, ctx.params["token"])
     problem = orgs.invitation_problem(invitation, ctx.auth.user)
     if problem:
-        return ctx.render("members/invitation_problem.html", status=400, problem=problem,
-                          email=invitation.email if invitation and problem == "other_email" else "")
+        return ctx.render(
+            "members/invitation_problem.html",
+            status=400,
+            problem=problem,
+            email=invitation.email if invitation and problem == "other_email" else "",
+        )
     names = {location.id: location.name for location in orgs.locations_of(ctx.db, invitation.organisation_id)}
     grants = [Grant(item["role"], item["location_id"]) for item in invitation.grants]
     return ctx.render("members/invitation.html", invitation=invitation, roles=orgs.describe_grants(grants, names))

@@ -1,4 +1,5 @@
 from alembic import context
+
 from portal.db import make_engine
 from portal.models import Base
 

@@ -3,6 +3,7 @@
 from .accounts import Identity, RateLimitCounter, SignInLink, User, UserSession
 from .audit import AuditEvent
 from .base import Base, utcnow
+from .notifications import Attachment, Notification, SectionDraft
 from .organisations import (
     PROVIDER,
     REGULATOR,
@@ -13,14 +14,38 @@ from .organisations import (
     RoleGrant,
     SignupRequest,
 )
-from .notifications import Attachment, Notification, SectionDraft
 from .outbox import OutboxMessage
 from .support import OPEN_STATUSES, QUERY_STATUSES, QueryMessage, SupportQuery
 from .workflow import ApiToken, Comment, ReviewRecord, Submission, Watch
 
 __all__ = [
-    "OPEN_STATUSES", "QUERY_STATUSES", "QueryMessage", "SupportQuery",
-    "ApiToken", "Comment", "ReviewRecord", "Submission", "Watch", "Attachment", "AuditEvent", "Notification", "SectionDraft", "Base", "Identity", "Invitation", "Location", "Membership", "Organisation",
-    "OutboxMessage", "PROVIDER", "REGULATOR", "RateLimitCounter", "RoleGrant", "SignInLink",
-    "SignupRequest", "User", "UserSession", "utcnow",
+    "OPEN_STATUSES",
+    "QUERY_STATUSES",
+    "QueryMessage",
+    "SupportQuery",
+    "ApiToken",
+    "Comment",
+    "ReviewRecord",
+    "Submission",
+    "Watch",
+    "Attachment",
+    "AuditEvent",
+    "Notification",
+    "SectionDraft",
+    "Base",
+    "Identity",
+    "Invitation",
+    "Location",
+    "Membership",
+    "Organisation",
+    "OutboxMessage",
+    "PROVIDER",
+    "REGULATOR",
+    "RateLimitCounter",
+    "RoleGrant",
+    "SignInLink",
+    "SignupRequest",
+    "User",
+    "UserSession",
+    "utcnow",
 ]

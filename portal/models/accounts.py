@@ -20,7 +20,7 @@ class User(Base):
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
-    identities: Mapped[list["Identity"]] = relationship(back_populates="user")
+    identities: Mapped[list[Identity]] = relationship(back_populates="user")
 
     @property
     def label(self) -> str:

@@ -48,7 +48,7 @@ class Notification(Base):
     created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
     assigned_to: Mapped[User | None] = relationship(foreign_keys=[assigned_to_id])
     updated_by: Mapped[User | None] = relationship(foreign_keys=[updated_by_id])
-    sections: Mapped[list["SectionDraft"]] = relationship(
+    sections: Mapped[list[SectionDraft]] = relationship(
         back_populates="notification", cascade="all, delete-orphan", order_by="SectionDraft.id"
     )
 

@@ -24,7 +24,7 @@ class Organisation(Base):
     separation_of_duties: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
-    locations: Mapped[list["Location"]] = relationship(back_populates="organisation", order_by="Location.name")
+    locations: Mapped[list[Location]] = relationship(back_populates="organisation", order_by="Location.name")
 
 
 class Location(Base):
@@ -49,7 +49,7 @@ class Membership(Base):
 
     user: Mapped[User] = relationship()
     organisation: Mapped[Organisation] = relationship()
-    grants: Mapped[list["RoleGrant"]] = relationship(
+    grants: Mapped[list[RoleGrant]] = relationship(
         back_populates="membership", cascade="all, delete-orphan", order_by="RoleGrant.id"
     )
 

@@ -42,7 +42,7 @@ class SupportQuery(Base):
     asked_by: Mapped[User | None] = relationship(foreign_keys=[asked_by_id])
     assigned_to: Mapped[User | None] = relationship(foreign_keys=[assigned_to_id])
     notification: Mapped[Notification | None] = relationship()
-    messages: Mapped[list["QueryMessage"]] = relationship(
+    messages: Mapped[list[QueryMessage]] = relationship(
         back_populates="query", cascade="all, delete-orphan", order_by="QueryMessage.id"
     )
 

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 DEFINITIONS_DIR = Path(__file__).parent.parent / "notification_types"
 
@@ -295,7 +296,12 @@ def _question(where: _Where, index: int, data: Any, question_keys: set[str], *, 
         data,
         required={"key": str, "kind": str, "label": str},
         optional={
-            "hint": str, "required": bool, "rules": dict, "options": list, "follow_up": dict, "follow_up_when": str
+            "hint": str,
+            "required": bool,
+            "rules": dict,
+            "options": list,
+            "follow_up": dict,
+            "follow_up_when": str,
         },
     )
     _check_key(where, key, "question key")

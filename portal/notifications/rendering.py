@@ -11,9 +11,12 @@ from ..web.govuk_macros import govuk_macro
 from .definitions import Question
 
 MACROS = {
-    "input": ("input", "govukInput"), "character-count": ("character-count", "govukCharacterCount"),
-    "radios": ("radios", "govukRadios"), "checkboxes": ("checkboxes", "govukCheckboxes"),
-    "select": ("select", "govukSelect"), "date-input": ("date-input", "govukDateInput"),
+    "input": ("input", "govukInput"),
+    "character-count": ("character-count", "govukCharacterCount"),
+    "radios": ("radios", "govukRadios"),
+    "checkboxes": ("checkboxes", "govukCheckboxes"),
+    "select": ("select", "govukSelect"),
+    "date-input": ("date-input", "govukDateInput"),
     "fieldset": ("fieldset", "govukFieldset"),
 }
 
@@ -35,8 +38,14 @@ def _label_text(question: Question) -> str:
     return question.label if question.required else f"{question.label} (optional)"
 
 
-def render_question(env: Environment, question: Question, values: dict[str, Any], errors: dict[str, str],
-                    locations: list[tuple[str, str]], file_html=None) -> Markup:
+def render_question(
+    env: Environment,
+    question: Question,
+    values: dict[str, Any],
+    errors: dict[str, str],
+    locations: list[tuple[str, str]],
+    file_html=None,
+) -> Markup:
     """values holds raw form values by key; follow-ups render inside their parent's conditional reveal."""
     kind = question.kind
     value = values.get(question.key)
@@ -48,36 +57,74 @@ def render_question(env: Environment, question: Question, values: dict[str, Any]
         return file_html(question) if file_html else Markup("")
     if kind == "short_text":
         width = "govuk-input--width-10" if question.rules.get("format") == "phone" else ""
-        extra = {"autocomplete": "email", "spellcheck": False, "type": "email"} if question.rules.get("format") == "email" else {}
-        return _macro(env, "input")({"id": question.key, "name": question.key, "label": label,
-                                     "value": value if isinstance(value, str) else "", "classes": width,
-                                     **extra, **common})
+        extra = (
+            {"autocomplete": "email", "spellcheck": False, "type": "email"}
+            if question.rules.get("format") == "email"
+            else {}
+        )
+        return _macro(env, "input")(
+            {
+                "id": question.key,
+                "name": question.key,
+                "label": label,
+                "value": value if isinstance(value, str) else "",
+                "classes": width,
+                **extra,
+                **common,
+            }
+        )
     if kind == "long_text":
-        return _macro(env, "character-count")({
-            "id": question.key, "name": question.key, "label": label, "rows": 8,
-            "value": value if isinstance(value, str) else "",
-            "maxlength": question.rules.get("max_length", 10000), **common})
+        return _macro(env, "character-count")(
+            {
+                "id": question.key,
+                "name": question.key,
+                "label": label,
+                "rows": 8,
+                "value": value if isinstance(value, str) else "",
+                "maxlength": question.rules.get("max_length", 10000),
+                **common,
+            }
+        )
     if kind == "number":
-        return _macro(env, "input")({"id": question.key, "name": question.key, "label": label,
-                                     "value": value if isinstance(value, str) else "",
-                                     "classes": "govuk-input--width-5", "inputmode": "numeric",
-                                     "spellcheck": False, **common})
+        return _macro(env, "input")(
+            {
+                "id": question.key,
+                "name": question.key,
+                "label": label,
+                "value": value if isinstance(value, str) else "",
+                "classes": "govuk-input--width-5",
+                "inputmode": "numeric",
+                "spellcheck": False,
+                **common,
+            }
+        )
     if kind == "time":
         hint = {"text": question.hint or "Use the 24-hour clock, for example 14:30"}
-        return _macro(env, "input")({"id": question.key, "name": question.key, "label": label,
-                                     "value": value if isinstance(value, str) else "",
-                                     "classes": "govuk-input--width-5", **common, "hint": hint})
+        return _macro(env, "input")(
+            {
+                "id": question.key,
+                "name": question.key,
+                "label": label,
+                "value": value if isinstance(value, str) else "",
+                "classes": "govuk-input--width-5",
+                **common,
+                "hint": hint,
+            }
+        )
     if kind in ("date", "datetime"):
         return _date(env, question, value if isinstance(value, dict) else {}, errors, legend)
     if kind == "age_band":
         items = [{"value": "", "text": "Select an age band"}] + [
-            {"value": band, "text": text, "selected": value == band} for band, text in question.choices()]
-        return _macro(env, "select")({"id": question.key, "name": question.key, "label": label, "items": items,
-                                      **common})
+            {"value": band, "text": text, "selected": value == band} for band, text in question.choices()
+        ]
+        return _macro(env, "select")(
+            {"id": question.key, "name": question.key, "label": label, "items": items, **common}
+        )
     if kind == "location":
         items = [{"value": ident, "text": name, "checked": value == ident} for ident, name in locations]
-        return _macro(env, "radios")({"idPrefix": question.key, "name": question.key, "fieldset": legend,
-                                      "items": items, **common})
+        return _macro(env, "radios")(
+            {"idPrefix": question.key, "name": question.key, "fieldset": legend, "items": items, **common}
+        )
     if kind in ("radios", "yes_no", "checkboxes"):
         chosen = value if isinstance(value, list) else [value]
         items = []
@@ -96,25 +143,45 @@ def render_question(env: Environment, question: Question, values: dict[str, Any]
 def _date(env: Environment, question: Question, value: dict, errors: dict[str, str], legend: dict) -> Markup:
     error = question.key in errors
     items = [
-        {"name": "day", "classes": "govuk-input--width-2" + (" govuk-input--error" if error else ""),
-         "value": value.get("day") or ""},
-        {"name": "month", "classes": "govuk-input--width-2" + (" govuk-input--error" if error else ""),
-         "value": value.get("month") or ""},
-        {"name": "year", "classes": "govuk-input--width-4" + (" govuk-input--error" if error else ""),
-         "value": value.get("year") or ""},
+        {
+            "name": "day",
+            "classes": "govuk-input--width-2" + (" govuk-input--error" if error else ""),
+            "value": value.get("day") or "",
+        },
+        {
+            "name": "month",
+            "classes": "govuk-input--width-2" + (" govuk-input--error" if error else ""),
+            "value": value.get("month") or "",
+        },
+        {
+            "name": "year",
+            "classes": "govuk-input--width-4" + (" govuk-input--error" if error else ""),
+            "value": value.get("year") or "",
+        },
     ]
-    params = {"id": question.key, "namePrefix": question.key, "fieldset": legend, "items": items,
-              **_common(question, errors)}
+    params = {
+        "id": question.key,
+        "namePrefix": question.key,
+        "fieldset": legend,
+        "items": items,
+        **_common(question, errors),
+    }
     if "hint" not in params:
         params["hint"] = {"text": "For example, 27 3 2026"}
     date_html = _macro(env, "date-input")(params)
     if question.kind == "date":
         return date_html
     time_value = value.get("time") or ""
-    time_html = _macro(env, "input")({
-        "id": f"{question.key}-time", "name": f"{question.key}-time",
-        "label": {"text": "Time", "classes": "govuk-label--s"}, "hint": {"text": "Use the 24-hour clock, for example 14:30"},
-        "value": time_value, "classes": "govuk-input--width-5" + (" govuk-input--error" if error else "")})
+    time_html = _macro(env, "input")(
+        {
+            "id": f"{question.key}-time",
+            "name": f"{question.key}-time",
+            "label": {"text": "Time", "classes": "govuk-label--s"},
+            "hint": {"text": "Use the 24-hour clock, for example 14:30"},
+            "value": time_value,
+            "classes": "govuk-input--width-5" + (" govuk-input--error" if error else ""),
+        }
+    )
     return date_html + time_html  # both are Markup from the GOV.UK macros, already escaped
 
 

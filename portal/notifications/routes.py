@@ -7,9 +7,9 @@ import json
 from markupsafe import Markup
 
 from ..web.routing import Ctx, Forbidden, NotFound, Routes
+from ..workflow.deadlines import due_date
 from . import service
 from .form_input import anchor, section_raw, shown_values, to_raw
-from ..workflow.deadlines import due_date
 from .registry import definition, sorted_types
 from .rendering import render_question
 
@@ -27,8 +27,10 @@ def notification_or_404(ctx: Ctx):
 def _location_choices(ctx: Ctx, notification) -> list[tuple[str, str]]:
     from ..accounts.organisations import locations_of
 
-    return [(l.regulator_location_id, f"{l.name} ({l.regulator_location_id})")
-            for l in locations_of(ctx.db, notification.organisation_id)]
+    return [
+        (place.regulator_location_id, f"{place.name} ({place.regulator_location_id})")
+        for place in locations_of(ctx.db, notification.organisation_id)
+    ]
 
 
 @routes.get("/notifications", permission="notification:view")
@@ -38,9 +40,15 @@ def notification_list(ctx: Ctx):
     filters = service.ListFilters.from_query(ctx.query)
     rows, total = service.list_notifications(ctx.db, ctx.auth, filters)
     return ctx.render(
-        "notifications/list.html", rows=rows, total=total, filters=filters, page_size=service.PAGE_SIZE,
-        types=sorted_types(), locations=locations_of(ctx.db, ctx.auth.organisation.id),
-        people=service.organisation_people(ctx.db, ctx.auth.organisation.id), status_words=service.STATUS_WORDS,
+        "notifications/list.html",
+        rows=rows,
+        total=total,
+        filters=filters,
+        page_size=service.PAGE_SIZE,
+        types=sorted_types(),
+        locations=locations_of(ctx.db, ctx.auth.organisation.id),
+        people=service.organisation_people(ctx.db, ctx.auth.organisation.id),
+        status_words=service.STATUS_WORDS,
         type_titles={kind.key: kind.title for kind in sorted_types()},
         can_draft=ctx.auth.has("notification:draft"),
     )
@@ -48,8 +56,13 @@ def notification_list(ctx: Ctx):
 
 @routes.get("/notifications/new", permission="notification:draft")
 def new(ctx: Ctx):
-    return ctx.render("notifications/new.html", types=sorted_types(),
-                      locations=service.drafting_locations(ctx.db, ctx.auth), errors={}, chosen={})
+    return ctx.render(
+        "notifications/new.html",
+        types=sorted_types(),
+        locations=service.drafting_locations(ctx.db, ctx.auth),
+        errors={},
+        chosen={},
+    )
 
 
 @routes.post("/notifications/new", permission="notification:draft")
@@ -66,10 +79,17 @@ def new_post(ctx: Ctx):
     if location_id not in {location.id for location in locations}:
         errors["location"] = "Select the location where it happened"
     if errors:
-        return ctx.render("notifications/new.html", status=400, types=sorted_types(), locations=locations,
-                          errors=errors, chosen=chosen)
-    notification = service.start(ctx.db, ctx.auth, type_key=chosen["type"], location_id=location_id,
-                                 ip=ctx.client_ip, user_agent=ctx.user_agent)
+        return ctx.render(
+            "notifications/new.html",
+            status=400,
+            types=sorted_types(),
+            locations=locations,
+            errors=errors,
+            chosen=chosen,
+        )
+    notification = service.start(
+        ctx.db, ctx.auth, type_key=chosen["type"], location_id=location_id, ip=ctx.client_ip, user_agent=ctx.user_agent
+    )
     return ctx.redirect(f"/notifications/{notification.id}")
 
 
@@ -81,15 +101,20 @@ def task_list(ctx: Ctx):
     from ..workflow import service as workflow
 
     return ctx.render(
-        "notifications/task_list.html", notification=notification, kind=kind, drafts=drafts,
+        "notifications/task_list.html",
+        notification=notification,
+        kind=kind,
+        drafts=drafts,
         all_completed=all(draft.status == "completed" for draft in drafts.values()),
         due=due_date(kind, {d.section_key: d.answers for d in notification.sections}),
         latest_review=workflow.latest_review(ctx.db, notification.id),
         watching=workflow.is_watching(ctx.db, ctx.auth.user.id, notification.id),
-        section_words=service.SECTION_WORDS, status_words=service.STATUS_WORDS,
+        section_words=service.SECTION_WORDS,
+        status_words=service.STATUS_WORDS,
         can_edit=service.can_edit(ctx.auth, notification),
         colleagues=service.colleagues_who_can_draft(ctx.db, notification),
-        events=service.timeline(ctx.db, notification.id), describe=_describe,
+        events=service.timeline(ctx.db, notification.id),
+        describe=_describe,
     )
 
 
@@ -109,18 +134,36 @@ def _section_page(ctx: Ctx, notification, section, draft, *, values, errors, sta
     def file_html(question):
         nonlocal file_macros
         file_macros = file_macros or env.get_template("notifications/_attachments.html").module
-        return file_macros.file_question(question, [a for a in attachments if a.question_key == question.key],
-                                         notification.id, back, ctx.render_csrf_token(), errors.get(question.key))
+        return file_macros.file_question(
+            question,
+            [a for a in attachments if a.question_key == question.key],
+            notification.id,
+            back,
+            ctx.render_csrf_token(),
+            errors.get(question.key),
+        )
 
-    fields = Markup("").join(render_question(env, question, values, errors, locations, file_html)
-                             for question in section.questions)
-    summary = [{"text": message, "href": f"#{anchor(service.type_of(notification).question(key))}"}
-               for key, message in errors.items()]
+    fields = Markup("").join(
+        render_question(env, question, values, errors, locations, file_html) for question in section.questions
+    )
+    summary = [
+        {"text": message, "href": f"#{anchor(service.type_of(notification).question(key))}"}
+        for key, message in errors.items()
+    ]
     file_questions = [q for q in section.questions if q.kind == "file"]
     return ctx.render(
-        "notifications/section.html", status=status, notification=notification, kind=service.type_of(notification),
-        section=section, draft=draft, fields=fields, error_list=summary, has_errors=bool(errors),
-        file_questions=file_questions, attachments=attachments, back=back,
+        "notifications/section.html",
+        status=status,
+        notification=notification,
+        kind=service.type_of(notification),
+        section=section,
+        draft=draft,
+        fields=fields,
+        error_list=summary,
+        has_errors=bool(errors),
+        file_questions=file_questions,
+        attachments=attachments,
+        back=back,
     )
 
 
@@ -152,15 +195,22 @@ def _version(ctx: Ctx) -> int:
 def section_post(ctx: Ctx):
     notification, section, draft = _editable_section(ctx)
     raw = section_raw(section, ctx.form)
-    result = service.save_section(ctx.db, ctx.auth, notification, section.key, raw,
-                                  expected_version=_version(ctx), ip=ctx.client_ip, user_agent=ctx.user_agent)
+    result = service.save_section(
+        ctx.db,
+        ctx.auth,
+        notification,
+        section.key,
+        raw,
+        expected_version=_version(ctx),
+        ip=ctx.client_ip,
+        user_agent=ctx.user_agent,
+    )
     if result.conflict is not None:
         return _conflict_page(ctx, notification, section, result.conflict, raw)
     if ctx.form.get("action") == "later":
         return ctx.redirect(f"/notifications/{notification.id}?saved={section.key}")
     if result.errors:
-        return _section_page(ctx, notification, section, result.section, values=raw, errors=result.errors,
-                             status=400)
+        return _section_page(ctx, notification, section, result.section, values=raw, errors=result.errors, status=400)
     return ctx.redirect(_next_section_url(notification, section.key))
 
 
@@ -168,7 +218,7 @@ def _next_section_url(notification, key: str) -> str:
     keys = [section.key for section in service.type_of(notification).sections]
     index = keys.index(key)
     drafts = {draft.section_key: draft for draft in notification.sections}
-    for later in keys[index + 1:]:
+    for later in keys[index + 1 :]:
         if drafts[later].status != "completed":
             return f"/notifications/{notification.id}/sections/{later}"
     return f"/notifications/{notification.id}"
@@ -179,8 +229,16 @@ def autosave(ctx: Ctx):
     """htmx saves while people type: never validates at them, only keeps their words safe."""
     notification, section, draft = _editable_section(ctx)
     raw = section_raw(section, ctx.form)
-    result = service.save_section(ctx.db, ctx.auth, notification, section.key, raw,
-                                  expected_version=_version(ctx), ip=ctx.client_ip, user_agent=ctx.user_agent)
+    result = service.save_section(
+        ctx.db,
+        ctx.auth,
+        notification,
+        section.key,
+        raw,
+        expected_version=_version(ctx),
+        ip=ctx.client_ip,
+        user_agent=ctx.user_agent,
+    )
     return ctx.render("notifications/_autosave_status.html", result=result, draft=result.section)
 
 
@@ -194,11 +252,23 @@ def _conflict_page(ctx: Ctx, notification, section, theirs, mine_raw):
             mine = mine_raw.get(each.key)
             if _same(mine, their_raw):
                 continue
-            rows.append({"question": each, "mine": _words(each, mine), "theirs": _words(each, their_raw),
-                         "long": each.kind == "long_text"})
+            rows.append(
+                {
+                    "question": each,
+                    "mine": _words(each, mine),
+                    "theirs": _words(each, their_raw),
+                    "long": each.kind == "long_text",
+                }
+            )
     return ctx.render(
-        "notifications/conflict.html", status=409, notification=notification, section=section, theirs=theirs,
-        rows=rows, mine_json=json.dumps(mine_raw), kind=service.type_of(notification),
+        "notifications/conflict.html",
+        status=409,
+        notification=notification,
+        section=section,
+        theirs=theirs,
+        rows=rows,
+        mine_json=json.dumps(mine_raw),
+        kind=service.type_of(notification),
     )
 
 
@@ -245,8 +315,16 @@ def resolve_conflict(ctx: Ctx):
                 merged[each.key] = f"{mine[each.key]}\n\n{theirs}"
             else:
                 merged[each.key] = mine.get(each.key, theirs)
-    result = service.save_section(ctx.db, ctx.auth, notification, section.key, merged,
-                                  expected_version=_version(ctx), ip=ctx.client_ip, user_agent=ctx.user_agent)
+    result = service.save_section(
+        ctx.db,
+        ctx.auth,
+        notification,
+        section.key,
+        merged,
+        expected_version=_version(ctx),
+        ip=ctx.client_ip,
+        user_agent=ctx.user_agent,
+    )
     if result.conflict is not None:
         return _conflict_page(ctx, notification, section, result.conflict, merged)
     # Like "save and come back later": the choice is saved; unfinished answers are for the task list to show.
@@ -275,8 +353,13 @@ def document(ctx: Ctx):
 
     notification = notification_or_404(ctx)
     return ctx.render(
-        "notifications/document.html", notification=notification, kind=service.type_of(notification),
-        sections=compiled_sections(ctx, notification), threads=_threads(ctx, notification),
-        attachments=service.attachments_of(ctx.db, notification.id), status_words=service.STATUS_WORDS,
+        "notifications/document.html",
+        notification=notification,
+        kind=service.type_of(notification),
+        sections=compiled_sections(ctx, notification),
+        threads=_threads(ctx, notification),
+        attachments=service.attachments_of(ctx.db, notification.id),
+        status_words=service.STATUS_WORDS,
         section_words=service.SECTION_WORDS,
-        can_comment=ctx.auth.has("notification:comment", notification.location_id))
+        can_comment=ctx.auth.has("notification:comment", notification.location_id),
+    )

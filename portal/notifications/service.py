@@ -22,11 +22,17 @@ from .registry import definition
 # Approved stays editable: an edit then withdraws the approval (workflow.withdraw_approval_if_changed).
 EDITABLE = ("draft", "changes_requested", "approved")
 STATUS_WORDS = {
-    "draft": "Draft", "in_review": "In review", "changes_requested": "Changes requested",
-    "approved": "Approved", "submitted": "Submitted", "withdrawn": "Withdrawn",
+    "draft": "Draft",
+    "in_review": "In review",
+    "changes_requested": "Changes requested",
+    "approved": "Approved",
+    "submitted": "Submitted",
+    "withdrawn": "Withdrawn",
 }
 SECTION_WORDS = {
-    "not_started": "Not yet started", "in_progress": "In progress", "completed": "Completed",
+    "not_started": "Not yet started",
+    "in_progress": "In progress",
+    "completed": "Completed",
     "needs_attention": "Needs attention",
 }
 
@@ -48,6 +54,7 @@ class SaveResult:
 
 # Reading --------------------------------------------------------------------------------------
 
+
 def drafting_locations(db: Session, auth: Auth) -> list[Location]:
     allowed = auth.locations_with("notification:draft")
     query = select(Location).where(Location.organisation_id == auth.organisation.id).order_by(Location.name)
@@ -60,8 +67,11 @@ def visible(db: Session, auth: Auth, notification_id: int) -> Notification | Non
     """The notification if this person may see it; None (a 404) for anyone else's."""
     notification = db.scalar(
         select(Notification)
-        .options(joinedload(Notification.location), selectinload(Notification.sections)
-                 .joinedload(SectionDraft.updated_by), joinedload(Notification.assigned_to))
+        .options(
+            joinedload(Notification.location),
+            selectinload(Notification.sections).joinedload(SectionDraft.updated_by),
+            joinedload(Notification.assigned_to),
+        )
         .where(Notification.id == notification_id, Notification.organisation_id == auth.organisation.id)
     )
     if notification is None or not auth.has("notification:view", notification.location_id):
@@ -90,18 +100,25 @@ def section_of(notification: Notification, key: str) -> tuple[Section, SectionDr
 
 
 def attachments_of(db: Session, notification_id: int) -> list[Attachment]:
-    return list(db.scalars(
-        select(Attachment).where(Attachment.notification_id == notification_id, Attachment.removed_at.is_(None))
-        .order_by(Attachment.id)
-    ))
+    return list(
+        db.scalars(
+            select(Attachment)
+            .where(Attachment.notification_id == notification_id, Attachment.removed_at.is_(None))
+            .order_by(Attachment.id)
+        )
+    )
 
 
 def timeline(db: Session, notification_id: int, limit: int = 50) -> list[AuditEvent]:
-    return list(db.scalars(
-        select(AuditEvent).options(joinedload(AuditEvent.actor))
-        .where(AuditEvent.notification_id == notification_id)
-        .order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc()).limit(limit)
-    ))
+    return list(
+        db.scalars(
+            select(AuditEvent)
+            .options(joinedload(AuditEvent.actor))
+            .where(AuditEvent.notification_id == notification_id)
+            .order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc())
+            .limit(limit)
+        )
+    )
 
 
 def colleagues_who_can_draft(db: Session, notification: Notification) -> list[User]:
@@ -109,38 +126,62 @@ def colleagues_who_can_draft(db: Session, notification: Notification) -> list[Us
 
     drafting_roles = roles_granting("notification:draft")
     members = db.scalars(
-        select(Membership).options(joinedload(Membership.user), selectinload(Membership.grants))
+        select(Membership)
+        .options(joinedload(Membership.user), selectinload(Membership.grants))
         .where(Membership.organisation_id == notification.organisation_id)
     )
     people = []
     for membership in members:
-        if any(g.role in drafting_roles and g.location_id in (None, notification.location_id)
-               for g in membership.grants):
+        if any(
+            g.role in drafting_roles and g.location_id in (None, notification.location_id) for g in membership.grants
+        ):
             people.append(membership.user)
     return sorted(people, key=lambda user: user.email)
 
 
 # Changing ---------------------------------------------------------------------------------------
 
-def start(db: Session, auth: Auth, *, type_key: str, location_id: int, ip: str = "", user_agent: str = "",
-          parent: Notification | None = None) -> Notification:
+
+def start(
+    db: Session,
+    auth: Auth,
+    *,
+    type_key: str,
+    location_id: int,
+    ip: str = "",
+    user_agent: str = "",
+    parent: Notification | None = None,
+) -> Notification:
     kind = definition(type_key)
     if kind is None:
         raise NotAllowed("Select the kind of event you are telling us about")
     if location_id not in {location.id for location in drafting_locations(db, auth)}:
         raise NotAllowed("Select a location where you can draft notifications")
     notification = Notification(
-        organisation_id=auth.organisation.id, location_id=location_id, type_key=kind.key,
-        type_version=kind.version, created_by_id=auth.user.id, updated_by_id=auth.user.id,
-        assigned_to_id=auth.user.id, parent_id=parent.id if parent else None,
+        organisation_id=auth.organisation.id,
+        location_id=location_id,
+        type_key=kind.key,
+        type_version=kind.version,
+        created_by_id=auth.user.id,
+        updated_by_id=auth.user.id,
+        assigned_to_id=auth.user.id,
+        parent_id=parent.id if parent else None,
     )
     for section in kind.sections:
         notification.sections.append(SectionDraft(section_key=section.key))
     db.add(notification)
     db.flush()
-    audit.record(db, "notification:started", actor_id=auth.user.id, organisation_id=auth.organisation.id,
-                 notification_id=notification.id, ip=ip, user_agent=user_agent, type=kind.title,
-                 location=_location_name(db, location_id))
+    audit.record(
+        db,
+        "notification:started",
+        actor_id=auth.user.id,
+        organisation_id=auth.organisation.id,
+        notification_id=notification.id,
+        ip=ip,
+        user_agent=user_agent,
+        type=kind.title,
+        location=_location_name(db, location_id),
+    )
     return notification
 
 
@@ -148,8 +189,9 @@ def _location_name(db: Session, location_id: int) -> str:
     return db.scalar(select(Location.name).where(Location.id == location_id)) or ""
 
 
-def validate_section(db: Session, notification: Notification, section: Section,
-                     raw: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any], dict[str, str]]:
+def validate_section(
+    db: Session, notification: Notification, section: Section, raw: dict[str, Any]
+) -> tuple[dict[str, Any], dict[str, Any], dict[str, str]]:
     """(typed answers, raw input that failed, errors) for one section's submitted input."""
     answers: dict[str, Any] = {}
     failed: dict[str, Any] = {}
@@ -163,13 +205,20 @@ def validate_section(db: Session, notification: Notification, section: Section,
             if attachment_questions is None:
                 attachment_questions = {a.question_key for a in attachments_of(db, notification.id)}
             if question.required and question.key not in attachment_questions:
-                errors[question.key] = question.rules.get("required_message") or f"Upload {question.label[0].lower()}{question.label[1:]}"
+                errors[question.key] = (
+                    question.rules.get("required_message") or f"Upload {question.label[0].lower()}{question.label[1:]}"
+                )
             return None
         value, error = validate_answer(question, raw.get(question.key))
         if error is None and question.kind == "location" and value:
             if location_ids is None:
-                location_ids = set(db.scalars(select(Location.regulator_location_id)
-                                              .where(Location.organisation_id == notification.organisation_id)))
+                location_ids = set(
+                    db.scalars(
+                        select(Location.regulator_location_id).where(
+                            Location.organisation_id == notification.organisation_id
+                        )
+                    )
+                )
             if value not in location_ids:
                 error = "Select a location from the list"
         if error is not None:
@@ -188,8 +237,17 @@ def validate_section(db: Session, notification: Notification, section: Section,
     return answers, failed, errors
 
 
-def save_section(db: Session, auth: Auth, notification: Notification, section_key: str, raw: dict[str, Any], *,
-                 expected_version: int, ip: str = "", user_agent: str = "") -> SaveResult:
+def save_section(
+    db: Session,
+    auth: Auth,
+    notification: Notification,
+    section_key: str,
+    raw: dict[str, Any],
+    *,
+    expected_version: int,
+    ip: str = "",
+    user_agent: str = "",
+) -> SaveResult:
     if not can_edit(auth, notification):
         raise NotAllowed("You cannot change this notification")
     found = section_of(notification, section_key)
@@ -203,8 +261,14 @@ def save_section(db: Session, auth: Auth, notification: Notification, section_ke
     changed = db.execute(
         update(SectionDraft)
         .where(SectionDraft.id == draft.id, SectionDraft.version == expected_version)
-        .values(answers=answers, raw=failed, status=status, version=SectionDraft.version + 1,
-                updated_by_id=auth.user.id, updated_at=now)
+        .values(
+            answers=answers,
+            raw=failed,
+            status=status,
+            version=SectionDraft.version + 1,
+            updated_by_id=auth.user.id,
+            updated_at=now,
+        )
         .execution_options(synchronize_session=False)
     ).rowcount
     db.refresh(draft)
@@ -212,25 +276,41 @@ def save_section(db: Session, auth: Auth, notification: Notification, section_ke
         return SaveResult(errors=errors, conflict=draft, section=draft)
     notification.updated_at = now
     notification.updated_by_id = auth.user.id
-    audit.record(db, "notification:section_saved", actor_id=auth.user.id, organisation_id=notification.organisation_id,
-                 notification_id=notification.id, ip=ip, user_agent=user_agent, section=section.title)
+    audit.record(
+        db,
+        "notification:section_saved",
+        actor_id=auth.user.id,
+        organisation_id=notification.organisation_id,
+        notification_id=notification.id,
+        ip=ip,
+        user_agent=user_agent,
+        section=section.title,
+    )
     from ..workflow.service import withdraw_approval_if_changed
 
     withdraw_approval_if_changed(db, auth, notification, ip=ip, user_agent=user_agent)
     return SaveResult(errors=errors, section=draft)
 
 
-def assign(db: Session, auth: Auth, notification: Notification, user_id: int | None, *, ip: str = "",
-           user_agent: str = "") -> None:
+def assign(
+    db: Session, auth: Auth, notification: Notification, user_id: int | None, *, ip: str = "", user_agent: str = ""
+) -> None:
     if not can_edit(auth, notification):
         raise NotAllowed("You cannot change this notification")
     people = {user.id: user for user in colleagues_who_can_draft(db, notification)}
     if user_id is not None and user_id not in people:
         raise NotAllowed("Select a colleague who can draft at this location")
     notification.assigned_to_id = user_id
-    audit.record(db, "notification:assigned", actor_id=auth.user.id, organisation_id=notification.organisation_id,
-                 notification_id=notification.id, ip=ip, user_agent=user_agent,
-                 assignee=people[user_id].email if user_id else "nobody")
+    audit.record(
+        db,
+        "notification:assigned",
+        actor_id=auth.user.id,
+        organisation_id=notification.organisation_id,
+        notification_id=notification.id,
+        ip=ip,
+        user_agent=user_agent,
+        assignee=people[user_id].email if user_id else "nobody",
+    )
 
 
 # Listing ----------------------------------------------------------------------------------------
@@ -248,7 +328,7 @@ class ListFilters:
     page: int = 1
 
     @classmethod
-    def from_query(cls, query) -> "ListFilters":
+    def from_query(cls, query) -> ListFilters:
         def number(name):
             try:
                 return int(query.get(name, ""))
@@ -285,11 +365,13 @@ def list_notifications(db: Session, auth: Auth, filters: ListFilters) -> tuple[l
     total = db.scalar(select(func.count()).select_from(Notification).where(*conditions))
     rows = db.scalars(
         select(Notification)
-        .options(joinedload(Notification.location), joinedload(Notification.assigned_to),
-                 joinedload(Notification.updated_by))
+        .options(
+            joinedload(Notification.location), joinedload(Notification.assigned_to), joinedload(Notification.updated_by)
+        )
         .where(*conditions)
         .order_by(Notification.updated_at.desc(), Notification.id.desc())
-        .limit(PAGE_SIZE).offset((filters.page - 1) * PAGE_SIZE)
+        .limit(PAGE_SIZE)
+        .offset((filters.page - 1) * PAGE_SIZE)
     )
     return list(rows), total or 0
 
@@ -298,7 +380,9 @@ def _needs_attention_of(auth: Auth):
     """Drafts assigned to you; for reviewers, anything in review; for submitters, anything approved."""
     from sqlalchemy import and_, or_
 
-    clauses = [and_(Notification.assigned_to_id == auth.user.id, Notification.status.in_(("draft", "changes_requested")))]
+    clauses = [
+        and_(Notification.assigned_to_id == auth.user.id, Notification.status.in_(("draft", "changes_requested")))
+    ]
     for permission, status in (("notification:review", "in_review"), ("notification:submit", "approved")):
         places = auth.locations_with(permission)
         if places is None:
@@ -309,7 +393,11 @@ def _needs_attention_of(auth: Auth):
 
 
 def organisation_people(db: Session, organisation_id: int) -> list[User]:
-    return list(db.scalars(
-        select(User).join(Membership, Membership.user_id == User.id)
-        .where(Membership.organisation_id == organisation_id).order_by(User.email)
-    ))
+    return list(
+        db.scalars(
+            select(User)
+            .join(Membership, Membership.user_id == User.id)
+            .where(Membership.organisation_id == organisation_id)
+            .order_by(User.email)
+        )
+    )

@@ -17,12 +17,16 @@ routes = Routes()
 
 
 class QuestionForm(Form):
-    subject = StringField("Summary of your question",
-                          description="A few words, for example ‘Which form for a death during a hospital stay?’")
+    subject = StringField(
+        "Summary of your question",
+        description="A few words, for example ‘Which form for a death during a hospital stay?’",
+    )
     notification = SelectField("Which notification is it about?", choices=[], validate_choice=False)
-    message = TextAreaField("Your question",
-                            description="Say what you were trying to do and what happened. Do not include "
-                                        "anyone’s medical details unless the support team needs them.")
+    message = TextAreaField(
+        "Your question",
+        description="Say what you were trying to do and what happened. Do not include "
+        "anyone’s medical details unless the support team needs them.",
+    )
     asked_from = HiddenField()
 
 
@@ -50,10 +54,15 @@ def _who(ctx: Ctx) -> dict:
 
 # The provider's side ----------------------------------------------------------------------------
 
+
 @routes.get("/queries", permission="query:ask")
 def list_queries(ctx: Ctx):
-    return ctx.render("queries/list.html", queries=service.organisation_queries(ctx.db, ctx.auth),
-                      status_words=service.STATUS_WORDS, tag_classes=service.STATUS_TAG_CLASSES)
+    return ctx.render(
+        "queries/list.html",
+        queries=service.organisation_queries(ctx.db, ctx.auth),
+        status_words=service.STATUS_WORDS,
+        tag_classes=service.STATUS_TAG_CLASSES,
+    )
 
 
 def _question_page(ctx: Ctx, form: QuestionForm, status: int = 200):
@@ -78,9 +87,17 @@ def new_query(ctx: Ctx):
 def ask(ctx: Ctx):
     form = QuestionForm(ctx.form)
     try:
-        query = service.ask(ctx.db, ctx.auth, subject=form.subject.data, message=form.message.data,
-                            notification_id=form.notification.data or None, asked_from=form.asked_from.data,
-                            support_email=ctx.settings.support_email, base_url=ctx.settings.base_url, **_who(ctx))
+        query = service.ask(
+            ctx.db,
+            ctx.auth,
+            subject=form.subject.data,
+            message=form.message.data,
+            notification_id=form.notification.data or None,
+            asked_from=form.asked_from.data,
+            support_email=ctx.settings.support_email,
+            base_url=ctx.settings.base_url,
+            **_who(ctx),
+        )
     except QueryError as error:
         _errors_onto(form, error.errors)
         return _question_page(ctx, form, status=400)
@@ -95,8 +112,14 @@ def _organisation_query(ctx: Ctx):
 
 
 def _thread_page(ctx: Ctx, query, form: ReplyForm | None = None, status: int = 200):
-    return ctx.render("queries/thread.html", status=status, query=query, form=form or ReplyForm(),
-                      status_words=service.STATUS_WORDS, tag_classes=service.STATUS_TAG_CLASSES)
+    return ctx.render(
+        "queries/thread.html",
+        status=status,
+        query=query,
+        form=form or ReplyForm(),
+        status_words=service.STATUS_WORDS,
+        tag_classes=service.STATUS_TAG_CLASSES,
+    )
 
 
 @routes.get("/queries/{query_id}", permission="query:ask")
@@ -109,9 +132,15 @@ def reply(ctx: Ctx):
     query = _organisation_query(ctx)
     form = ReplyForm(ctx.form)
     try:
-        service.reply_as_provider(ctx.db, ctx.auth, query, message=form.message.data,
-                                  support_email=ctx.settings.support_email, base_url=ctx.settings.base_url,
-                                  **_who(ctx))
+        service.reply_as_provider(
+            ctx.db,
+            ctx.auth,
+            query,
+            message=form.message.data,
+            support_email=ctx.settings.support_email,
+            base_url=ctx.settings.base_url,
+            **_who(ctx),
+        )
     except QueryError as error:
         _errors_onto(form, error.errors)
         return _thread_page(ctx, query, form, status=400)
@@ -127,12 +156,18 @@ def resolve(ctx: Ctx):
 
 # The support team's side ------------------------------------------------------------------------
 
+
 @routes.get("/support/queries", permission="support:view")
 def support_queue(ctx: Ctx):
     filters = service.QueueFilters.from_query(ctx.query)
-    return ctx.render("queries/queue.html", filters=filters, result=service.queue(ctx.db, ctx.auth.user, filters),
-                      status_words=service.SUPPORT_STATUS_WORDS, tag_classes=service.STATUS_TAG_CLASSES,
-                      age_words=service.age_words)
+    return ctx.render(
+        "queries/queue.html",
+        filters=filters,
+        result=service.queue(ctx.db, ctx.auth.user, filters),
+        status_words=service.SUPPORT_STATUS_WORDS,
+        tag_classes=service.STATUS_TAG_CLASSES,
+        age_words=service.age_words,
+    )
 
 
 def _any_query(ctx: Ctx):
@@ -146,10 +181,17 @@ def _support_thread_page(ctx: Ctx, query, *, reply_form=None, assign_form=None, 
     agents = service.agents(ctx.db)
     assign_form = assign_form or AssignForm(data={"assignee": str(query.assigned_to_id or "")})
     assign_form.assignee.choices = [("", "Nobody")] + [(str(agent.id), agent.email) for agent in agents]
-    return ctx.render("queries/support_thread.html", status=status, query=query,
-                      reply_form=reply_form or SupportReplyForm(), assign_form=assign_form,
-                      status_words=service.SUPPORT_STATUS_WORDS, tag_classes=service.STATUS_TAG_CLASSES,
-                      age_words=service.age_words, can_answer=ctx.auth.has("query:answer"))
+    return ctx.render(
+        "queries/support_thread.html",
+        status=status,
+        query=query,
+        reply_form=reply_form or SupportReplyForm(),
+        assign_form=assign_form,
+        status_words=service.SUPPORT_STATUS_WORDS,
+        tag_classes=service.STATUS_TAG_CLASSES,
+        age_words=service.age_words,
+        can_answer=ctx.auth.has("query:answer"),
+    )
 
 
 @routes.get("/support/queries/{query_id}", permission="support:view")
@@ -162,8 +204,15 @@ def support_reply(ctx: Ctx):
     query = _any_query(ctx)
     form = SupportReplyForm(ctx.form)
     try:
-        service.reply_as_support(ctx.db, ctx.auth.user, query, message=form.message.data,
-                                 resolve=bool(form.resolve.data), base_url=ctx.settings.base_url, **_who(ctx))
+        service.reply_as_support(
+            ctx.db,
+            ctx.auth.user,
+            query,
+            message=form.message.data,
+            resolve=bool(form.resolve.data),
+            base_url=ctx.settings.base_url,
+            **_who(ctx),
+        )
     except QueryError as error:
         _errors_onto(form, error.errors)
         return _support_thread_page(ctx, query, reply_form=form, status=400)
@@ -175,8 +224,7 @@ def support_assign(ctx: Ctx):
     query = _any_query(ctx)
     form = AssignForm(ctx.form)
     try:
-        service.assign(ctx.db, ctx.auth.user, query, form.assignee.data, base_url=ctx.settings.base_url,
-                       **_who(ctx))
+        service.assign(ctx.db, ctx.auth.user, query, form.assignee.data, base_url=ctx.settings.base_url, **_who(ctx))
     except QueryError as error:
         _errors_onto(form, error.errors)
         return _support_thread_page(ctx, query, assign_form=form, status=400)

@@ -18,7 +18,15 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 from .. import audit, outbox
 from ..accounts.sessions import Auth
 from ..models import (
-    OPEN_STATUSES, REGULATOR, Membership, Notification, Organisation, QueryMessage, SupportQuery, User, utcnow,
+    OPEN_STATUSES,
+    REGULATOR,
+    Membership,
+    Notification,
+    Organisation,
+    QueryMessage,
+    SupportQuery,
+    User,
+    utcnow,
 )
 from ..notifications import service as notifications
 from ..roles import roles_granting
@@ -95,6 +103,7 @@ def notification_from_path(path: str) -> int | None:
 
 # Who hears about what ---------------------------------------------------------------------------
 
+
 def _support_recipients(query: SupportQuery, support_email: str) -> list[str]:
     if query.assigned_to is not None and query.assigned_to.active:
         return [query.assigned_to.email]
@@ -102,25 +111,49 @@ def _support_recipients(query: SupportQuery, support_email: str) -> list[str]:
 
 
 def _record(db: Session, event_type: str, actor: User, query: SupportQuery, ip: str, user_agent: str, **fields):
-    audit.record(db, event_type, actor_id=actor.id, organisation_id=query.organisation_id,
-                 notification_id=query.notification_id, ip=ip, user_agent=user_agent, **fields)
+    audit.record(
+        db,
+        event_type,
+        actor_id=actor.id,
+        organisation_id=query.organisation_id,
+        notification_id=query.notification_id,
+        ip=ip,
+        user_agent=user_agent,
+        **fields,
+    )
 
 
 # The provider's side ----------------------------------------------------------------------------
 
+
 def askable_notifications(db: Session, auth: Auth, limit: int = 100) -> list[Notification]:
     """The notifications this person can see, newest first, to choose what a question is about."""
     places = auth.locations_with("notification:view")
-    statement = (select(Notification).options(joinedload(Notification.location))
-                 .where(Notification.organisation_id == auth.organisation.id)
-                 .order_by(Notification.updated_at.desc(), Notification.id.desc()).limit(limit))
+    statement = (
+        select(Notification)
+        .options(joinedload(Notification.location))
+        .where(Notification.organisation_id == auth.organisation.id)
+        .order_by(Notification.updated_at.desc(), Notification.id.desc())
+        .limit(limit)
+    )
     if places is not None:
         statement = statement.where(Notification.location_id.in_(places or {-1}))
     return list(db.scalars(statement))
 
 
-def ask(db: Session, auth: Auth, *, subject, message, notification_id=None, asked_from="", support_email: str,
-        base_url: str, ip: str = "", user_agent: str = "") -> SupportQuery:
+def ask(
+    db: Session,
+    auth: Auth,
+    *,
+    subject,
+    message,
+    notification_id=None,
+    asked_from="",
+    support_email: str,
+    base_url: str,
+    ip: str = "",
+    user_agent: str = "",
+) -> SupportQuery:
     subject, body = clean_text(subject), clean_text(message)
     errors: dict[str, str] = {}
     if not subject:
@@ -138,47 +171,64 @@ def ask(db: Session, auth: Auth, *, subject, message, notification_id=None, aske
             errors["notification"] = "Select a notification from the list, or say the question is not about one"
     if errors:
         raise QueryError(errors)
-    query = SupportQuery(organisation_id=auth.organisation.id, asked_by_id=auth.user.id, subject=subject,
-                         notification_id=notification.id if notification else None,
-                         asked_from=safe_asked_from(asked_from), status="new")
+    query = SupportQuery(
+        organisation_id=auth.organisation.id,
+        asked_by_id=auth.user.id,
+        subject=subject,
+        notification_id=notification.id if notification else None,
+        asked_from=safe_asked_from(asked_from),
+        status="new",
+    )
     query.messages.append(QueryMessage(author_id=auth.user.id, from_support=False, body=body))
     db.add(query)
     db.flush()
     _record(db, "query:asked", auth.user, query, ip, user_agent, subject=subject)
     about = f"About notification {notification.reference or '#' + str(notification.id)}.\n" if notification else ""
-    outbox.enqueue_each(db, [support_email] if support_email else [], template="query_asked",
-                        subject=f"New question from {auth.organisation.name}: {subject}",
-                        body=f"{auth.user.email} asked:\n\n{body}\n\n{about}"
-                             f"Answer it: {base_url}/support/queries/{query.id}")
+    outbox.enqueue_each(
+        db,
+        [support_email] if support_email else [],
+        template="query_asked",
+        subject=f"New question from {auth.organisation.name}: {subject}",
+        body=f"{auth.user.email} asked:\n\n{body}\n\n{about}Answer it: {base_url}/support/queries/{query.id}",
+    )
     return query
 
 
 def organisation_queries(db: Session, auth: Auth) -> list[SupportQuery]:
     """The organisation's questions, open ones first, then the most recently active."""
     rows = db.scalars(
-        select(SupportQuery).options(joinedload(SupportQuery.asked_by))
+        select(SupportQuery)
+        .options(joinedload(SupportQuery.asked_by))
         .where(SupportQuery.organisation_id == auth.organisation.id)
-        .order_by(SupportQuery.updated_at.desc(), SupportQuery.id.desc()).limit(PROVIDER_LIST_LIMIT)
+        .order_by(SupportQuery.updated_at.desc(), SupportQuery.id.desc())
+        .limit(PROVIDER_LIST_LIMIT)
     )
     return sorted(rows, key=lambda query: query.status == "resolved")
 
 
 def replies_waiting(db: Session, auth: Auth) -> int:
     """How many of the organisation's questions have a support reply nobody there has answered yet."""
-    return db.scalar(select(func.count(SupportQuery.id)).where(
-        SupportQuery.organisation_id == auth.organisation.id, SupportQuery.status == "waiting_on_provider")) or 0
+    return (
+        db.scalar(
+            select(func.count(SupportQuery.id)).where(
+                SupportQuery.organisation_id == auth.organisation.id, SupportQuery.status == "waiting_on_provider"
+            )
+        )
+        or 0
+    )
 
 
 def organisation_query(db: Session, auth: Auth, query_id: int) -> SupportQuery | None:
     """The question if it belongs to this person's organisation; None (a 404) otherwise."""
-    return db.scalar(_thread().where(SupportQuery.id == query_id,
-                                     SupportQuery.organisation_id == auth.organisation.id))
+    return db.scalar(_thread().where(SupportQuery.id == query_id, SupportQuery.organisation_id == auth.organisation.id))
 
 
 def _thread():
     return select(SupportQuery).options(
-        joinedload(SupportQuery.organisation), joinedload(SupportQuery.asked_by),
-        joinedload(SupportQuery.assigned_to), joinedload(SupportQuery.notification),
+        joinedload(SupportQuery.organisation),
+        joinedload(SupportQuery.asked_by),
+        joinedload(SupportQuery.assigned_to),
+        joinedload(SupportQuery.notification),
         selectinload(SupportQuery.messages).joinedload(QueryMessage.author),
     )
 
@@ -188,17 +238,30 @@ def _add_message(query: SupportQuery, author: User, body: str, *, from_support: 
     query.updated_at = utcnow()
 
 
-def reply_as_provider(db: Session, auth: Auth, query: SupportQuery, *, message, support_email: str, base_url: str,
-                      ip: str = "", user_agent: str = "") -> None:
+def reply_as_provider(
+    db: Session,
+    auth: Auth,
+    query: SupportQuery,
+    *,
+    message,
+    support_email: str,
+    base_url: str,
+    ip: str = "",
+    user_agent: str = "",
+) -> None:
     body = _reply_text(message)
     _add_message(query, auth.user, body, from_support=False)
     # A reply to a resolved question reopens it: the person still needs help.
     query.status = "waiting_on_support"
     query.resolved_at = None
     _record(db, "query:replied", auth.user, query, ip, user_agent, subject=query.subject, by_support=False)
-    outbox.enqueue_each(db, _support_recipients(query, support_email), template="query_provider_replied",
-                        subject=f"{query.organisation.name} replied: {query.subject}",
-                        body=f"{auth.user.email} wrote:\n\n{body}\n\nReply: {base_url}/support/queries/{query.id}")
+    outbox.enqueue_each(
+        db,
+        _support_recipients(query, support_email),
+        template="query_provider_replied",
+        subject=f"{query.organisation.name} replied: {query.subject}",
+        body=f"{auth.user.email} wrote:\n\n{body}\n\nReply: {base_url}/support/queries/{query.id}",
+    )
 
 
 def resolve_as_provider(db: Session, auth: Auth, query: SupportQuery, *, ip: str = "", user_agent: str = "") -> None:
@@ -210,6 +273,7 @@ def resolve_as_provider(db: Session, auth: Auth, query: SupportQuery, *, ip: str
 
 # The support team's side ------------------------------------------------------------------------
 
+
 @dataclass
 class QueueFilters:
     status: str = "open"  # open | all | one of QUERY_STATUSES
@@ -220,15 +284,18 @@ class QueueFilters:
     ASSIGNED = ("anyone", "me", "unassigned")
 
     @classmethod
-    def from_query(cls, params) -> "QueueFilters":
+    def from_query(cls, params) -> QueueFilters:
         status = params.get("status", "open")
         assigned = params.get("assigned", "anyone")
         try:
             page = max(1, min(int(params.get("page", "1")), 100_000))
         except ValueError:
             page = 1
-        return cls(status=status if status in cls.STATUSES else "open",
-                   assigned=assigned if assigned in cls.ASSIGNED else "anyone", page=page)
+        return cls(
+            status=status if status in cls.STATUSES else "open",
+            assigned=assigned if assigned in cls.ASSIGNED else "anyone",
+            page=page,
+        )
 
 
 @dataclass
@@ -256,8 +323,10 @@ def queue(db: Session, user: User, filters: QueueFilters) -> QueuePage:
     rows = db.scalars(
         select(SupportQuery)
         .options(joinedload(SupportQuery.organisation), joinedload(SupportQuery.assigned_to))
-        .where(*conditions).order_by(SupportQuery.created_at, SupportQuery.id)
-        .limit(QUEUE_PAGE_SIZE).offset((page - 1) * QUEUE_PAGE_SIZE)
+        .where(*conditions)
+        .order_by(SupportQuery.created_at, SupportQuery.id)
+        .limit(QUEUE_PAGE_SIZE)
+        .offset((page - 1) * QUEUE_PAGE_SIZE)
     )
     return QueuePage(list(rows), total, page, pages)
 
@@ -270,16 +339,28 @@ def agents(db: Session) -> list[User]:
     """Active regulator staff whose roles let them answer questions: the people a question can go to."""
     answering = roles_granting("query:answer")
     memberships = db.scalars(
-        select(Membership).options(joinedload(Membership.user), selectinload(Membership.grants))
-        .join(Organisation, Organisation.id == Membership.organisation_id).where(Organisation.kind == REGULATOR)
+        select(Membership)
+        .options(joinedload(Membership.user), selectinload(Membership.grants))
+        .join(Organisation, Organisation.id == Membership.organisation_id)
+        .where(Organisation.kind == REGULATOR)
     )
-    people = {m.user.id: m.user for m in memberships
-              if m.user.active and any(grant.role in answering for grant in m.grants)}
+    people = {
+        m.user.id: m.user for m in memberships if m.user.active and any(grant.role in answering for grant in m.grants)
+    }
     return sorted(people.values(), key=lambda user: user.email)
 
 
-def reply_as_support(db: Session, actor: User, query: SupportQuery, *, message, resolve: bool, base_url: str,
-                     ip: str = "", user_agent: str = "") -> None:
+def reply_as_support(
+    db: Session,
+    actor: User,
+    query: SupportQuery,
+    *,
+    message,
+    resolve: bool,
+    base_url: str,
+    ip: str = "",
+    user_agent: str = "",
+) -> None:
     body = _reply_text(message)
     _add_message(query, actor, body, from_support=True)
     if query.assigned_to_id is None:
@@ -291,15 +372,23 @@ def reply_as_support(db: Session, actor: User, query: SupportQuery, *, message, 
     if resolve:
         _record(db, "query:resolved", actor, query, ip, user_agent, subject=query.subject)
     if query.asked_by is not None and query.asked_by.active:
-        ending = ("We have marked your question as resolved. If you need more help, reply and it will reopen."
-                  if resolve else "Reply when you can.")
-        outbox.enqueue_each(db, [query.asked_by.email], template="query_support_replied",
-                            subject=f"The support team replied: {query.subject}",
-                            body=f"{body}\n\n{ending}\n\nRead and reply: {base_url}/queries/{query.id}")
+        ending = (
+            "We have marked your question as resolved. If you need more help, reply and it will reopen."
+            if resolve
+            else "Reply when you can."
+        )
+        outbox.enqueue_each(
+            db,
+            [query.asked_by.email],
+            template="query_support_replied",
+            subject=f"The support team replied: {query.subject}",
+            body=f"{body}\n\n{ending}\n\nRead and reply: {base_url}/queries/{query.id}",
+        )
 
 
-def assign(db: Session, actor: User, query: SupportQuery, assignee_id, *, base_url: str, ip: str = "",
-           user_agent: str = "") -> None:
+def assign(
+    db: Session, actor: User, query: SupportQuery, assignee_id, *, base_url: str, ip: str = "", user_agent: str = ""
+) -> None:
     if assignee_id in (None, ""):
         assignee = None
     else:
@@ -313,26 +402,43 @@ def assign(db: Session, actor: User, query: SupportQuery, assignee_id, *, base_u
     if (assignee.id if assignee else None) == query.assigned_to_id:
         return
     query.assigned_to_id, query.assigned_to = (assignee.id, assignee) if assignee else (None, None)
-    _record(db, "query:assigned", actor, query, ip, user_agent, subject=query.subject,
-            assignee=assignee.email if assignee else "nobody")
+    _record(
+        db,
+        "query:assigned",
+        actor,
+        query,
+        ip,
+        user_agent,
+        subject=query.subject,
+        assignee=assignee.email if assignee else "nobody",
+    )
     if assignee is not None and assignee.id != actor.id:
-        outbox.enqueue_each(db, [assignee.email], template="query_assigned",
-                            subject=f"A question was assigned to you: {query.subject}",
-                            body=f"{actor.email} assigned you a question from {query.organisation.name}.\n\n"
-                                 f"{base_url}/support/queries/{query.id}")
+        outbox.enqueue_each(
+            db,
+            [assignee.email],
+            template="query_assigned",
+            subject=f"A question was assigned to you: {query.subject}",
+            body=f"{actor.email} assigned you a question from {query.organisation.name}.\n\n"
+            f"{base_url}/support/queries/{query.id}",
+        )
 
 
-def resolve_as_support(db: Session, actor: User, query: SupportQuery, *, base_url: str, ip: str = "",
-                       user_agent: str = "") -> None:
+def resolve_as_support(
+    db: Session, actor: User, query: SupportQuery, *, base_url: str, ip: str = "", user_agent: str = ""
+) -> None:
     if query.status == "resolved":
         return
     query.status, query.resolved_at, query.updated_at = "resolved", utcnow(), utcnow()
     _record(db, "query:resolved", actor, query, ip, user_agent, subject=query.subject)
     if query.asked_by is not None and query.asked_by.active:
-        outbox.enqueue_each(db, [query.asked_by.email], template="query_resolved",
-                            subject=f"Your question was resolved: {query.subject}",
-                            body=f"The support team marked your question as resolved. If you still need help, "
-                                 f"reply and it will reopen.\n\n{base_url}/queries/{query.id}")
+        outbox.enqueue_each(
+            db,
+            [query.asked_by.email],
+            template="query_resolved",
+            subject=f"Your question was resolved: {query.subject}",
+            body=f"The support team marked your question as resolved. If you still need help, "
+            f"reply and it will reopen.\n\n{base_url}/queries/{query.id}",
+        )
 
 
 def age_words(query: SupportQuery, now=None) -> str:

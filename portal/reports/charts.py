@@ -53,8 +53,14 @@ def _short(number: float) -> str:
     return text[1:] if text.startswith("0.") else text
 
 
-def bar_chart(chart_id: str, title: str, items: list[tuple[str, int]], *, scale: int | None = None,
-              narrowest: float = NARROWEST_EM) -> BarChart:
+def bar_chart(
+    chart_id: str,
+    title: str,
+    items: list[tuple[str, int]],
+    *,
+    scale: int | None = None,
+    narrowest: float = NARROWEST_EM,
+) -> BarChart:
     """Horizontal bars, one row each: label, bar, value. `scale` shares one scale between charts."""
     values = [value for _, value in items]
     texts = [f"{value:,}" for value in values]
@@ -67,18 +73,26 @@ def bar_chart(chart_id: str, title: str, items: list[tuple[str, int]], *, scale:
     lengths = [100 * value / top if top else 0.0 for value in values]
     inset, thickness = (ROW_EM - BAR_EM) / 2 / ROW_EM, BAR_EM / ROW_EM
     # One path for all the bars keeps a page of twelve small charts light; an empty bar draws nothing.
-    path = "".join(f"M0 {_short(index + inset)}h{_short(length)}v{_short(thickness)}H0z"
-                   for index, length in enumerate(lengths) if length)
-    bars = tuple(
-        Bar(label=label, value=value, value_text=text, baseline=round(index * ROW_EM + 1.15, 2),
-            percent=round(length * area, 1))
-        for index, ((label, value), text, length) in enumerate(zip(items, texts, lengths))
+    path = "".join(
+        f"M0 {_short(index + inset)}h{_short(length)}v{_short(thickness)}H0z"
+        for index, length in enumerate(lengths)
+        if length
     )
-    return BarChart(id=chart_id, title=title, bars=bars, label_width=label_width, area=round(100 * area, 1),
-                    path=path)
+    bars = tuple(
+        Bar(
+            label=label,
+            value=value,
+            value_text=text,
+            baseline=round(index * ROW_EM + 1.15, 2),
+            percent=round(length * area, 1),
+        )
+        for index, ((label, value), text, length) in enumerate(zip(items, texts, lengths, strict=False))
+    )
+    return BarChart(id=chart_id, title=title, bars=bars, label_width=label_width, area=round(100 * area, 1), path=path)
 
 
 # The reports' charts ------------------------------------------------------------------------------
+
 
 def _plural(count: int, singular: str, plural: str | None = None) -> str:
     return f"{count:,} {singular if count == 1 else (plural or singular + 's')}"
@@ -94,9 +108,12 @@ def _week_label(day) -> str:
 
 def weekly_total_chart(report) -> tuple[BarChart, str]:
     """The chart of all submissions per week, and the sentence that describes it."""
-    chart = bar_chart("weekly-total", f"Notifications submitted per week, {len(report.rows)} weeks from "
-                      f"{_day_month(report.rows[0].start)} {report.rows[0].start.year}",
-                      [(_week_label(row.start), row.total) for row in report.rows])
+    chart = bar_chart(
+        "weekly-total",
+        f"Notifications submitted per week, {len(report.rows)} weeks from "
+        f"{_day_month(report.rows[0].start)} {report.rows[0].start.year}",
+        [(_week_label(row.start), row.total) for row in report.rows],
+    )
     first = f"{_day_month(report.rows[0].start)} {report.rows[0].start.year}"
     if not report.total:
         return chart, f"No notifications were submitted in the {len(report.rows)} weeks starting {first}."
@@ -118,20 +135,25 @@ def weekly_type_charts(report) -> list[tuple[str, BarChart, str]]:
     charts = []
     for index, column in enumerate(report.types):
         counts = report.by_type(index)
-        chart = bar_chart(f"weekly-type-{index}", f"{column.title}: submitted per week",
-                          [(_week_label(row.start), count) for row, count in zip(report.rows, counts)], scale=scale,
-                          narrowest=NARROWEST_HALF_EM)
+        chart = bar_chart(
+            f"weekly-type-{index}",
+            f"{column.title}: submitted per week",
+            [(_week_label(row.start), count) for row, count in zip(report.rows, counts, strict=False)],
+            scale=scale,
+            narrowest=NARROWEST_HALF_EM,
+        )
         most = max(counts)
         week = report.rows[counts.index(most)].start
-        summary = (f"{_plural(sum(counts), 'notification')} in these weeks. The most in one week was {most:,}, "
-                   f"in the week starting {_day_month(week)}.")
+        summary = (
+            f"{_plural(sum(counts), 'notification')} in these weeks. The most in one week was {most:,}, "
+            f"in the week starting {_day_month(week)}."
+        )
         charts.append((column.title, chart, summary))
     return charts
 
 
 def open_queries_chart(report) -> tuple[BarChart, str]:
-    chart = bar_chart("open-queries", "Open queries by age",
-                      [(row.label, row.total) for row in report.rows])
+    chart = bar_chart("open-queries", "Open queries by age", [(row.label, row.total) for row in report.rows])
     if not report.total:
         return chart, "There are no open queries."
     oldest = report.rows[-1].total

@@ -17,8 +17,13 @@ def overview(ctx: Ctx):
     weekly_chart, weekly_summary = charts.weekly_total_chart(reports.weekly)
     queries_chart, queries_summary = charts.open_queries_chart(reports.queries)
     return ctx.render(
-        "reports/overview.html", reports=reports, weekly_chart=weekly_chart, weekly_summary=weekly_summary,
-        queries_chart=queries_chart, queries_summary=queries_summary, duration_words=service.duration_words,
+        "reports/overview.html",
+        reports=reports,
+        weekly_chart=weekly_chart,
+        weekly_summary=weekly_summary,
+        queries_chart=queries_chart,
+        queries_summary=queries_summary,
+        duration_words=service.duration_words,
     )
 
 
@@ -33,10 +38,14 @@ def _download(ctx: Ctx, name: str) -> Response:
     now = utcnow()
     body = service.csv_text(service.DOWNLOADS[name](ctx.db, now))
     # The byte order mark tells Excel the file is UTF-8; without it, curly quotes in titles come out garbled.
-    return Response("\ufeff" + body, media_type="text/csv; charset=utf-8", headers={
-        "content-disposition": f'attachment; filename="{name}-{now.date().isoformat()}.csv"',
-        "cache-control": "private, no-store",
-    })
+    return Response(
+        "\ufeff" + body,
+        media_type="text/csv; charset=utf-8",
+        headers={
+            "content-disposition": f'attachment; filename="{name}-{now.date().isoformat()}.csv"',
+            "cache-control": "private, no-store",
+        },
+    )
 
 
 # One route per report, with no placeholder, so each path is a plain link and a plain entry in the route table.

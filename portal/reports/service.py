@@ -14,7 +14,7 @@ import csv
 import io
 import statistics
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import case, func, select, tuple_
 from sqlalchemy.orm import Session
@@ -29,14 +29,21 @@ HOUR = 3600.0
 
 # (label, lower bound in days inclusive). Each bucket ends where the next one starts.
 AGE_BUCKETS: tuple[tuple[str, int], ...] = (
-    ("Under 1 day", 0), ("1 to 3 days", 1), ("3 to 7 days", 3), ("Over 7 days", 7),
+    ("Under 1 day", 0),
+    ("1 to 3 days", 1),
+    ("3 to 7 days", 3),
+    ("Over 7 days", 7),
 )
 # The support queue's words for whose turn it is, seen from support's side.
-OPEN_STATUS_WORDS = {"new": "New", "waiting_on_support": "Waiting on support",
-                     "waiting_on_provider": "Waiting on provider"}
+OPEN_STATUS_WORDS = {
+    "new": "New",
+    "waiting_on_support": "Waiting on support",
+    "waiting_on_provider": "Waiting on provider",
+}
 
 
 # The window ---------------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Window:
@@ -55,8 +62,8 @@ class Window:
 
 
 def window(now: datetime | None = None, weeks: int = WEEKS) -> Window:
-    now = (now or utcnow()).astimezone(timezone.utc)
-    monday = datetime.combine(now.date() - timedelta(days=now.weekday()), time(), tzinfo=timezone.utc)
+    now = (now or utcnow()).astimezone(UTC)
+    monday = datetime.combine(now.date() - timedelta(days=now.weekday()), time(), tzinfo=UTC)
     return Window(now=now, starts=tuple(monday - WEEK * (weeks - 1 - i) for i in range(weeks)))
 
 
@@ -72,6 +79,7 @@ def type_title(type_key: str) -> str:
 
 
 # Submissions per week, by type ------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class TypeColumn:
@@ -110,8 +118,7 @@ class WeeklyReport:
 
 def _bucket(column, boundaries: list[datetime]):
     """0 for values before boundaries[0], 1 before boundaries[1], ... and len(boundaries) after the last."""
-    return case(*[(column < boundary, index) for index, boundary in enumerate(boundaries)],
-                else_=len(boundaries))
+    return case(*[(column < boundary, index) for index, boundary in enumerate(boundaries)], else_=len(boundaries))
 
 
 def submissions_per_week(db: Session, span: Window) -> WeeklyReport:
@@ -124,14 +131,17 @@ def submissions_per_week(db: Session, span: Window) -> WeeklyReport:
     ).all()
     types = sorted({TypeColumn(key, type_title(key)) for _, key, _ in counted}, key=lambda t: (t.title, t.key))
     position = {column.key: index for index, column in enumerate(types)}
-    rows = [WeekRow(start=start.date(), counts=[0] * len(types), current=index == len(span.starts) - 1)
-            for index, start in enumerate(span.starts)]
+    rows = [
+        WeekRow(start=start.date(), counts=[0] * len(types), current=index == len(span.starts) - 1)
+        for index, start in enumerate(span.starts)
+    ]
     for week, key, count in counted:
         rows[week].counts[position[key]] = count
     return WeeklyReport(window=span, types=types, rows=rows)
 
 
 # Time to submit ---------------------------------------------------------------------------------
+
 
 @dataclass
 class TimeRow:
@@ -169,7 +179,9 @@ def time_to_submit(db: Session, span: Window) -> TimeReport:
 
 
 def _reviewed():
-    return (Notification.review_requested_at.is_not(None)) & (Notification.approved_at >= Notification.review_requested_at)
+    return (Notification.review_requested_at.is_not(None)) & (
+        Notification.approved_at >= Notification.review_requested_at
+    )
 
 
 def _time_to_submit_in_sql(db: Session, span: Window) -> TimeReport:
@@ -179,17 +191,21 @@ def _time_to_submit_in_sql(db: Session, span: Window) -> TimeReport:
     drafting = func.extract("epoch", Submission.submitted_at - Notification.created_at)
     reviewing = func.extract("epoch", Notification.approved_at - Notification.review_requested_at)
     medians = db.execute(
-        select(Submission.type_key, func.count(),
-               func.percentile_cont(0.5).within_group(drafting),
-               func.percentile_cont(0.5).within_group(reviewing).filter(_reviewed()))
+        select(
+            Submission.type_key,
+            func.count(),
+            func.percentile_cont(0.5).within_group(drafting),
+            func.percentile_cont(0.5).within_group(reviewing).filter(_reviewed()),
+        )
         .join(Notification, Notification.id == Submission.notification_id)
         .where(*_in_window(span))
         # One row per type, and one (type_key NULL) for all of them together.
         .group_by(func.grouping_sets(tuple_(Submission.type_key), tuple_()))
     ).all()
-    rows = {key: TimeRow(type_title(key) if key is not None else "All types", count, _seconds(draft),
-                         _seconds(review))
-            for key, count, draft, review in medians}
+    rows = {
+        key: TimeRow(type_title(key) if key is not None else "All types", count, _seconds(draft), _seconds(review))
+        for key, count, draft, review in medians
+    }
     overall = rows.pop(None, None) or TimeRow("All types", 0, None, None)
     return TimeReport(window=span, overall=overall, by_type=sorted(rows.values(), key=lambda row: row.title))
 
@@ -200,8 +216,13 @@ def _seconds(value) -> float | None:
 
 def _time_to_submit_here(db: Session, span: Window) -> TimeReport:
     rows = db.execute(
-        select(Submission.type_key, Notification.created_at, Notification.review_requested_at,
-               Notification.approved_at, Submission.submitted_at)
+        select(
+            Submission.type_key,
+            Notification.created_at,
+            Notification.review_requested_at,
+            Notification.approved_at,
+            Submission.submitted_at,
+        )
         .join(Notification, Notification.id == Submission.notification_id)
         .where(*_in_window(span))
     ).all()
@@ -213,12 +234,18 @@ def _time_to_submit_here(db: Session, span: Window) -> TimeReport:
         if requested is not None and approved is not None and approved >= requested:
             reviews.append((approved - requested).total_seconds())
     by_type = sorted(
-        (TimeRow(type_title(key), len(drafting[key]), _median(drafting[key]), _median(reviewing[key]))
-         for key in drafting),
+        (
+            TimeRow(type_title(key), len(drafting[key]), _median(drafting[key]), _median(reviewing[key]))
+            for key in drafting
+        ),
         key=lambda row: row.title,
     )
-    overall = TimeRow("All types", len(rows), _median([s for values in drafting.values() for s in values]),
-                      _median([s for values in reviewing.values() for s in values]))
+    overall = TimeRow(
+        "All types",
+        len(rows),
+        _median([s for values in drafting.values() for s in values]),
+        _median([s for values in reviewing.values() for s in values]),
+    )
     return TimeReport(window=span, overall=overall, by_type=by_type)
 
 
@@ -245,6 +272,7 @@ def hours(seconds: float | None) -> float | str:
 
 
 # Open queries by age ----------------------------------------------------------------------------
+
 
 @dataclass
 class AgeRow:
@@ -273,9 +301,14 @@ class AgeReport:
 
 def open_queries_by_age(db: Session, now: datetime) -> AgeReport:
     """Age is the time since the query was asked; a query exactly 1, 3 or 7 days old is in the older bucket."""
-    age = case(*[(SupportQuery.created_at <= now - DAY * days, index)
-                 for index, (_, days) in reversed(list(enumerate(AGE_BUCKETS))) if days],
-               else_=0)
+    age = case(
+        *[
+            (SupportQuery.created_at <= now - DAY * days, index)
+            for index, (_, days) in reversed(list(enumerate(AGE_BUCKETS)))
+            if days
+        ],
+        else_=0,
+    )
     counted = db.execute(
         select(age, SupportQuery.status, func.count())
         .where(SupportQuery.status.in_(OPEN_STATUSES))
@@ -288,6 +321,7 @@ def open_queries_by_age(db: Session, now: datetime) -> AgeReport:
 
 
 # All three, and their CSV tables ------------------------------------------------------------------
+
 
 @dataclass
 class Reports:
@@ -307,10 +341,19 @@ def weekly_table(report: WeeklyReport) -> list[list]:
 
 
 def times_table(report: TimeReport) -> list[list]:
-    header = ["Type", "Submitted", "Median hours from first draft to submission",
-              "Median hours from latest review request to approval"]
-    return [header, *([row.title, row.submitted, hours(row.draft_to_submission), hours(row.review_to_approval)]
-                      for row in [*report.by_type, report.overall])]
+    header = [
+        "Type",
+        "Submitted",
+        "Median hours from first draft to submission",
+        "Median hours from latest review request to approval",
+    ]
+    return [
+        header,
+        *(
+            [row.title, row.submitted, hours(row.draft_to_submission), hours(row.review_to_approval)]
+            for row in [*report.by_type, report.overall]
+        ),
+    ]
 
 
 def queries_table(report: AgeReport) -> list[list]:

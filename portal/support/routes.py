@@ -15,9 +15,17 @@ routes = Routes()
 
 def _workspace(ctx: Ctx, *, status=200, failed="", errors=None, values=None, **context):
     undelivered, undelivered_total = outbox.undeliverable(ctx.db)
-    return ctx.render("support/workspace.html", status=status, signups=orgs.pending_signups(ctx.db),
-                      undelivered=undelivered, undelivered_total=undelivered_total, failed=failed,
-                      errors=errors or {}, values=values or {}, **context)
+    return ctx.render(
+        "support/workspace.html",
+        status=status,
+        signups=orgs.pending_signups(ctx.db),
+        undelivered=undelivered,
+        undelivered_total=undelivered_total,
+        failed=failed,
+        errors=errors or {},
+        values=values or {},
+        **context,
+    )
 
 
 @routes.get("/support", permission="support:view")
@@ -31,8 +39,13 @@ def send_email_again(ctx: Ctx):
     try:
         message = service.send_email_again(ctx.db, ctx.param_int("message_id"), reason=reason, **_who(ctx))
     except ActionError as error:
-        return _workspace(ctx, status=400, failed=f"email-{ctx.param_int('message_id')}", errors=error.errors,
-                          values={"reason": reason})
+        return _workspace(
+            ctx,
+            status=400,
+            failed=f"email-{ctx.param_int('message_id')}",
+            errors=error.errors,
+            values={"reason": reason},
+        )
     if message is None:
         raise NotFound()
     return ctx.redirect("/support?done=email_queued")
@@ -44,14 +57,21 @@ def decide_signup(ctx: Ctx):
     if decision not in ("approve", "reject"):
         return _workspace(ctx, status=400, error="Choose whether to approve or reject the request")
     try:
-        orgs.decide_signup(ctx.db, ctx.param_int("request_id"), approve=decision == "approve",
-                           actor_id=ctx.auth.user.id, ip=ctx.client_ip, user_agent=ctx.user_agent)
+        orgs.decide_signup(
+            ctx.db,
+            ctx.param_int("request_id"),
+            approve=decision == "approve",
+            actor_id=ctx.auth.user.id,
+            ip=ctx.client_ip,
+            user_agent=ctx.user_agent,
+        )
     except RuleBroken:
         raise NotFound() from None
     return ctx.redirect(f"/support?decided={decision}")
 
 
 # Search and read-only pages ---------------------------------------------------------------------
+
 
 @routes.get("/support/search", permission="support:view")
 def search(ctx: Ctx):
@@ -73,9 +93,16 @@ def _organisation(ctx: Ctx):
 
 
 def _organisation_page(ctx: Ctx, organisation, *, status=200, failed="", errors=None, values=None):
-    return ctx.render("support/organisation.html", status=status, organisation=organisation,
-                      describe=audit.describe, failed=failed, errors=errors or {}, values=values or {},
-                      **service.organisation_overview(ctx.db, organisation))
+    return ctx.render(
+        "support/organisation.html",
+        status=status,
+        organisation=organisation,
+        describe=audit.describe,
+        failed=failed,
+        errors=errors or {},
+        values=values or {},
+        **service.organisation_overview(ctx.db, organisation),
+    )
 
 
 @routes.get("/support/organisations/{organisation_id}", permission="support:view")
@@ -92,9 +119,17 @@ def _person(ctx: Ctx) -> User:
 
 def _person_page(ctx: Ctx, user, *, status=200, failed="", errors=None, values=None):
     can_help = user.id != ctx.auth.user.id and not service.is_regulator_staff(ctx.db, user)
-    return ctx.render("support/person.html", status=status, person=user, describe=audit.describe,
-                      failed=failed, errors=errors or {}, values=values or {}, can_help=can_help,
-                      **service.person_overview(ctx.db, user))
+    return ctx.render(
+        "support/person.html",
+        status=status,
+        person=user,
+        describe=audit.describe,
+        failed=failed,
+        errors=errors or {},
+        values=values or {},
+        can_help=can_help,
+        **service.person_overview(ctx.db, user),
+    )
 
 
 @routes.get("/support/people/{user_id}", permission="support:view")
@@ -111,13 +146,20 @@ def notification_page(ctx: Ctx):
     if notification is None:
         raise NotFound()
     return ctx.render(
-        "support/notification.html", notification=notification, kind=notifications.type_of(notification),
-        sections=compiled_sections(ctx, notification), attachments=notifications.attachments_of(ctx.db, notification.id),
-        status_words=notifications.STATUS_WORDS, section_words=notifications.SECTION_WORDS,
-        timeline=service.notification_timeline(ctx.db, notification.id), describe=audit.describe)
+        "support/notification.html",
+        notification=notification,
+        kind=notifications.type_of(notification),
+        sections=compiled_sections(ctx, notification),
+        attachments=notifications.attachments_of(ctx.db, notification.id),
+        status_words=notifications.STATUS_WORDS,
+        section_words=notifications.SECTION_WORDS,
+        timeline=service.notification_timeline(ctx.db, notification.id),
+        describe=audit.describe,
+    )
 
 
 # Help actions: each needs a written reason and is audited ---------------------------------------
+
 
 def _who(ctx: Ctx) -> dict:
     return {"actor": ctx.auth.user, "ip": ctx.client_ip, "user_agent": ctx.user_agent}
@@ -136,23 +178,23 @@ def _invitation_action(ctx: Ctx, action: str):
         else:
             service.revoke_invitation(ctx.db, invitation, reason=reason, **_who(ctx))
     except ActionError as error:
-        return _organisation_page(ctx, organisation, status=400, failed=key, errors=error.errors,
-                                  values={"reason": reason})
+        return _organisation_page(
+            ctx, organisation, status=400, failed=key, errors=error.errors, values={"reason": reason}
+        )
     except RuleBroken as error:
-        return _organisation_page(ctx, organisation, status=409, failed=key, errors={"reason": str(error)},
-                                  values={"reason": reason})
+        return _organisation_page(
+            ctx, organisation, status=409, failed=key, errors={"reason": str(error)}, values={"reason": reason}
+        )
     done = "invitation_resent" if action == "resend" else "invitation_revoked"
     return ctx.redirect(f"/support/organisations/{organisation.id}?done={done}")
 
 
-@routes.post("/support/organisations/{organisation_id}/invitations/{invitation_id}/resend",
-             permission="support:act")
+@routes.post("/support/organisations/{organisation_id}/invitations/{invitation_id}/resend", permission="support:act")
 def resend_invitation(ctx: Ctx):
     return _invitation_action(ctx, "resend")
 
 
-@routes.post("/support/organisations/{organisation_id}/invitations/{invitation_id}/revoke",
-             permission="support:act")
+@routes.post("/support/organisations/{organisation_id}/invitations/{invitation_id}/revoke", permission="support:act")
 def revoke_invitation(ctx: Ctx):
     return _invitation_action(ctx, "revoke")
 
@@ -164,11 +206,11 @@ def correct_organisation(ctx: Ctx):
     try:
         service.correct_organisation(ctx.db, organisation, **values, **_who(ctx))
     except ActionError as error:
-        return _organisation_page(ctx, organisation, status=400, failed="correct", errors=error.errors,
-                                  values=values)
+        return _organisation_page(ctx, organisation, status=400, failed="correct", errors=error.errors, values=values)
     except RuleBroken as error:
-        return _organisation_page(ctx, organisation, status=409, failed="correct", errors={"reason": str(error)},
-                                  values=values)
+        return _organisation_page(
+            ctx, organisation, status=409, failed="correct", errors={"reason": str(error)}, values=values
+        )
     return ctx.redirect(f"/support/organisations/{organisation.id}?done=corrected")
 
 
@@ -180,8 +222,9 @@ def _person_action(ctx: Ctx, action: str, form_key: str, done: str):
     except ActionError as error:
         return _person_page(ctx, user, status=400, failed=form_key, errors=error.errors, values={"reason": reason})
     except RuleBroken as error:
-        return _person_page(ctx, user, status=409, failed=form_key, errors={"reason": str(error)},
-                            values={"reason": reason})
+        return _person_page(
+            ctx, user, status=409, failed=form_key, errors={"reason": str(error)}, values={"reason": reason}
+        )
     return ctx.redirect(f"/support/people/{user.id}?done={done}")
 
 

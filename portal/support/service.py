@@ -15,7 +15,15 @@ from ..accounts import organisations as orgs
 from ..accounts.organisations import RuleBroken
 from ..accounts.sessions import end_all_sessions, memberships_of
 from ..models import (
-    REGULATOR, AuditEvent, Invitation, Location, Membership, Notification, Organisation, SupportQuery, User,
+    REGULATOR,
+    AuditEvent,
+    Invitation,
+    Location,
+    Membership,
+    Notification,
+    Organisation,
+    SupportQuery,
+    User,
 )
 
 REASON_MAX = 2000
@@ -45,6 +53,7 @@ def check_reason(value) -> str:
 
 # Search -----------------------------------------------------------------------------------------
 
+
 @dataclass
 class SearchResults:
     query: str
@@ -70,37 +79,65 @@ def search(db: Session, query: str) -> SearchResults:
     if not text:
         return results
     pattern = _like(text)
-    results.organisations = list(db.scalars(
-        select(Organisation)
-        .where(or_(func.lower(Organisation.name).like(pattern, escape="\\"),
-                   func.lower(Organisation.provider_id).like(pattern, escape="\\")))
-        .order_by(Organisation.name).limit(RESULTS_PER_KIND)
-    ))
-    results.locations = list(db.scalars(
-        select(Location).options(joinedload(Location.organisation))
-        .where(or_(func.lower(Location.regulator_location_id).like(pattern, escape="\\"),
-                   func.lower(Location.name).like(pattern, escape="\\")))
-        .order_by(Location.name).limit(RESULTS_PER_KIND)
-    ))
-    results.people = list(db.scalars(
-        select(User).where(func.lower(User.email).like(pattern, escape="\\"))
-        .order_by(User.email).limit(RESULTS_PER_KIND)
-    ))
-    results.notifications = list(db.scalars(
-        select(Notification).options(joinedload(Notification.organisation), joinedload(Notification.location))
-        .where(Notification.reference.is_not(None), func.upper(Notification.reference) == text.upper())
-        .limit(RESULTS_PER_KIND)
-    ))
+    results.organisations = list(
+        db.scalars(
+            select(Organisation)
+            .where(
+                or_(
+                    func.lower(Organisation.name).like(pattern, escape="\\"),
+                    func.lower(Organisation.provider_id).like(pattern, escape="\\"),
+                )
+            )
+            .order_by(Organisation.name)
+            .limit(RESULTS_PER_KIND)
+        )
+    )
+    results.locations = list(
+        db.scalars(
+            select(Location)
+            .options(joinedload(Location.organisation))
+            .where(
+                or_(
+                    func.lower(Location.regulator_location_id).like(pattern, escape="\\"),
+                    func.lower(Location.name).like(pattern, escape="\\"),
+                )
+            )
+            .order_by(Location.name)
+            .limit(RESULTS_PER_KIND)
+        )
+    )
+    results.people = list(
+        db.scalars(
+            select(User)
+            .where(func.lower(User.email).like(pattern, escape="\\"))
+            .order_by(User.email)
+            .limit(RESULTS_PER_KIND)
+        )
+    )
+    results.notifications = list(
+        db.scalars(
+            select(Notification)
+            .options(joinedload(Notification.organisation), joinedload(Notification.location))
+            .where(Notification.reference.is_not(None), func.upper(Notification.reference) == text.upper())
+            .limit(RESULTS_PER_KIND)
+        )
+    )
     return results
 
 
 # Read-only views --------------------------------------------------------------------------------
 
+
 def _events(db: Session, *conditions, limit: int = 30) -> list[AuditEvent]:
-    return list(db.scalars(
-        select(AuditEvent).options(joinedload(AuditEvent.actor)).where(*conditions)
-        .order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc()).limit(limit)
-    ))
+    return list(
+        db.scalars(
+            select(AuditEvent)
+            .options(joinedload(AuditEvent.actor))
+            .where(*conditions)
+            .order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc())
+            .limit(limit)
+        )
+    )
 
 
 def organisation(db: Session, organisation_id: int) -> Organisation | None:
@@ -112,11 +149,15 @@ def organisation_overview(db: Session, organisation: Organisation) -> dict:
         "locations": orgs.locations_of(db, organisation.id),
         "members": orgs.members_of(db, organisation.id),
         "invitations": orgs.invitations_of(db, organisation.id),
-        "notifications": list(db.scalars(
-            select(Notification).options(joinedload(Notification.location))
-            .where(Notification.organisation_id == organisation.id, Notification.reference.is_not(None))
-            .order_by(Notification.submitted_at.desc()).limit(20)
-        )),
+        "notifications": list(
+            db.scalars(
+                select(Notification)
+                .options(joinedload(Notification.location))
+                .where(Notification.organisation_id == organisation.id, Notification.reference.is_not(None))
+                .order_by(Notification.submitted_at.desc())
+                .limit(20)
+            )
+        ),
         "events": _events(db, AuditEvent.organisation_id == organisation.id),
     }
 
@@ -136,40 +177,60 @@ def visible_notification(db: Session, notification_id: int) -> Notification | No
     """
     asked_about = select(SupportQuery.id).where(SupportQuery.notification_id == Notification.id).exists()
     return db.scalar(
-        select(Notification).options(joinedload(Notification.organisation), joinedload(Notification.location))
+        select(Notification)
+        .options(joinedload(Notification.organisation), joinedload(Notification.location))
         .where(Notification.id == notification_id, or_(Notification.reference.is_not(None), asked_about))
     )
 
 
 def notification_timeline(db: Session, notification_id: int) -> list[AuditEvent]:
-    return list(db.scalars(
-        select(AuditEvent).options(joinedload(AuditEvent.actor))
-        .where(AuditEvent.notification_id == notification_id)
-        .order_by(AuditEvent.occurred_at, AuditEvent.id)
-    ))
+    return list(
+        db.scalars(
+            select(AuditEvent)
+            .options(joinedload(AuditEvent.actor))
+            .where(AuditEvent.notification_id == notification_id)
+            .order_by(AuditEvent.occurred_at, AuditEvent.id)
+        )
+    )
 
 
 # Help actions -----------------------------------------------------------------------------------
 
+
 def _organisation_ids_of(db: Session, user_id: int) -> list[int | None]:
-    ids = list(db.scalars(select(Membership.organisation_id).where(Membership.user_id == user_id)
-                          .order_by(Membership.id)))
+    ids = list(
+        db.scalars(select(Membership.organisation_id).where(Membership.user_id == user_id).order_by(Membership.id))
+    )
     return ids or [None]
 
 
-def _record_for_person(db: Session, event_type: str, user: User, *, actor: User, ip: str, user_agent: str,
-                       **fields) -> None:
+def _record_for_person(
+    db: Session, event_type: str, user: User, *, actor: User, ip: str, user_agent: str, **fields
+) -> None:
     # One event in each organisation the person belongs to, so each one's history shows the help given.
     for organisation_id in _organisation_ids_of(db, user.id):
-        audit.record(db, event_type, actor_id=actor.id, organisation_id=organisation_id, subject_user_id=user.id,
-                     ip=ip, user_agent=user_agent, **fields)
+        audit.record(
+            db,
+            event_type,
+            actor_id=actor.id,
+            organisation_id=organisation_id,
+            subject_user_id=user.id,
+            ip=ip,
+            user_agent=user_agent,
+            **fields,
+        )
 
 
 def is_regulator_staff(db: Session, user: User) -> bool:
-    return db.scalar(
-        select(Membership.id).join(Organisation, Organisation.id == Membership.organisation_id)
-        .where(Membership.user_id == user.id, Organisation.kind == REGULATOR).limit(1)
-    ) is not None
+    return (
+        db.scalar(
+            select(Membership.id)
+            .join(Organisation, Organisation.id == Membership.organisation_id)
+            .where(Membership.user_id == user.id, Organisation.kind == REGULATOR)
+            .limit(1)
+        )
+        is not None
+    )
 
 
 def _check_provider_person(db: Session, user: User, actor: User) -> None:
@@ -183,28 +244,55 @@ def invitation_of(db: Session, organisation_id: int, invitation_id: int) -> Invi
     return orgs.invitation(db, organisation_id, invitation_id)
 
 
-def resend_invitation(db: Session, invitation: Invitation, *, reason, actor: User, base_url: str, ip: str = "",
-                      user_agent: str = "") -> None:
+def resend_invitation(
+    db: Session, invitation: Invitation, *, reason, actor: User, base_url: str, ip: str = "", user_agent: str = ""
+) -> None:
     reason = check_reason(reason)
     orgs.resend_invitation(db, invitation, actor_id=actor.id, base_url=base_url, ip=ip, user_agent=user_agent)
-    audit.record(db, "support:invitation_resent", actor_id=actor.id, organisation_id=invitation.organisation_id,
-                 ip=ip, user_agent=user_agent, invitee=invitation.email, reason=reason)
+    audit.record(
+        db,
+        "support:invitation_resent",
+        actor_id=actor.id,
+        organisation_id=invitation.organisation_id,
+        ip=ip,
+        user_agent=user_agent,
+        invitee=invitation.email,
+        reason=reason,
+    )
 
 
-def revoke_invitation(db: Session, invitation: Invitation, *, reason, actor: User, ip: str = "",
-                      user_agent: str = "") -> None:
+def revoke_invitation(
+    db: Session, invitation: Invitation, *, reason, actor: User, ip: str = "", user_agent: str = ""
+) -> None:
     reason = check_reason(reason)
     orgs.revoke_invitation(db, invitation, actor_id=actor.id, ip=ip, user_agent=user_agent)
-    audit.record(db, "support:invitation_revoked", actor_id=actor.id, organisation_id=invitation.organisation_id,
-                 ip=ip, user_agent=user_agent, invitee=invitation.email, reason=reason)
+    audit.record(
+        db,
+        "support:invitation_revoked",
+        actor_id=actor.id,
+        organisation_id=invitation.organisation_id,
+        ip=ip,
+        user_agent=user_agent,
+        invitee=invitation.email,
+        reason=reason,
+    )
 
 
 def sign_out_everywhere(db: Session, user: User, *, reason, actor: User, ip: str = "", user_agent: str = "") -> int:
     reason = check_reason(reason)
     _check_provider_person(db, user, actor)
     ended = end_all_sessions(db, user.id, "support")
-    _record_for_person(db, "support:signed_out_everywhere", user, actor=actor, ip=ip, user_agent=user_agent,
-                       person=user.email, sessions=ended, reason=reason)
+    _record_for_person(
+        db,
+        "support:signed_out_everywhere",
+        user,
+        actor=actor,
+        ip=ip,
+        user_agent=user_agent,
+        person=user.email,
+        sessions=ended,
+        reason=reason,
+    )
     return ended
 
 
@@ -215,8 +303,17 @@ def deactivate(db: Session, user: User, *, reason, actor: User, ip: str = "", us
         raise RuleBroken("This account is already deactivated")
     user.active = False
     ended = end_all_sessions(db, user.id, "deactivated")
-    _record_for_person(db, "support:account_deactivated", user, actor=actor, ip=ip, user_agent=user_agent,
-                       person=user.email, sessions=ended, reason=reason)
+    _record_for_person(
+        db,
+        "support:account_deactivated",
+        user,
+        actor=actor,
+        ip=ip,
+        user_agent=user_agent,
+        person=user.email,
+        sessions=ended,
+        reason=reason,
+    )
     return ended
 
 
@@ -226,12 +323,29 @@ def reactivate(db: Session, user: User, *, reason, actor: User, ip: str = "", us
     if user.active:
         raise RuleBroken("This account is already active")
     user.active = True
-    _record_for_person(db, "support:account_reactivated", user, actor=actor, ip=ip, user_agent=user_agent,
-                       person=user.email, reason=reason)
+    _record_for_person(
+        db,
+        "support:account_reactivated",
+        user,
+        actor=actor,
+        ip=ip,
+        user_agent=user_agent,
+        person=user.email,
+        reason=reason,
+    )
 
 
-def correct_organisation(db: Session, organisation: Organisation, *, name, provider_id, reason, actor: User,
-                         ip: str = "", user_agent: str = "") -> None:
+def correct_organisation(
+    db: Session,
+    organisation: Organisation,
+    *,
+    name,
+    provider_id,
+    reason,
+    actor: User,
+    ip: str = "",
+    user_agent: str = "",
+) -> None:
     name = " ".join((name if isinstance(name, str) else "").replace("\x00", "").split())
     provider_id = (provider_id if isinstance(provider_id, str) else "").replace("\x00", "").strip()
     errors = {}
@@ -256,8 +370,17 @@ def correct_organisation(db: Session, organisation: Organisation, *, name, provi
     before = f"{organisation.name} ({organisation.provider_id})"
     organisation.name = name
     organisation.provider_id = provider_id
-    audit.record(db, "support:organisation_corrected", actor_id=actor.id, organisation_id=organisation.id,
-                 ip=ip, user_agent=user_agent, before=before, after=f"{name} ({provider_id})", reason=reason)
+    audit.record(
+        db,
+        "support:organisation_corrected",
+        actor_id=actor.id,
+        organisation_id=organisation.id,
+        ip=ip,
+        user_agent=user_agent,
+        before=before,
+        after=f"{name} ({provider_id})",
+        reason=reason,
+    )
 
 
 def send_email_again(db: Session, message_id: int, *, reason, actor: User, ip: str = "", user_agent: str = ""):
@@ -266,6 +389,14 @@ def send_email_again(db: Session, message_id: int, *, reason, actor: User, ip: s
     message = outbox.try_again(db, message_id)
     if message is None:
         return None
-    audit.record(db, "support:email_retried", actor_id=actor.id, ip=ip, user_agent=user_agent,
-                 recipient=message.recipient, subject=message.subject, reason=reason)
+    audit.record(
+        db,
+        "support:email_retried",
+        actor_id=actor.id,
+        ip=ip,
+        user_agent=user_agent,
+        recipient=message.recipient,
+        subject=message.subject,
+        reason=reason,
+    )
     return message

@@ -52,8 +52,7 @@ def render_field(env: Environment, field, **params) -> Markup:
         else:
             legend["classes"] = "govuk-fieldset__legend--s"
         items = [
-            {"value": value, "text": label, "checked": str(field.data) == str(value)}
-            for value, label in field.choices
+            {"value": value, "text": label, "checked": str(field.data) == str(value)} for value, label in field.choices
         ]
         first_id = field.id
         for item in items[:1]:
@@ -61,10 +60,7 @@ def render_field(env: Environment, field, **params) -> Markup:
         return macro(env, "radios")({**common, "fieldset": {"legend": legend}, "items": items, **params})
     if isinstance(field, wtf.SelectMultipleField):
         selected = {str(value) for value in (field.data or [])}
-        items = [
-            {"value": value, "text": label, "checked": str(value) in selected}
-            for value, label in field.choices
-        ]
+        items = [{"value": value, "text": label, "checked": str(value) in selected} for value, label in field.choices]
         if items:
             items[0]["id"] = field.id
         legend = {"text": field.label.text, "classes": "govuk-fieldset__legend--s"}
@@ -73,7 +69,9 @@ def render_field(env: Environment, field, **params) -> Markup:
         items = [{"value": "y", "text": field.label.text, "checked": bool(field.data), "id": field.id}]
         return macro(env, "checkboxes")({**common, "items": items, **params})
     if isinstance(field, wtf.SelectField):
-        items = [{"value": value, "text": label, "selected": str(field.data) == str(value)} for value, label in field.choices]
+        items = [
+            {"value": value, "text": label, "selected": str(field.data) == str(value)} for value, label in field.choices
+        ]
         return macro(env, "select")({**common, "label": _label(field, params), "items": items, **params})
     if isinstance(field, wtf.FileField):
         return macro(env, "file-upload")({**common, "label": _label(field, params), **params})

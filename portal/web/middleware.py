@@ -75,8 +75,11 @@ class RequestContextMiddleware:
         finally:
             log.info(
                 "%s %s %s %.1fms request_id=%s",
-                scope["method"], scope["path"], status["code"],
-                (time.perf_counter() - started) * 1000, state["request_id"],
+                scope["method"],
+                scope["path"],
+                status["code"],
+                (time.perf_counter() - started) * 1000,
+                state["request_id"],
             )
 
     def _security_headers(self, nonce: str) -> list[tuple[bytes, bytes]]:

@@ -8,14 +8,15 @@ permission check. Handlers never open sessions or check permissions themselves.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import quote
 
 import anyio
 from python_multipart.exceptions import MultipartParseError
-from sqlalchemy.exc import OperationalError, InterfaceError
+from sqlalchemy.exc import InterfaceError, OperationalError
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 from starlette.formparsers import MultiPartException
@@ -198,8 +199,15 @@ def _run(endpoint: Endpoint, request: Request, form: FormData | None) -> Respons
     after_commit: list[Callable[[], None]] = []
     with transaction(app.state.session_factory) as db:
         auth = app.state.load_auth(db, request) if endpoint.load_auth else None
-        ctx = Ctx(request=request, db=db, app=app, auth=auth, form=form, permission=endpoint.permission,
-                  after_commit=after_commit)
+        ctx = Ctx(
+            request=request,
+            db=db,
+            app=app,
+            auth=auth,
+            form=form,
+            permission=endpoint.permission,
+            after_commit=after_commit,
+        )
         denied = check_permission(ctx, endpoint.permission)
         if denied is not None:
             return denied

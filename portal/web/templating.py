@@ -57,7 +57,8 @@ def make_templates() -> Jinja2Templates:
 
     env.globals["section_words"] = SECTION_WORDS
     env.globals["status_items"] = lambda words, selected: [
-        {"value": key, "text": text, "selected": key == selected} for key, text in words.items()]
+        {"value": key, "text": text, "selected": key == selected} for key, text in words.items()
+    ]
     env.globals["link"] = link
     env.filters["filesize"] = format_size
     env.filters["datetime"] = format_datetime
@@ -80,11 +81,19 @@ def page_title(title: str, service_name: str, has_errors: bool = False) -> str:
 
 
 STATUS_CLASSES = {
-    "draft": "govuk-tag--grey", "in_review": "govuk-tag--blue", "changes_requested": "govuk-tag--orange",
-    "approved": "govuk-tag--turquoise", "submitted": "govuk-tag--green", "withdrawn": "govuk-tag--grey",
+    "draft": "govuk-tag--grey",
+    "in_review": "govuk-tag--blue",
+    "changes_requested": "govuk-tag--orange",
+    "approved": "govuk-tag--turquoise",
+    "submitted": "govuk-tag--green",
+    "withdrawn": "govuk-tag--grey",
 }
-SECTION_CLASSES = {"not_started": "govuk-tag--grey", "in_progress": "govuk-tag--light-blue",
-                   "needs_attention": "govuk-tag--red", "completed": ""}
+SECTION_CLASSES = {
+    "not_started": "govuk-tag--grey",
+    "in_progress": "govuk-tag--light-blue",
+    "needs_attention": "govuk-tag--red",
+    "completed": "",
+}
 
 
 def status_class(status: str) -> str:

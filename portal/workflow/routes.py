@@ -18,13 +18,13 @@ from .service import WorkflowError
 routes = Routes()
 
 
-
-
 def _locations(ctx: Ctx, notification) -> dict[str, str]:
     from ..accounts.organisations import locations_of
 
-    return {l.regulator_location_id: f"{l.name} ({l.regulator_location_id})"
-            for l in locations_of(ctx.db, notification.organisation_id)}
+    return {
+        place.regulator_location_id: f"{place.name} ({place.regulator_location_id})"
+        for place in locations_of(ctx.db, notification.organisation_id)
+    }
 
 
 def compiled_sections(ctx: Ctx, notification, answers_by_section=None, changed=frozenset()):
@@ -45,12 +45,18 @@ def compiled_sections(ctx: Ctx, notification, answers_by_section=None, changed=f
                 text = display_value(each, answers.get(each.key), locations, attachments)
                 row = {"key": {"text": each.label}, "value": {"text": text}}
                 if each.key in changed:
-                    row["value"] = {"html": f'<strong class="govuk-tag govuk-tag--yellow">Changed</strong> '
-                                            f'{_escape(text)}'}
+                    row["value"] = {
+                        "html": f'<strong class="govuk-tag govuk-tag--yellow">Changed</strong> {_escape(text)}'
+                    }
                     row["classes"] = "portal-changed"
                 rows.append(row)
-        sections.append({"section": section, "rows": rows,
-                         "draft": next((d for d in notification.sections if d.section_key == section.key), None)})
+        sections.append(
+            {
+                "section": section,
+                "rows": rows,
+                "draft": next((d for d in notification.sections if d.section_key == section.key), None),
+            }
+        )
     return sections
 
 
@@ -80,8 +86,13 @@ def _back_to(ctx: Ctx, notification, default: str) -> str:
 
 
 def _problem(ctx: Ctx, notification, message: str, status: int = 400):
-    return ctx.render("workflow/problem.html", status=status, notification=notification, message=message,
-                      kind=drafting.type_of(notification))
+    return ctx.render(
+        "workflow/problem.html",
+        status=status,
+        notification=notification,
+        message=message,
+        kind=drafting.type_of(notification),
+    )
 
 
 def _simple_move(ctx: Ctx, move, banner: str):
@@ -96,9 +107,13 @@ def _simple_move(ctx: Ctx, move, banner: str):
 
 @routes.post("/notifications/{notification_id}/request-review", permission="notification:draft")
 def request_review(ctx: Ctx):
-    return _simple_move(ctx, lambda notification: service.request_review(
-        ctx.db, ctx.auth, notification, base_url=ctx.settings.base_url, ip=ctx.client_ip,
-        user_agent=ctx.user_agent), "sent")
+    return _simple_move(
+        ctx,
+        lambda notification: service.request_review(
+            ctx.db, ctx.auth, notification, base_url=ctx.settings.base_url, ip=ctx.client_ip, user_agent=ctx.user_agent
+        ),
+        "sent",
+    )
 
 
 @routes.get("/notifications/{notification_id}/review", permission="notification:review")
@@ -111,9 +126,17 @@ def _review_page(ctx: Ctx, notification, *, errors: dict, typed: dict, status: i
     last = service.last_review_by(ctx.db, notification.id, ctx.auth.user.id)
     changed = service.changed_questions(notification, last)
     return ctx.render(
-        "workflow/review.html", status=status, notification=notification, kind=drafting.type_of(notification),
-        sections=compiled_sections(ctx, notification, changed=changed), threads=_threads(ctx, notification),
-        last_review=last, changed=changed, errors=errors, typed=typed, has_errors=bool(errors),
+        "workflow/review.html",
+        status=status,
+        notification=notification,
+        kind=drafting.type_of(notification),
+        sections=compiled_sections(ctx, notification, changed=changed),
+        threads=_threads(ctx, notification),
+        last_review=last,
+        changed=changed,
+        errors=errors,
+        typed=typed,
+        has_errors=bool(errors),
         can_decide=notification.status == "in_review" and ctx.auth.has("notification:review", notification.location_id),
         status_words=drafting.STATUS_WORDS,
     )
@@ -125,28 +148,49 @@ def request_changes(ctx: Ctx):
     summary = ctx.form.get("summary", "")
     sections = [s for s in ctx.form.getlist("sections") if isinstance(s, str)]
     try:
-        service.request_changes(ctx.db, ctx.auth, notification, summary=summary if isinstance(summary, str) else "",
-                                sections=sections, base_url=ctx.settings.base_url, ip=ctx.client_ip,
-                                user_agent=ctx.user_agent)
+        service.request_changes(
+            ctx.db,
+            ctx.auth,
+            notification,
+            summary=summary if isinstance(summary, str) else "",
+            sections=sections,
+            base_url=ctx.settings.base_url,
+            ip=ctx.client_ip,
+            user_agent=ctx.user_agent,
+        )
     except WorkflowError as error:
         if error.field is None:
             return _problem(ctx, notification, str(error))
-        return _review_page(ctx, notification, errors={error.field: str(error)},
-                            typed={"summary": summary, "sections": sections}, status=400)
+        return _review_page(
+            ctx,
+            notification,
+            errors={error.field: str(error)},
+            typed={"summary": summary, "sections": sections},
+            status=400,
+        )
     return ctx.redirect(f"/notifications/{notification.id}?changes_requested=1")
 
 
 @routes.post("/notifications/{notification_id}/approve", permission="notification:review")
 def approve(ctx: Ctx):
-    return _simple_move(ctx, lambda notification: service.approve(
-        ctx.db, ctx.auth, notification, base_url=ctx.settings.base_url, ip=ctx.client_ip,
-        user_agent=ctx.user_agent), "approved")
+    return _simple_move(
+        ctx,
+        lambda notification: service.approve(
+            ctx.db, ctx.auth, notification, base_url=ctx.settings.base_url, ip=ctx.client_ip, user_agent=ctx.user_agent
+        ),
+        "approved",
+    )
 
 
 @routes.post("/notifications/{notification_id}/withdraw", permission="notification:draft")
 def withdraw(ctx: Ctx):
-    return _simple_move(ctx, lambda notification: service.withdraw(
-        ctx.db, ctx.auth, notification, ip=ctx.client_ip, user_agent=ctx.user_agent), "withdrawn")
+    return _simple_move(
+        ctx,
+        lambda notification: service.withdraw(
+            ctx.db, ctx.auth, notification, ip=ctx.client_ip, user_agent=ctx.user_agent
+        ),
+        "withdrawn",
+    )
 
 
 @routes.get("/notifications/{notification_id}/submit", permission="notification:submit")
@@ -160,8 +204,13 @@ def submit_page(ctx: Ctx):
 
 def _submit_page(ctx: Ctx, notification, *, error: str, status: int = 200):
     return ctx.render(
-        "workflow/submit.html", status=status, notification=notification, kind=drafting.type_of(notification),
-        sections=compiled_sections(ctx, notification), error=error, has_errors=bool(error),
+        "workflow/submit.html",
+        status=status,
+        notification=notification,
+        kind=drafting.type_of(notification),
+        sections=compiled_sections(ctx, notification),
+        error=error,
+        has_errors=bool(error),
         can_submit=notification.status == "approved" and ctx.auth.has("notification:submit", notification.location_id),
     )
 
@@ -170,9 +219,16 @@ def _submit_page(ctx: Ctx, notification, *, error: str, status: int = 200):
 def submit(ctx: Ctx):
     notification = _notification(ctx)
     try:
-        service.submit(ctx.db, ctx.auth, notification, declared=ctx.form.get("declaration") == "yes",
-                       base_url=ctx.settings.base_url, ip=ctx.client_ip, user_agent=ctx.user_agent,
-                       **_webhook(ctx))
+        service.submit(
+            ctx.db,
+            ctx.auth,
+            notification,
+            declared=ctx.form.get("declaration") == "yes",
+            base_url=ctx.settings.base_url,
+            ip=ctx.client_ip,
+            user_agent=ctx.user_agent,
+            **_webhook(ctx),
+        )
     except WorkflowError as error:
         if error.field == "declaration":
             return _submit_page(ctx, notification, error=str(error), status=400)
@@ -194,10 +250,14 @@ def receipt(ctx: Ctx):
     submission = service.submission_of(ctx.db, notification.id)
     if submission is None:
         raise NotFound()
-    return ctx.render("workflow/receipt.html", notification=notification, submission=submission,
-                      kind=drafting.type_of(notification),
-                      sections=compiled_sections(ctx, notification, submission.snapshot["answers"]),
-                      follow_up_types=_follow_up_types(notification))
+    return ctx.render(
+        "workflow/receipt.html",
+        notification=notification,
+        submission=submission,
+        kind=drafting.type_of(notification),
+        sections=compiled_sections(ctx, notification, submission.snapshot["answers"]),
+        follow_up_types=_follow_up_types(notification),
+    )
 
 
 @routes.get("/notifications/{notification_id}/receipt.json", permission="notification:view")
@@ -207,8 +267,11 @@ def receipt_json(ctx: Ctx):
     if submission is None:
         raise NotFound()
     body = {"reference": submission.reference, "content_hash": submission.content_hash, **submission.snapshot}
-    return Response(json.dumps(body, indent=2, ensure_ascii=False), media_type="application/json",
-                    headers={"content-disposition": f'attachment; filename="notification-{submission.reference}.json"'})
+    return Response(
+        json.dumps(body, indent=2, ensure_ascii=False),
+        media_type="application/json",
+        headers={"content-disposition": f'attachment; filename="notification-{submission.reference}.json"'},
+    )
 
 
 def _follow_up_types(notification):
@@ -222,8 +285,13 @@ def follow_up(ctx: Ctx):
     notification = _notification(ctx)
     if notification.status != "submitted":
         raise NotFound()
-    return ctx.render("workflow/follow_up.html", notification=notification, kind=drafting.type_of(notification),
-                      types=_follow_up_types(notification), error="")
+    return ctx.render(
+        "workflow/follow_up.html",
+        notification=notification,
+        kind=drafting.type_of(notification),
+        types=_follow_up_types(notification),
+        error="",
+    )
 
 
 @routes.post("/notifications/{notification_id}/follow-up", permission="notification:draft")
@@ -234,20 +302,40 @@ def follow_up_post(ctx: Ctx):
     allowed = {kind.key for kind in _follow_up_types(notification)}
     chosen = ctx.form.get("type", "")
     if chosen not in allowed:
-        return ctx.render("workflow/follow_up.html", status=400, notification=notification, has_errors=True,
-                          kind=drafting.type_of(notification), types=_follow_up_types(notification),
-                          error="Select what you are sending")
+        return ctx.render(
+            "workflow/follow_up.html",
+            status=400,
+            notification=notification,
+            has_errors=True,
+            kind=drafting.type_of(notification),
+            types=_follow_up_types(notification),
+            error="Select what you are sending",
+        )
     try:
-        new = drafting.start(ctx.db, ctx.auth, type_key=chosen, location_id=notification.location_id,
-                             ip=ctx.client_ip, user_agent=ctx.user_agent, parent=notification)
+        new = drafting.start(
+            ctx.db,
+            ctx.auth,
+            type_key=chosen,
+            location_id=notification.location_id,
+            ip=ctx.client_ip,
+            user_agent=ctx.user_agent,
+            parent=notification,
+        )
     except drafting.NotAllowed:
         raise Forbidden() from None
     from .. import audit
 
-    audit.record(ctx.db, "notification:follow_up_started", actor_id=ctx.auth.user.id,
-                 organisation_id=notification.organisation_id, notification_id=notification.id,
-                 ip=ctx.client_ip, user_agent=ctx.user_agent, reference=notification.reference,
-                 type=definition(chosen).title)
+    audit.record(
+        ctx.db,
+        "notification:follow_up_started",
+        actor_id=ctx.auth.user.id,
+        organisation_id=notification.organisation_id,
+        notification_id=notification.id,
+        ip=ctx.client_ip,
+        user_agent=ctx.user_agent,
+        reference=notification.reference,
+        type=definition(chosen).title,
+    )
     return ctx.redirect(f"/notifications/{new.id}")
 
 
@@ -256,10 +344,17 @@ def comment(ctx: Ctx):
     notification = _notification(ctx)
     parent = ctx.form.get("parent_id", "")
     try:
-        service.add_comment(ctx.db, ctx.auth, notification, section_key=ctx.form.get("section", ""),
-                            question_key=ctx.form.get("question") or None, body=ctx.form.get("body", ""),
-                            parent_id=int(parent) if parent.isdigit() else None, ip=ctx.client_ip,
-                            user_agent=ctx.user_agent)
+        service.add_comment(
+            ctx.db,
+            ctx.auth,
+            notification,
+            section_key=ctx.form.get("section", ""),
+            question_key=ctx.form.get("question") or None,
+            body=ctx.form.get("body", ""),
+            parent_id=int(parent) if parent.isdigit() else None,
+            ip=ctx.client_ip,
+            user_agent=ctx.user_agent,
+        )
     except WorkflowError as error:
         return _problem(ctx, notification, str(error))
     return ctx.redirect(_back_to(ctx, notification, f"/notifications/{notification.id}/document") + "#comments")
@@ -295,7 +390,13 @@ def organisation_settings_post(ctx: Ctx):
     enabled = ctx.form.get("separation_of_duties") != "off"
     if enabled != organisation.separation_of_duties:
         organisation.separation_of_duties = enabled
-        audit.record(ctx.db, "organisation:separation_of_duties_changed", actor_id=ctx.auth.user.id,
-                     organisation_id=organisation.id, ip=ctx.client_ip, user_agent=ctx.user_agent,
-                     enabled="on" if enabled else "off")
+        audit.record(
+            ctx.db,
+            "organisation:separation_of_duties_changed",
+            actor_id=ctx.auth.user.id,
+            organisation_id=organisation.id,
+            ip=ctx.client_ip,
+            user_agent=ctx.user_agent,
+            enabled="on" if enabled else "off",
+        )
     return ctx.redirect("/organisation/settings?saved=1")

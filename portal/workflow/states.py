@@ -17,21 +17,29 @@ class Move:
 MOVES: dict[str, Move] = {
     move.name: move
     for move in [
-        Move("request_review", ("draft", "changes_requested"), "in_review", "notification:draft",
-             "send it for review"),
+        Move("request_review", ("draft", "changes_requested"), "in_review", "notification:draft", "send it for review"),
         Move("request_changes", ("in_review",), "changes_requested", "notification:review", "ask for changes"),
         Move("approve", ("in_review",), "approved", "notification:review", "approve it"),
         Move("submit", ("approved",), "submitted", "notification:submit", "submit it"),
-        Move("withdraw", ("draft", "in_review", "changes_requested", "approved"), "withdrawn",
-             "notification:draft", "withdraw it"),
+        Move(
+            "withdraw",
+            ("draft", "in_review", "changes_requested", "approved"),
+            "withdrawn",
+            "notification:draft",
+            "withdraw it",
+        ),
         # Editing an approved notification sends it back to draft: its approval no longer holds.
         Move("edit_after_approval", ("approved",), "draft", "notification:draft", "change it"),
     ]
 }
 
 STATUS_WORDS = {
-    "draft": "a draft", "in_review": "in review", "changes_requested": "waiting for changes",
-    "approved": "approved", "submitted": "submitted", "withdrawn": "withdrawn",
+    "draft": "a draft",
+    "in_review": "in review",
+    "changes_requested": "waiting for changes",
+    "approved": "approved",
+    "submitted": "submitted",
+    "withdrawn": "withdrawn",
 }
 
 

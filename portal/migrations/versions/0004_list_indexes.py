@@ -3,6 +3,7 @@
 Revision ID: 0004
 Revises: 0003
 """
+
 from alembic import op
 
 revision = "0004"
@@ -15,7 +16,9 @@ def upgrade() -> None:
     with op.batch_alter_table("notifications") as batch:
         batch.drop_index("ix_notifications_org_updated")
         batch.create_index("ix_notifications_org_updated", ["organisation_id", "updated_at", "id"])
-        batch.create_index("ix_notifications_org_location_updated", ["organisation_id", "location_id", "updated_at", "id"])
+        batch.create_index(
+            "ix_notifications_org_location_updated", ["organisation_id", "location_id", "updated_at", "id"]
+        )
         batch.create_index("ix_notifications_org_type_updated", ["organisation_id", "type_key", "updated_at", "id"])
 
 
