@@ -1,42 +1,69 @@
-"""Every permission the portal knows, named resource:action.
+"""Every permission the portal knows, named resource:action, in one enum.
 
-Roles in roles/ grant these; every route declares one of them, or PUBLIC, or SIGNED_IN, or one of
-API_PERMISSIONS (held by API tokens, not people).
-A test checks that roles and routes name nothing outside this list.
+Roles in roles/ grant these; every route declares one of them. Code and templates name a permission
+only through `Permission.X` (templates: `P.X`), so a misspelt name fails when the module is imported
+(Python) or when the templates are checked (tests/test_permission_names.py), instead of silently
+meaning "no".
 """
 
 from __future__ import annotations
 
-PUBLIC = "public"
-# Any signed-in person, whatever organisation they belong to: their own account, choosing an organisation.
-SIGNED_IN = "account:use"
+from enum import StrEnum
 
-PERMISSIONS: dict[str, str] = {
-    "organisation:view": "see the organisation's dashboard and notifications list",
-    "organisation:manage": "change the organisation's settings",
-    "members:view": "see who belongs to the organisation",
-    "members:manage": "invite people, change their roles and remove them",
-    "audit:view": "see the organisation's history",
-    "notification:view": "read notifications",
-    "notification:draft": "start and edit notifications",
-    "notification:comment": "comment on notifications and reply to comments",
-    "notification:review": "comment on notifications, ask for changes and approve them",
-    "notification:submit": "send approved notifications to the regulator",
-    "query:ask": "ask the support team a question and follow the organisation's questions",
-    "query:answer": "reply to, assign and resolve providers' questions",
-    "support:view": "use the support workspace",
-    "support:act": "carry out help actions for providers",
-    "signup:decide": "approve or reject requests for new organisation accounts",
-    "reports:view": "see reports on notifications and queries",
-    "api_tokens:manage": "create and revoke the regulator's API tokens",
+
+class Permission(StrEnum):
+    # Anyone, signed in or not.
+    PUBLIC = "public"
+    # Any signed-in person, whatever organisation they belong to: their own account, choosing an organisation.
+    SIGNED_IN = "account:use"
+
+    ORGANISATION_VIEW = "organisation:view"
+    ORGANISATION_MANAGE = "organisation:manage"
+    MEMBERS_VIEW = "members:view"
+    MEMBERS_MANAGE = "members:manage"
+    AUDIT_VIEW = "audit:view"
+    NOTIFICATION_VIEW = "notification:view"
+    NOTIFICATION_DRAFT = "notification:draft"
+    NOTIFICATION_COMMENT = "notification:comment"
+    NOTIFICATION_REVIEW = "notification:review"
+    NOTIFICATION_SUBMIT = "notification:submit"
+    QUERY_ASK = "query:ask"
+    QUERY_ANSWER = "query:answer"
+    SUPPORT_VIEW = "support:view"
+    SUPPORT_ACT = "support:act"
+    SIGNUP_DECIDE = "signup:decide"
+    REPORTS_VIEW = "reports:view"
+    API_TOKENS_MANAGE = "api_tokens:manage"
+
+    # Held by the regulator's API tokens, never by a role: a bearer token proves these, a session never does.
+    SUBMISSIONS_READ = "submissions:read"
+
+
+PUBLIC = Permission.PUBLIC
+SIGNED_IN = Permission.SIGNED_IN
+
+# What roles may grant, with the words shown to people when they gain or lose one.
+PERMISSIONS: dict[Permission, str] = {
+    Permission.ORGANISATION_VIEW: "see the organisation's dashboard and notifications list",
+    Permission.ORGANISATION_MANAGE: "change the organisation's settings",
+    Permission.MEMBERS_VIEW: "see who belongs to the organisation",
+    Permission.MEMBERS_MANAGE: "invite people, change their roles and remove them",
+    Permission.AUDIT_VIEW: "see the organisation's history",
+    Permission.NOTIFICATION_VIEW: "read notifications",
+    Permission.NOTIFICATION_DRAFT: "start and edit notifications",
+    Permission.NOTIFICATION_COMMENT: "comment on notifications and reply to comments",
+    Permission.NOTIFICATION_REVIEW: "comment on notifications, ask for changes and approve them",
+    Permission.NOTIFICATION_SUBMIT: "send approved notifications to the regulator",
+    Permission.QUERY_ASK: "ask the support team a question and follow the organisation's questions",
+    Permission.QUERY_ANSWER: "reply to, assign and resolve providers' questions",
+    Permission.SUPPORT_VIEW: "use the support workspace",
+    Permission.SUPPORT_ACT: "carry out help actions for providers",
+    Permission.SIGNUP_DECIDE: "approve or reject requests for new organisation accounts",
+    Permission.REPORTS_VIEW: "see reports on notifications and queries",
+    Permission.API_TOKENS_MANAGE: "create and revoke the regulator's API tokens",
 }
 
-# Granted to the regulator's API tokens, never to a role: a bearer token proves these, a session never does.
-# Any live token holds all of them; routing.check_permission authenticates the token instead of the session.
-API_PERMISSIONS: frozenset[str] = frozenset(
-    {
-        "submissions:read",  # list submitted notifications, read their snapshots and download their files
-    }
-)
+# Any live API token holds all of these; routing.check_permission authenticates the token instead of the session.
+API_PERMISSIONS: frozenset[Permission] = frozenset({Permission.SUBMISSIONS_READ})
 
-KNOWN = set(PERMISSIONS) | set(API_PERMISSIONS) | {PUBLIC, SIGNED_IN}
+KNOWN: frozenset[Permission] = frozenset(Permission)

@@ -6,7 +6,7 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from .permissions import PERMISSIONS
+from .permissions import PERMISSIONS, Permission
 
 ROLES_DIR = Path(__file__).resolve().parent.parent / "roles"
 
@@ -17,7 +17,7 @@ class Role:
     title: str
     scope: str  # "provider" or "regulator"
     description: str
-    permissions: frozenset[str]
+    permissions: frozenset[Permission]
 
 
 class RoleDefinitionError(ValueError):
@@ -44,7 +44,7 @@ def load_roles(directory: Path = ROLES_DIR) -> dict[str, Role]:
             title=data["title"],
             scope=data["scope"],
             description=data["description"],
-            permissions=frozenset(data["permissions"]),
+            permissions=frozenset(Permission(name) for name in data["permissions"]),
         )
     return roles
 
@@ -54,6 +54,6 @@ PROVIDER_ROLES = [role for role in ROLES.values() if role.scope == "provider"]
 REGULATOR_ROLES = [role for role in ROLES.values() if role.scope == "regulator"]
 
 
-def roles_granting(permission: str) -> frozenset[str]:
+def roles_granting(permission: Permission) -> frozenset[str]:
     """The names of the roles that grant a permission."""
     return frozenset(name for name, role in ROLES.items() if permission in role.permissions)

@@ -11,7 +11,7 @@ import logging
 from starlette.responses import Response
 
 from .. import audit
-from ..permissions import PUBLIC
+from ..permissions import Permission
 from ..web.routing import Ctx, NotFound, Routes
 from . import email_link, oidc
 from .routes import complete_sign_in
@@ -51,7 +51,7 @@ def _problem(ctx: Ctx, reason: str, *, status: int = 400, user=None) -> Response
     return _forget_flow(ctx, ctx.render("accounts/one_login_problem.html", status=status, failure=reason))
 
 
-@routes.get("/sign-in/one-login", permission=PUBLIC, name="sign_in_one_login")
+@routes.get("/sign-in/one-login", permission=Permission.PUBLIC, name="sign_in_one_login")
 def sign_in_one_login(ctx: Ctx):
     config = _config(ctx)
     next_path = email_link.safe_next(ctx.query.get("next", ""))
@@ -73,7 +73,7 @@ def sign_in_one_login(ctx: Ctx):
     return response
 
 
-@routes.get("/sign-in/one-login/callback", permission=PUBLIC, name="sign_in_one_login_callback")
+@routes.get("/sign-in/one-login/callback", permission=Permission.PUBLIC, name="sign_in_one_login_callback")
 def sign_in_one_login_callback(ctx: Ctx):
     config = _config(ctx)
     flow = oidc.open_flow(ctx.settings.secret_key, ctx.request.cookies.get(oidc.FLOW_COOKIE))

@@ -6,7 +6,7 @@ from starlette.responses import Response
 
 from .. import audit, outbox
 from ..models import Organisation
-from ..permissions import PUBLIC, SIGNED_IN
+from ..permissions import Permission
 from ..web.routing import Ctx, NotFound, Routes
 from . import email_link, organisations, sessions
 from .forms import SignInForm, SignupRequestForm
@@ -21,12 +21,12 @@ def set_session_cookie(ctx: Ctx, response: Response, token: str) -> Response:
     return response
 
 
-@routes.get("/sign-in", permission=PUBLIC, name="sign_in")
+@routes.get("/sign-in", permission=Permission.PUBLIC, name="sign_in")
 def sign_in(ctx: Ctx):
     return ctx.render("accounts/sign_in.html", form=SignInForm(), next=ctx.query.get("next", ""))
 
 
-@routes.post("/sign-in", permission=PUBLIC)
+@routes.post("/sign-in", permission=Permission.PUBLIC)
 def sign_in_post(ctx: Ctx):
     form = SignInForm(ctx.form)
     next_path = ctx.form.get("next", "")
@@ -47,12 +47,12 @@ def sign_in_post(ctx: Ctx):
     return ctx.redirect("/sign-in/check-email")
 
 
-@routes.get("/sign-in/check-email", permission=PUBLIC)
+@routes.get("/sign-in/check-email", permission=Permission.PUBLIC)
 def check_email(ctx: Ctx):
     return ctx.render("accounts/check_email.html")
 
 
-@routes.get("/sign-in/link/{token}", permission=PUBLIC)
+@routes.get("/sign-in/link/{token}", permission=Permission.PUBLIC)
 def sign_in_link(ctx: Ctx):
     # A GET only shows a button: mail scanners that follow links must not use up the link.
     link = email_link.find_link(ctx.db, ctx.params["token"])
@@ -61,7 +61,7 @@ def sign_in_link(ctx: Ctx):
     return ctx.render("accounts/sign_in_link.html", token=ctx.params["token"])
 
 
-@routes.post("/sign-in/link/{token}", permission=PUBLIC)
+@routes.post("/sign-in/link/{token}", permission=Permission.PUBLIC)
 def sign_in_link_post(ctx: Ctx):
     result = email_link.consume_link(ctx.db, ctx.params["token"], ip=ctx.client_ip, user_agent=ctx.user_agent)
     if result.user is None:
@@ -87,7 +87,7 @@ def complete_sign_in(ctx: Ctx, user, *, method: str, next_path: str, id_token: s
     return set_session_cookie(ctx, ctx.redirect(email_link.safe_next(next_path)), token)
 
 
-@routes.post("/sign-out", permission=SIGNED_IN)
+@routes.post("/sign-out", permission=Permission.SIGNED_IN)
 def sign_out(ctx: Ctx):
     everywhere = ctx.form.get("everywhere") == "yes"
     if everywhere:
@@ -111,13 +111,13 @@ def sign_out(ctx: Ctx):
     return response
 
 
-@routes.get("/signed-out", permission=PUBLIC)
+@routes.get("/signed-out", permission=Permission.PUBLIC)
 def signed_out(ctx: Ctx):
     reason = ctx.query.get("reason", "")
     return ctx.render("accounts/signed_out.html", reason=reason if reason in ("idle", "expired", "ended") else "")
 
 
-@routes.get("/account", permission=SIGNED_IN)
+@routes.get("/account", permission=Permission.SIGNED_IN)
 def account(ctx: Ctx):
     return ctx.render(
         "accounts/account.html",
@@ -126,7 +126,7 @@ def account(ctx: Ctx):
     )
 
 
-@routes.get("/organisations", permission=SIGNED_IN)
+@routes.get("/organisations", permission=Permission.SIGNED_IN)
 def choose_organisation(ctx: Ctx):
     return ctx.render(
         "accounts/organisations.html",
@@ -136,7 +136,7 @@ def choose_organisation(ctx: Ctx):
     )
 
 
-@routes.post("/organisations/switch", permission=SIGNED_IN)
+@routes.post("/organisations/switch", permission=Permission.SIGNED_IN)
 def switch_organisation(ctx: Ctx):
     try:
         organisation_id = int(ctx.form.get("organisation_id", ""))
@@ -157,12 +157,12 @@ def switch_organisation(ctx: Ctx):
     return ctx.redirect("/support" if organisation.kind == "regulator" else "/dashboard")
 
 
-@routes.get("/organisations/request", permission=SIGNED_IN)
+@routes.get("/organisations/request", permission=Permission.SIGNED_IN)
 def request_organisation(ctx: Ctx):
     return ctx.render("accounts/request_organisation.html", form=SignupRequestForm())
 
 
-@routes.post("/organisations/request", permission=SIGNED_IN)
+@routes.post("/organisations/request", permission=Permission.SIGNED_IN)
 def request_organisation_post(ctx: Ctx):
     form = SignupRequestForm(ctx.form)
     if not form.validate():
@@ -178,7 +178,7 @@ def request_organisation_post(ctx: Ctx):
     return ctx.redirect("/organisations?requested=1")
 
 
-@routes.get("/dev/outbox", permission=PUBLIC)
+@routes.get("/dev/outbox", permission=Permission.PUBLIC)
 def development_outbox(ctx: Ctx):
     """Development only: the emails the portal would have sent, so links can be followed locally."""
     if ctx.settings.is_production:

@@ -9,6 +9,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from ..models import Membership, Organisation, RoleGrant, User, UserSession, utcnow
+from ..permissions import Permission
 from ..roles import ROLES
 from ..tokens import new_token, token_hash
 
@@ -26,8 +27,11 @@ class Auth:
     # (permission, location_id or None for the whole organisation)
     grants: list[tuple[str, int | None]] = field(default_factory=list)
 
-    def has(self, permission: str, location_id: int | None = None) -> bool:
+    def has(self, permission: Permission, location_id: int | None = None) -> bool:
         """With no location: held anywhere in the organisation. With one: held there or organisation-wide."""
+        if not isinstance(permission, Permission):
+            # A bare string or a misspelt template name (P.TYPO is undefined) would otherwise mean "no".
+            raise TypeError(f"has() takes a Permission, not {permission!r}")
         for granted, where in self.grants:
             if granted != permission:
                 continue
@@ -35,8 +39,10 @@ class Auth:
                 return True
         return False
 
-    def locations_with(self, permission: str) -> set[int] | None:
+    def locations_with(self, permission: Permission) -> set[int] | None:
         """None means every location of the organisation."""
+        if not isinstance(permission, Permission):
+            raise TypeError(f"locations_with() takes a Permission, not {permission!r}")
         places: set[int] = set()
         for granted, where in self.grants:
             if granted == permission:

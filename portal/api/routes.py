@@ -8,15 +8,14 @@ from starlette.responses import FileResponse
 
 from ..attachments.routes import content_disposition
 from ..attachments.storage import LocalStorage
-from ..permissions import PUBLIC
+from ..permissions import Permission
 from ..web.routing import Ctx, Routes
 from . import openapi, service
 
 routes = Routes()
-READ = "submissions:read"
 
 
-@routes.get("/api/v1/submissions", permission=READ)
+@routes.get("/api/v1/submissions", permission=Permission.SUBMISSIONS_READ)
 def submissions(ctx: Ctx):
     try:
         page = service.feed(ctx.db, since=ctx.query.get("since"), limit=ctx.query.get("limit"))
@@ -25,7 +24,7 @@ def submissions(ctx: Ctx):
     return service.json_response(service.page_body(page, ctx.settings.base_url))
 
 
-@routes.get("/api/v1/submissions/{reference}", permission=READ)
+@routes.get("/api/v1/submissions/{reference}", permission=Permission.SUBMISSIONS_READ)
 def submission(ctx: Ctx):
     found = service.by_reference(ctx.db, ctx.params["reference"])
     if found is None:
@@ -33,7 +32,7 @@ def submission(ctx: Ctx):
     return service.json_response(service.detail(found, ctx.settings.base_url))
 
 
-@routes.get("/api/v1/submissions/{reference}/attachments/{attachment_id}", permission=READ)
+@routes.get("/api/v1/submissions/{reference}/attachments/{attachment_id}", permission=Permission.SUBMISSIONS_READ)
 def submission_file(ctx: Ctx):
     found = service.by_reference(ctx.db, ctx.params["reference"])
     if found is None:
@@ -59,7 +58,7 @@ def submission_file(ctx: Ctx):
     )
 
 
-@routes.get("/api/v1/openapi.json", permission=PUBLIC)
+@routes.get("/api/v1/openapi.json", permission=Permission.PUBLIC)
 def openapi_document(ctx: Ctx):
     # Public: it describes the API and holds no data, and client generators fetch it without a token.
     return service.json_response(openapi.document(ctx.settings.base_url))

@@ -5,11 +5,11 @@ from __future__ import annotations
 from wtforms import Form, StringField
 from wtforms.validators import DataRequired, Length
 
+from ..permissions import Permission
 from ..web.routing import Ctx, NotFound, Routes
 from . import service
 
 routes = Routes()
-MANAGE = "api_tokens:manage"
 
 
 class TokenForm(Form):
@@ -28,12 +28,12 @@ def _page(ctx: Ctx, form: TokenForm, status: int = 200):
     return ctx.render("api/tokens.html", status=status, form=form, tokens=service.all_tokens(ctx.db))
 
 
-@routes.get("/support/api-tokens", permission=MANAGE)
+@routes.get("/support/api-tokens", permission=Permission.API_TOKENS_MANAGE)
 def tokens(ctx: Ctx):
     return _page(ctx, TokenForm())
 
 
-@routes.post("/support/api-tokens", permission=MANAGE)
+@routes.post("/support/api-tokens", permission=Permission.API_TOKENS_MANAGE)
 def create_post(ctx: Ctx):
     form = TokenForm(ctx.form)
     if not form.validate():
@@ -53,7 +53,7 @@ def create_post(ctx: Ctx):
     return response
 
 
-@routes.post("/support/api-tokens/{token_id}/revoke", permission=MANAGE)
+@routes.post("/support/api-tokens/{token_id}/revoke", permission=Permission.API_TOKENS_MANAGE)
 def revoke_post(ctx: Ctx):
     token = service.revoke_token(
         ctx.db,

@@ -9,6 +9,7 @@ from urllib.parse import quote
 from starlette.responses import FileResponse
 
 from ..notifications.service import NotAllowed, visible
+from ..permissions import Permission
 from ..web.routing import Ctx, Forbidden, NotFound, Routes
 from . import service
 from .scanner import scanner_for
@@ -22,7 +23,7 @@ BACK_TAIL = re.compile(r"[A-Za-z0-9_\-/]*(#[A-Za-z0-9_\-]+)?")
 
 
 @routes.post(
-    "/notifications/{notification_id}/attachments/{question_key}", permission="notification:draft", max_files=1
+    "/notifications/{notification_id}/attachments/{question_key}", permission=Permission.NOTIFICATION_DRAFT, max_files=1
 )
 def upload_post(ctx: Ctx):
     notification = _visible(ctx)
@@ -58,7 +59,9 @@ def upload_post(ctx: Ctx):
     return ctx.redirect(back)
 
 
-@routes.get("/notifications/{notification_id}/attachments/{attachment_id}/download", permission="notification:view")
+@routes.get(
+    "/notifications/{notification_id}/attachments/{attachment_id}/download", permission=Permission.NOTIFICATION_VIEW
+)
 def download(ctx: Ctx):
     attachment = service.downloadable(
         ctx.db, ctx.auth, ctx.param_int("notification_id"), ctx.param_int("attachment_id")
@@ -74,7 +77,9 @@ def download(ctx: Ctx):
     )
 
 
-@routes.post("/notifications/{notification_id}/attachments/{attachment_id}/remove", permission="notification:draft")
+@routes.post(
+    "/notifications/{notification_id}/attachments/{attachment_id}/remove", permission=Permission.NOTIFICATION_DRAFT
+)
 def remove_post(ctx: Ctx):
     notification = _visible(ctx)
     back = _back(ctx, notification.id)

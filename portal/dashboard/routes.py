@@ -4,18 +4,19 @@ from __future__ import annotations
 
 from ..accounts import organisations as orgs
 from ..notifications.registry import sorted_types
+from ..permissions import Permission
 from ..queries import service as queries
 from ..web.routing import Ctx, Routes
 
 routes = Routes()
 
 
-@routes.get("/dashboard", permission="organisation:view")
+@routes.get("/dashboard", permission=Permission.ORGANISATION_VIEW)
 def dashboard(ctx: Ctx):
     if ctx.auth.is_regulator:
         return ctx.redirect("/support")
     hours = ctx.settings.without_delay_hours
-    replies = queries.replies_waiting(ctx.db, ctx.auth) if ctx.auth.has("query:ask") else 0
+    replies = queries.replies_waiting(ctx.db, ctx.auth) if ctx.auth.has(Permission.QUERY_ASK) else 0
     return ctx.render(
         "dashboard/dashboard.html",
         locations=orgs.locations_of(ctx.db, ctx.auth.organisation.id),
@@ -48,7 +49,7 @@ def overdue_drafts(db, auth, hours: int):
         .order_by(Notification.created_at)
         .limit(20)
     )
-    visible_at = auth.locations_with("notification:view")
+    visible_at = auth.locations_with(Permission.NOTIFICATION_VIEW)
     if visible_at is not None:
         query = query.where(Notification.location_id.in_(visible_at or {-1}))
     return list(db.scalars(query))

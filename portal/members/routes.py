@@ -5,7 +5,7 @@ from __future__ import annotations
 from .. import audit
 from ..accounts import organisations as orgs
 from ..accounts.organisations import Grant, RuleBroken
-from ..permissions import SIGNED_IN
+from ..permissions import Permission
 from ..roles import PROVIDER_ROLES
 from ..web.routing import Ctx, NotFound, Routes
 from .forms import InviteForm, RolesForm, grant_choices
@@ -32,7 +32,7 @@ def _roles_context(ctx: Ctx, locations):
     return {"roles": PROVIDER_ROLES, "grant_choices": grant_choices(locations), "locations": locations}
 
 
-@routes.get("/members", permission="members:view")
+@routes.get("/members", permission=Permission.MEMBERS_VIEW)
 def members(ctx: Ctx):
     locations = _locations(ctx)
     return ctx.render(
@@ -41,17 +41,17 @@ def members(ctx: Ctx):
         invitations=orgs.invitations_of(ctx.db, _org_id(ctx)),
         location_names={location.id: location.name for location in locations},
         describe=orgs.describe_grants,
-        can_manage=ctx.auth.has("members:manage"),
+        can_manage=ctx.auth.has(Permission.MEMBERS_MANAGE),
     )
 
 
-@routes.get("/members/invite", permission="members:manage")
+@routes.get("/members/invite", permission=Permission.MEMBERS_MANAGE)
 def invite(ctx: Ctx):
     locations = _locations(ctx)
     return ctx.render("members/invite.html", form=InviteForm(locations=locations), **_roles_context(ctx, locations))
 
 
-@routes.post("/members/invite", permission="members:manage")
+@routes.post("/members/invite", permission=Permission.MEMBERS_MANAGE)
 def invite_post(ctx: Ctx):
     locations = _locations(ctx)
     form = InviteForm(ctx.form, locations=locations)
@@ -73,7 +73,7 @@ def invite_post(ctx: Ctx):
     return ctx.render("members/invite.html", status=400, form=form, **_roles_context(ctx, locations))
 
 
-@routes.get("/members/{member_id}", permission="members:view")
+@routes.get("/members/{member_id}", permission=Permission.MEMBERS_VIEW)
 def member(ctx: Ctx):
     membership = _member_or_404(ctx)
     locations = _locations(ctx)
@@ -84,12 +84,12 @@ def member(ctx: Ctx):
         "members/member.html",
         member=membership,
         form=form,
-        can_manage=ctx.auth.has("members:manage"),
+        can_manage=ctx.auth.has(Permission.MEMBERS_MANAGE),
         **_roles_context(ctx, locations),
     )
 
 
-@routes.post("/members/{member_id}/roles", permission="members:manage")
+@routes.post("/members/{member_id}/roles", permission=Permission.MEMBERS_MANAGE)
 def change_roles(ctx: Ctx):
     membership = _member_or_404(ctx)
     locations = _locations(ctx)
@@ -118,14 +118,14 @@ def change_roles(ctx: Ctx):
     return ctx.redirect(f"/members/{membership.id}?changed=1")
 
 
-@routes.get("/members/{member_id}/remove", permission="members:manage")
+@routes.get("/members/{member_id}/remove", permission=Permission.MEMBERS_MANAGE)
 def remove(ctx: Ctx):
     membership = _member_or_404(ctx)
     names = {location.id: location.name for location in _locations(ctx)}
     return ctx.render("members/remove.html", member=membership, lost=orgs.lost_abilities(membership.grants, [], names))
 
 
-@routes.post("/members/{member_id}/remove", permission="members:manage")
+@routes.post("/members/{member_id}/remove", permission=Permission.MEMBERS_MANAGE)
 def remove_post(ctx: Ctx):
     membership = _member_or_404(ctx)
     names = {location.id: location.name for location in _locations(ctx)}
@@ -144,13 +144,13 @@ def remove_post(ctx: Ctx):
     return ctx.redirect("/members?removed=1")
 
 
-@routes.get("/leave", permission="organisation:view")
+@routes.get("/leave", permission=Permission.ORGANISATION_VIEW)
 def leave(ctx: Ctx):
     names = {location.id: location.name for location in _locations(ctx)}
     return ctx.render("members/leave.html", lost=orgs.lost_abilities(ctx.auth.membership.grants, [], names))
 
 
-@routes.post("/leave", permission="organisation:view")
+@routes.post("/leave", permission=Permission.ORGANISATION_VIEW)
 def leave_post(ctx: Ctx):
     names = {location.id: location.name for location in _locations(ctx)}
     try:
@@ -175,7 +175,7 @@ def _invitation_or_404(ctx: Ctx):
     return invitation
 
 
-@routes.post("/members/invitations/{invitation_id}/resend", permission="members:manage")
+@routes.post("/members/invitations/{invitation_id}/resend", permission=Permission.MEMBERS_MANAGE)
 def resend(ctx: Ctx):
     try:
         orgs.resend_invitation(
@@ -191,7 +191,7 @@ def resend(ctx: Ctx):
     return ctx.redirect("/members?resent=1")
 
 
-@routes.post("/members/invitations/{invitation_id}/revoke", permission="members:manage")
+@routes.post("/members/invitations/{invitation_id}/revoke", permission=Permission.MEMBERS_MANAGE)
 def revoke(ctx: Ctx):
     try:
         orgs.revoke_invitation(
@@ -202,7 +202,7 @@ def revoke(ctx: Ctx):
     return ctx.redirect("/members?revoked=1")
 
 
-@routes.get("/history", permission="audit:view")
+@routes.get("/history", permission=Permission.AUDIT_VIEW)
 def history(ctx: Ctx):
     try:
         page = max(1, int(ctx.query.get("page", "1")))
@@ -217,7 +217,7 @@ def history(ctx: Ctx):
 # Invitations, from the invitee's side ----------------------------------------------------------
 
 
-@routes.get("/invitations/{token}", permission=SIGNED_IN)
+@routes.get("/invitations/{token}", permission=Permission.SIGNED_IN)
 def invitation_page(ctx: Ctx):
     invitation = orgs.invitation_by_token(ctx.db, ctx.params["token"])
     problem = orgs.invitation_problem(invitation, ctx.auth.user)
@@ -243,7 +243,7 @@ def _my_invitation(ctx: Ctx):
     return invitation, problem
 
 
-@routes.post("/invitations/{invitation_id}/accept", permission=SIGNED_IN)
+@routes.post("/invitations/{invitation_id}/accept", permission=Permission.SIGNED_IN)
 def accept(ctx: Ctx):
     invitation, problem = _my_invitation(ctx)
     if problem:
@@ -253,7 +253,7 @@ def accept(ctx: Ctx):
     return ctx.redirect("/dashboard?joined=1")
 
 
-@routes.post("/invitations/{invitation_id}/decline", permission=SIGNED_IN)
+@routes.post("/invitations/{invitation_id}/decline", permission=Permission.SIGNED_IN)
 def decline(ctx: Ctx):
     invitation, problem = _my_invitation(ctx)
     if problem:

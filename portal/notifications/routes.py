@@ -6,6 +6,7 @@ import json
 
 from markupsafe import Markup
 
+from ..permissions import Permission
 from ..web.routing import Ctx, Forbidden, NotFound, Routes
 from ..workflow.deadlines import due_date
 from . import service
@@ -33,7 +34,7 @@ def _location_choices(ctx: Ctx, notification) -> list[tuple[str, str]]:
     ]
 
 
-@routes.get("/notifications", permission="notification:view")
+@routes.get("/notifications", permission=Permission.NOTIFICATION_VIEW)
 def notification_list(ctx: Ctx):
     from ..accounts.organisations import locations_of
 
@@ -50,11 +51,11 @@ def notification_list(ctx: Ctx):
         people=service.organisation_people(ctx.db, ctx.auth.organisation.id),
         status_words=service.STATUS_WORDS,
         type_titles={kind.key: kind.title for kind in sorted_types()},
-        can_draft=ctx.auth.has("notification:draft"),
+        can_draft=ctx.auth.has(Permission.NOTIFICATION_DRAFT),
     )
 
 
-@routes.get("/notifications/new", permission="notification:draft")
+@routes.get("/notifications/new", permission=Permission.NOTIFICATION_DRAFT)
 def new(ctx: Ctx):
     return ctx.render(
         "notifications/new.html",
@@ -65,7 +66,7 @@ def new(ctx: Ctx):
     )
 
 
-@routes.post("/notifications/new", permission="notification:draft")
+@routes.post("/notifications/new", permission=Permission.NOTIFICATION_DRAFT)
 def new_post(ctx: Ctx):
     chosen = {"type": ctx.form.get("type", ""), "location": ctx.form.get("location", "")}
     errors = {}
@@ -93,7 +94,7 @@ def new_post(ctx: Ctx):
     return ctx.redirect(f"/notifications/{notification.id}")
 
 
-@routes.get("/notifications/{notification_id}", permission="notification:view")
+@routes.get("/notifications/{notification_id}", permission=Permission.NOTIFICATION_VIEW)
 def task_list(ctx: Ctx):
     notification = notification_or_404(ctx)
     kind = service.type_of(notification)
@@ -177,7 +178,7 @@ def _editable_section(ctx: Ctx):
     return notification, *found
 
 
-@routes.get("/notifications/{notification_id}/sections/{section_key}", permission="notification:draft")
+@routes.get("/notifications/{notification_id}/sections/{section_key}", permission=Permission.NOTIFICATION_DRAFT)
 def section_page(ctx: Ctx):
     notification, section, draft = _editable_section(ctx)
     values = shown_values(section, draft.answers, draft.raw)
@@ -191,7 +192,7 @@ def _version(ctx: Ctx) -> int:
         return -1
 
 
-@routes.post("/notifications/{notification_id}/sections/{section_key}", permission="notification:draft")
+@routes.post("/notifications/{notification_id}/sections/{section_key}", permission=Permission.NOTIFICATION_DRAFT)
 def section_post(ctx: Ctx):
     notification, section, draft = _editable_section(ctx)
     raw = section_raw(section, ctx.form)
@@ -224,7 +225,9 @@ def _next_section_url(notification, key: str) -> str:
     return f"/notifications/{notification.id}"
 
 
-@routes.post("/notifications/{notification_id}/sections/{section_key}/autosave", permission="notification:draft")
+@routes.post(
+    "/notifications/{notification_id}/sections/{section_key}/autosave", permission=Permission.NOTIFICATION_DRAFT
+)
 def autosave(ctx: Ctx):
     """htmx saves while people type: never validates at them, only keeps their words safe."""
     notification, section, draft = _editable_section(ctx)
@@ -292,7 +295,9 @@ def _words(question, raw) -> str:
     return labels.get(raw, raw)
 
 
-@routes.post("/notifications/{notification_id}/sections/{section_key}/resolve", permission="notification:draft")
+@routes.post(
+    "/notifications/{notification_id}/sections/{section_key}/resolve", permission=Permission.NOTIFICATION_DRAFT
+)
 def resolve_conflict(ctx: Ctx):
     """Each differing answer: keep mine, keep theirs, or (long text) both, one after the other."""
     notification, section, draft = _editable_section(ctx)
@@ -331,7 +336,7 @@ def resolve_conflict(ctx: Ctx):
     return ctx.redirect(f"/notifications/{notification.id}?saved={section.key}")
 
 
-@routes.post("/notifications/{notification_id}/assign", permission="notification:draft")
+@routes.post("/notifications/{notification_id}/assign", permission=Permission.NOTIFICATION_DRAFT)
 def assign(ctx: Ctx):
     notification = notification_or_404(ctx)
     raw = ctx.form.get("assignee", "")
@@ -346,7 +351,7 @@ def assign(ctx: Ctx):
     return ctx.redirect(f"/notifications/{notification.id}?assigned=1")
 
 
-@routes.get("/notifications/{notification_id}/document", permission="notification:view")
+@routes.get("/notifications/{notification_id}/document", permission=Permission.NOTIFICATION_VIEW)
 def document(ctx: Ctx):
     """The whole notification in one document: exactly what reviewers and the regulator will see."""
     from ..workflow.routes import _threads, compiled_sections
@@ -361,5 +366,5 @@ def document(ctx: Ctx):
         attachments=service.attachments_of(ctx.db, notification.id),
         status_words=service.STATUS_WORDS,
         section_words=service.SECTION_WORDS,
-        can_comment=ctx.auth.has("notification:comment", notification.location_id),
+        can_comment=ctx.auth.has(Permission.NOTIFICATION_COMMENT, notification.location_id),
     )

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 from .. import audit
 from ..accounts.sessions import Auth
 from ..models import Attachment, AuditEvent, Location, Membership, Notification, SectionDraft, User, utcnow
+from ..permissions import Permission
 from .answers import validate_answer
 from .definitions import NotificationType, Question, Section
 from .registry import definition
@@ -56,7 +57,7 @@ class SaveResult:
 
 
 def drafting_locations(db: Session, auth: Auth) -> list[Location]:
-    allowed = auth.locations_with("notification:draft")
+    allowed = auth.locations_with(Permission.NOTIFICATION_DRAFT)
     query = select(Location).where(Location.organisation_id == auth.organisation.id).order_by(Location.name)
     if allowed is not None:
         query = query.where(Location.id.in_(allowed or {-1}))
@@ -74,13 +75,13 @@ def visible(db: Session, auth: Auth, notification_id: int) -> Notification | Non
         )
         .where(Notification.id == notification_id, Notification.organisation_id == auth.organisation.id)
     )
-    if notification is None or not auth.has("notification:view", notification.location_id):
+    if notification is None or not auth.has(Permission.NOTIFICATION_VIEW, notification.location_id):
         return None
     return notification
 
 
 def can_edit(auth: Auth, notification: Notification) -> bool:
-    return notification.status in EDITABLE and auth.has("notification:draft", notification.location_id)
+    return notification.status in EDITABLE and auth.has(Permission.NOTIFICATION_DRAFT, notification.location_id)
 
 
 def type_of(notification: Notification) -> NotificationType:
@@ -124,7 +125,7 @@ def timeline(db: Session, notification_id: int, limit: int = 50) -> list[AuditEv
 def colleagues_who_can_draft(db: Session, notification: Notification) -> list[User]:
     from ..roles import roles_granting
 
-    drafting_roles = roles_granting("notification:draft")
+    drafting_roles = roles_granting(Permission.NOTIFICATION_DRAFT)
     members = db.scalars(
         select(Membership)
         .options(joinedload(Membership.user), selectinload(Membership.grants))
@@ -349,7 +350,7 @@ class ListFilters:
 def list_notifications(db: Session, auth: Auth, filters: ListFilters) -> tuple[list[Notification], int]:
     """One query for the page and one for the count, however many notifications there are."""
     conditions = [Notification.organisation_id == auth.organisation.id]
-    visible_at = auth.locations_with("notification:view")
+    visible_at = auth.locations_with(Permission.NOTIFICATION_VIEW)
     if visible_at is not None:
         conditions.append(Notification.location_id.in_(visible_at or {-1}))
     if filters.status:
@@ -383,7 +384,10 @@ def _needs_attention_of(auth: Auth):
     clauses = [
         and_(Notification.assigned_to_id == auth.user.id, Notification.status.in_(("draft", "changes_requested")))
     ]
-    for permission, status in (("notification:review", "in_review"), ("notification:submit", "approved")):
+    for permission, status in (
+        (Permission.NOTIFICATION_REVIEW, "in_review"),
+        (Permission.NOTIFICATION_SUBMIT, "approved"),
+    ):
         places = auth.locations_with(permission)
         if places is None:
             clauses.append(Notification.status == status)

@@ -5,40 +5,40 @@ from __future__ import annotations
 from starlette.responses import JSONResponse, Response
 
 from ..db import database_is_up
-from ..permissions import PUBLIC
+from ..permissions import Permission
 from ..web.routing import Ctx, Routes
 
 routes = Routes()
 
 
-@routes.get("/", permission=PUBLIC, name="start")
+@routes.get("/", permission=Permission.PUBLIC, name="start")
 def start(ctx: Ctx):
     if ctx.auth is not None:
         return ctx.redirect("/dashboard")
     return ctx.render("pages/start.html")
 
 
-@routes.get("/cookies", permission=PUBLIC)
+@routes.get("/cookies", permission=Permission.PUBLIC)
 def cookies(ctx: Ctx):
     return ctx.render("pages/cookies.html")
 
 
-@routes.get("/privacy", permission=PUBLIC)
+@routes.get("/privacy", permission=Permission.PUBLIC)
 def privacy(ctx: Ctx):
     return ctx.render("pages/privacy.html")
 
 
-@routes.get("/accessibility", permission=PUBLIC)
+@routes.get("/accessibility", permission=Permission.PUBLIC)
 def accessibility(ctx: Ctx):
     return ctx.render("pages/accessibility.html")
 
 
-@routes.get("/help", permission=PUBLIC, name="help")
+@routes.get("/help", permission=Permission.PUBLIC, name="help")
 def help_page(ctx: Ctx):
     return ctx.render("pages/help.html")
 
 
-@routes.get("/healthz", permission=PUBLIC, load_auth=False)
+@routes.get("/healthz", permission=Permission.PUBLIC, load_auth=False)
 def healthz(ctx: Ctx):
     up = database_is_up(ctx.app.state.engine)
     return JSONResponse(
@@ -48,6 +48,6 @@ def healthz(ctx: Ctx):
     )
 
 
-@routes.get("/favicon.ico", permission=PUBLIC, load_auth=False)
+@routes.get("/favicon.ico", permission=Permission.PUBLIC, load_auth=False)
 def favicon(ctx: Ctx):
     return Response(status_code=204)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from wtforms import BooleanField, Form, HiddenField, SelectField, StringField, TextAreaField
 
+from ..permissions import Permission
 from ..web.routing import Ctx, NotFound, Routes
 from ..web.templating import format_date
 from . import service
@@ -55,7 +56,7 @@ def _who(ctx: Ctx) -> dict:
 # The provider's side ----------------------------------------------------------------------------
 
 
-@routes.get("/queries", permission="query:ask")
+@routes.get("/queries", permission=Permission.QUERY_ASK)
 def list_queries(ctx: Ctx):
     return ctx.render(
         "queries/list.html",
@@ -75,7 +76,7 @@ def _question_page(ctx: Ctx, form: QuestionForm, status: int = 200):
     return ctx.render("queries/new.html", status=status, form=form)
 
 
-@routes.get("/queries/new", permission="query:ask")
+@routes.get("/queries/new", permission=Permission.QUERY_ASK)
 def new_query(ctx: Ctx):
     asked_from = service.safe_asked_from(ctx.query.get("from", ""))
     about = ctx.query.get("notification") or service.notification_from_path(asked_from)
@@ -83,7 +84,7 @@ def new_query(ctx: Ctx):
     return _question_page(ctx, form)
 
 
-@routes.post("/queries", permission="query:ask")
+@routes.post("/queries", permission=Permission.QUERY_ASK)
 def ask(ctx: Ctx):
     form = QuestionForm(ctx.form)
     try:
@@ -122,12 +123,12 @@ def _thread_page(ctx: Ctx, query, form: ReplyForm | None = None, status: int = 2
     )
 
 
-@routes.get("/queries/{query_id}", permission="query:ask")
+@routes.get("/queries/{query_id}", permission=Permission.QUERY_ASK)
 def thread(ctx: Ctx):
     return _thread_page(ctx, _organisation_query(ctx))
 
 
-@routes.post("/queries/{query_id}/reply", permission="query:ask")
+@routes.post("/queries/{query_id}/reply", permission=Permission.QUERY_ASK)
 def reply(ctx: Ctx):
     query = _organisation_query(ctx)
     form = ReplyForm(ctx.form)
@@ -147,7 +148,7 @@ def reply(ctx: Ctx):
     return ctx.redirect(f"/queries/{query.id}?replied=1#messages")
 
 
-@routes.post("/queries/{query_id}/resolve", permission="query:ask")
+@routes.post("/queries/{query_id}/resolve", permission=Permission.QUERY_ASK)
 def resolve(ctx: Ctx):
     query = _organisation_query(ctx)
     service.resolve_as_provider(ctx.db, ctx.auth, query, **_who(ctx))
@@ -157,7 +158,7 @@ def resolve(ctx: Ctx):
 # The support team's side ------------------------------------------------------------------------
 
 
-@routes.get("/support/queries", permission="support:view")
+@routes.get("/support/queries", permission=Permission.SUPPORT_VIEW)
 def support_queue(ctx: Ctx):
     filters = service.QueueFilters.from_query(ctx.query)
     return ctx.render(
@@ -190,16 +191,16 @@ def _support_thread_page(ctx: Ctx, query, *, reply_form=None, assign_form=None, 
         status_words=service.SUPPORT_STATUS_WORDS,
         tag_classes=service.STATUS_TAG_CLASSES,
         age_words=service.age_words,
-        can_answer=ctx.auth.has("query:answer"),
+        can_answer=ctx.auth.has(Permission.QUERY_ANSWER),
     )
 
 
-@routes.get("/support/queries/{query_id}", permission="support:view")
+@routes.get("/support/queries/{query_id}", permission=Permission.SUPPORT_VIEW)
 def support_thread(ctx: Ctx):
     return _support_thread_page(ctx, _any_query(ctx))
 
 
-@routes.post("/support/queries/{query_id}/reply", permission="query:answer")
+@routes.post("/support/queries/{query_id}/reply", permission=Permission.QUERY_ANSWER)
 def support_reply(ctx: Ctx):
     query = _any_query(ctx)
     form = SupportReplyForm(ctx.form)
@@ -219,7 +220,7 @@ def support_reply(ctx: Ctx):
     return ctx.redirect(f"/support/queries/{query.id}?replied=1#messages")
 
 
-@routes.post("/support/queries/{query_id}/assign", permission="query:answer")
+@routes.post("/support/queries/{query_id}/assign", permission=Permission.QUERY_ANSWER)
 def support_assign(ctx: Ctx):
     query = _any_query(ctx)
     form = AssignForm(ctx.form)
@@ -231,7 +232,7 @@ def support_assign(ctx: Ctx):
     return ctx.redirect(f"/support/queries/{query.id}?assigned=1")
 
 
-@routes.post("/support/queries/{query_id}/resolve", permission="query:answer")
+@routes.post("/support/queries/{query_id}/resolve", permission=Permission.QUERY_ANSWER)
 def support_resolve(ctx: Ctx):
     query = _any_query(ctx)
     service.resolve_as_support(ctx.db, ctx.auth.user, query, base_url=ctx.settings.base_url, **_who(ctx))

@@ -29,6 +29,7 @@ from ..models import (
     utcnow,
 )
 from ..notifications import service as notifications
+from ..permissions import Permission
 from ..roles import roles_granting
 
 MAX_SUBJECT = 150
@@ -128,7 +129,7 @@ def _record(db: Session, event_type: str, actor: User, query: SupportQuery, ip: 
 
 def askable_notifications(db: Session, auth: Auth, limit: int = 100) -> list[Notification]:
     """The notifications this person can see, newest first, to choose what a question is about."""
-    places = auth.locations_with("notification:view")
+    places = auth.locations_with(Permission.NOTIFICATION_VIEW)
     statement = (
         select(Notification)
         .options(joinedload(Notification.location))
@@ -337,7 +338,7 @@ def any_query(db: Session, query_id: int) -> SupportQuery | None:
 
 def agents(db: Session) -> list[User]:
     """Active regulator staff whose roles let them answer questions: the people a question can go to."""
-    answering = roles_granting("query:answer")
+    answering = roles_granting(Permission.QUERY_ANSWER)
     memberships = db.scalars(
         select(Membership)
         .options(joinedload(Membership.user), selectinload(Membership.grants))

@@ -5,13 +5,14 @@ from __future__ import annotations
 from starlette.responses import Response
 
 from ..models import utcnow
+from ..permissions import Permission
 from ..web.routing import Ctx, Routes
 from . import charts, service
 
 routes = Routes()
 
 
-@routes.get("/support/reports", permission="reports:view")
+@routes.get("/support/reports", permission=Permission.REPORTS_VIEW)
 def overview(ctx: Ctx):
     reports = service.all_reports(ctx.db)
     weekly_chart, weekly_summary = charts.weekly_total_chart(reports.weekly)
@@ -28,7 +29,7 @@ def overview(ctx: Ctx):
 
 
 # A page of its own: a dozen small charts on the overview would take it past its page weight (40 KB).
-@routes.get("/support/reports/submissions-by-type", permission="reports:view")
+@routes.get("/support/reports/submissions-by-type", permission=Permission.REPORTS_VIEW)
 def submissions_by_type(ctx: Ctx):
     weekly = service.submissions_per_week(ctx.db, service.window())
     return ctx.render("reports/by_type.html", weekly=weekly, type_charts=charts.weekly_type_charts(weekly))
@@ -49,16 +50,16 @@ def _download(ctx: Ctx, name: str) -> Response:
 
 
 # One route per report, with no placeholder, so each path is a plain link and a plain entry in the route table.
-@routes.get("/support/reports/submissions-per-week.csv", permission="reports:view")
+@routes.get("/support/reports/submissions-per-week.csv", permission=Permission.REPORTS_VIEW)
 def submissions_per_week_csv(ctx: Ctx):
     return _download(ctx, "submissions-per-week")
 
 
-@routes.get("/support/reports/time-to-submit.csv", permission="reports:view")
+@routes.get("/support/reports/time-to-submit.csv", permission=Permission.REPORTS_VIEW)
 def time_to_submit_csv(ctx: Ctx):
     return _download(ctx, "time-to-submit")
 
 
-@routes.get("/support/reports/open-queries-by-age.csv", permission="reports:view")
+@routes.get("/support/reports/open-queries-by-age.csv", permission=Permission.REPORTS_VIEW)
 def open_queries_by_age_csv(ctx: Ctx):
     return _download(ctx, "open-queries-by-age")

@@ -6,6 +6,7 @@ from .. import audit, outbox
 from ..accounts import organisations as orgs
 from ..accounts.organisations import RuleBroken
 from ..models import User
+from ..permissions import Permission
 from ..web.routing import Ctx, NotFound, Routes
 from . import service
 from .service import ActionError
@@ -28,12 +29,12 @@ def _workspace(ctx: Ctx, *, status=200, failed="", errors=None, values=None, **c
     )
 
 
-@routes.get("/support", permission="support:view")
+@routes.get("/support", permission=Permission.SUPPORT_VIEW)
 def workspace(ctx: Ctx):
     return _workspace(ctx)
 
 
-@routes.post("/support/emails/{message_id}/send-again", permission="support:act")
+@routes.post("/support/emails/{message_id}/send-again", permission=Permission.SUPPORT_ACT)
 def send_email_again(ctx: Ctx):
     reason = _form_text(ctx, "reason")
     try:
@@ -51,7 +52,7 @@ def send_email_again(ctx: Ctx):
     return ctx.redirect("/support?done=email_queued")
 
 
-@routes.post("/support/signups/{request_id}/decide", permission="signup:decide")
+@routes.post("/support/signups/{request_id}/decide", permission=Permission.SIGNUP_DECIDE)
 def decide_signup(ctx: Ctx):
     decision = ctx.form.get("decision")
     if decision not in ("approve", "reject"):
@@ -73,7 +74,7 @@ def decide_signup(ctx: Ctx):
 # Search and read-only pages ---------------------------------------------------------------------
 
 
-@routes.get("/support/search", permission="support:view")
+@routes.get("/support/search", permission=Permission.SUPPORT_VIEW)
 def search(ctx: Ctx):
     query = ctx.query.get("q", "")
     results = service.search(ctx.db, query)
@@ -105,7 +106,7 @@ def _organisation_page(ctx: Ctx, organisation, *, status=200, failed="", errors=
     )
 
 
-@routes.get("/support/organisations/{organisation_id}", permission="support:view")
+@routes.get("/support/organisations/{organisation_id}", permission=Permission.SUPPORT_VIEW)
 def organisation_page(ctx: Ctx):
     return _organisation_page(ctx, _organisation(ctx))
 
@@ -132,12 +133,12 @@ def _person_page(ctx: Ctx, user, *, status=200, failed="", errors=None, values=N
     )
 
 
-@routes.get("/support/people/{user_id}", permission="support:view")
+@routes.get("/support/people/{user_id}", permission=Permission.SUPPORT_VIEW)
 def person_page(ctx: Ctx):
     return _person_page(ctx, _person(ctx))
 
 
-@routes.get("/support/notifications/{notification_id}", permission="support:view")
+@routes.get("/support/notifications/{notification_id}", permission=Permission.SUPPORT_VIEW)
 def notification_page(ctx: Ctx):
     from ..notifications import service as notifications
     from ..workflow.routes import compiled_sections
@@ -189,17 +190,21 @@ def _invitation_action(ctx: Ctx, action: str):
     return ctx.redirect(f"/support/organisations/{organisation.id}?done={done}")
 
 
-@routes.post("/support/organisations/{organisation_id}/invitations/{invitation_id}/resend", permission="support:act")
+@routes.post(
+    "/support/organisations/{organisation_id}/invitations/{invitation_id}/resend", permission=Permission.SUPPORT_ACT
+)
 def resend_invitation(ctx: Ctx):
     return _invitation_action(ctx, "resend")
 
 
-@routes.post("/support/organisations/{organisation_id}/invitations/{invitation_id}/revoke", permission="support:act")
+@routes.post(
+    "/support/organisations/{organisation_id}/invitations/{invitation_id}/revoke", permission=Permission.SUPPORT_ACT
+)
 def revoke_invitation(ctx: Ctx):
     return _invitation_action(ctx, "revoke")
 
 
-@routes.post("/support/organisations/{organisation_id}/correct", permission="support:act")
+@routes.post("/support/organisations/{organisation_id}/correct", permission=Permission.SUPPORT_ACT)
 def correct_organisation(ctx: Ctx):
     organisation = _organisation(ctx)
     values = {name: _form_text(ctx, name) for name in ("name", "provider_id", "reason")}
@@ -228,16 +233,16 @@ def _person_action(ctx: Ctx, action: str, form_key: str, done: str):
     return ctx.redirect(f"/support/people/{user.id}?done={done}")
 
 
-@routes.post("/support/people/{user_id}/sign-out", permission="support:act")
+@routes.post("/support/people/{user_id}/sign-out", permission=Permission.SUPPORT_ACT)
 def sign_out_everywhere(ctx: Ctx):
     return _person_action(ctx, service.sign_out_everywhere, "sign-out", "signed_out")
 
 
-@routes.post("/support/people/{user_id}/deactivate", permission="support:act")
+@routes.post("/support/people/{user_id}/deactivate", permission=Permission.SUPPORT_ACT)
 def deactivate(ctx: Ctx):
     return _person_action(ctx, service.deactivate, "active", "deactivated")
 
 
-@routes.post("/support/people/{user_id}/reactivate", permission="support:act")
+@routes.post("/support/people/{user_id}/reactivate", permission=Permission.SUPPORT_ACT)
 def reactivate(ctx: Ctx):
     return _person_action(ctx, service.reactivate, "active", "reactivated")

@@ -48,7 +48,7 @@ class Forbidden(HTTPException):
 class Endpoint:
     path: str
     methods: tuple[str, ...]
-    permission: str
+    permission: perms.Permission
     handler: Callable
     name: str
     max_files: int = 0
@@ -64,7 +64,7 @@ class Ctx:
     app: Any
     auth: Any
     form: FormData | None
-    permission: str
+    permission: perms.Permission
     after_commit: list = field(default_factory=list)
     # The ApiToken that authenticated the request, on routes declaring an API permission; None elsewhere.
     api_token: Any = None
@@ -126,9 +126,9 @@ class Routes:
     def __init__(self):
         self.endpoints: list[Endpoint] = []
 
-    def route(self, path: str, *, methods=("GET",), permission: str, name: str | None = None, **options):
-        if permission not in perms.KNOWN:
-            raise ValueError(f"{path}: unknown permission {permission!r}")
+    def route(self, path: str, *, methods=("GET",), permission: perms.Permission, name: str | None = None, **options):
+        if not isinstance(permission, perms.Permission):
+            raise TypeError(f"{path}: a route declares a Permission, not {permission!r}")
 
         def decorate(handler):
             self.endpoints.append(
@@ -217,7 +217,7 @@ def _run(endpoint: Endpoint, request: Request, form: FormData | None) -> Respons
     return response
 
 
-def check_permission(ctx: Ctx, permission: str) -> Response | None:
+def check_permission(ctx: Ctx, permission: perms.Permission) -> Response | None:
     """The one place a route's declared permission is enforced."""
     if permission == perms.PUBLIC:
         return None

@@ -10,6 +10,7 @@ from markupsafe import Markup
 from starlette.templating import Jinja2Templates
 
 from ..pages.statement import ACCESSIBILITY_CHECKS
+from ..permissions import Permission
 from ..roles import ROLES
 from . import fields
 from .govuk_macros import PortalTemplate
@@ -42,6 +43,7 @@ def make_templates() -> Jinja2Templates:
     )
     env.template_class = PortalTemplate
     manifest = load_manifest()
+    env.globals["P"] = Permission
     env.globals["asset"] = lambda name: f"/static/{manifest[name]}"
     env.globals["field"] = lambda form_field, **params: fields.render_field(env, form_field, **params)
     env.globals["error_summary"] = lambda *forms, **params: fields.render_error_summary(env, *forms, **params)

@@ -11,6 +11,7 @@ from ..notifications import service as drafting
 from ..notifications.registry import definition, sorted_types
 from ..notifications.rendering import display_value
 from ..notifications.routes import notification_or_404 as _notification
+from ..permissions import Permission
 from ..web.routing import Ctx, Forbidden, NotFound, Routes
 from . import service
 from .service import WorkflowError
@@ -105,7 +106,7 @@ def _simple_move(ctx: Ctx, move, banner: str):
     return ctx.redirect(f"/notifications/{notification.id}?{banner}=1")
 
 
-@routes.post("/notifications/{notification_id}/request-review", permission="notification:draft")
+@routes.post("/notifications/{notification_id}/request-review", permission=Permission.NOTIFICATION_DRAFT)
 def request_review(ctx: Ctx):
     return _simple_move(
         ctx,
@@ -116,7 +117,7 @@ def request_review(ctx: Ctx):
     )
 
 
-@routes.get("/notifications/{notification_id}/review", permission="notification:review")
+@routes.get("/notifications/{notification_id}/review", permission=Permission.NOTIFICATION_REVIEW)
 def review(ctx: Ctx):
     notification = _notification(ctx)
     return _review_page(ctx, notification, errors={}, typed={})
@@ -137,12 +138,13 @@ def _review_page(ctx: Ctx, notification, *, errors: dict, typed: dict, status: i
         errors=errors,
         typed=typed,
         has_errors=bool(errors),
-        can_decide=notification.status == "in_review" and ctx.auth.has("notification:review", notification.location_id),
+        can_decide=notification.status == "in_review"
+        and ctx.auth.has(Permission.NOTIFICATION_REVIEW, notification.location_id),
         status_words=drafting.STATUS_WORDS,
     )
 
 
-@routes.post("/notifications/{notification_id}/request-changes", permission="notification:review")
+@routes.post("/notifications/{notification_id}/request-changes", permission=Permission.NOTIFICATION_REVIEW)
 def request_changes(ctx: Ctx):
     notification = _notification(ctx)
     summary = ctx.form.get("summary", "")
@@ -171,7 +173,7 @@ def request_changes(ctx: Ctx):
     return ctx.redirect(f"/notifications/{notification.id}?changes_requested=1")
 
 
-@routes.post("/notifications/{notification_id}/approve", permission="notification:review")
+@routes.post("/notifications/{notification_id}/approve", permission=Permission.NOTIFICATION_REVIEW)
 def approve(ctx: Ctx):
     return _simple_move(
         ctx,
@@ -182,7 +184,7 @@ def approve(ctx: Ctx):
     )
 
 
-@routes.post("/notifications/{notification_id}/withdraw", permission="notification:draft")
+@routes.post("/notifications/{notification_id}/withdraw", permission=Permission.NOTIFICATION_DRAFT)
 def withdraw(ctx: Ctx):
     return _simple_move(
         ctx,
@@ -193,7 +195,7 @@ def withdraw(ctx: Ctx):
     )
 
 
-@routes.get("/notifications/{notification_id}/submit", permission="notification:submit")
+@routes.get("/notifications/{notification_id}/submit", permission=Permission.NOTIFICATION_SUBMIT)
 def submit_page(ctx: Ctx):
     notification = _notification(ctx)
     existing = service.submission_of(ctx.db, notification.id)
@@ -211,11 +213,12 @@ def _submit_page(ctx: Ctx, notification, *, error: str, status: int = 200):
         sections=compiled_sections(ctx, notification),
         error=error,
         has_errors=bool(error),
-        can_submit=notification.status == "approved" and ctx.auth.has("notification:submit", notification.location_id),
+        can_submit=notification.status == "approved"
+        and ctx.auth.has(Permission.NOTIFICATION_SUBMIT, notification.location_id),
     )
 
 
-@routes.post("/notifications/{notification_id}/submit", permission="notification:submit")
+@routes.post("/notifications/{notification_id}/submit", permission=Permission.NOTIFICATION_SUBMIT)
 def submit(ctx: Ctx):
     notification = _notification(ctx)
     try:
@@ -244,7 +247,7 @@ def _webhook(ctx: Ctx) -> dict:
     return {"webhook": lambda db, submission: enqueue_submission_webhook(db, submission, settings)}
 
 
-@routes.get("/notifications/{notification_id}/receipt", permission="notification:view")
+@routes.get("/notifications/{notification_id}/receipt", permission=Permission.NOTIFICATION_VIEW)
 def receipt(ctx: Ctx):
     notification = _notification(ctx)
     submission = service.submission_of(ctx.db, notification.id)
@@ -260,7 +263,7 @@ def receipt(ctx: Ctx):
     )
 
 
-@routes.get("/notifications/{notification_id}/receipt.json", permission="notification:view")
+@routes.get("/notifications/{notification_id}/receipt.json", permission=Permission.NOTIFICATION_VIEW)
 def receipt_json(ctx: Ctx):
     notification = _notification(ctx)
     submission = service.submission_of(ctx.db, notification.id)
@@ -280,7 +283,7 @@ def _follow_up_types(notification):
     return kinds + ([same] if same and same not in kinds else [])
 
 
-@routes.get("/notifications/{notification_id}/follow-up", permission="notification:draft")
+@routes.get("/notifications/{notification_id}/follow-up", permission=Permission.NOTIFICATION_DRAFT)
 def follow_up(ctx: Ctx):
     notification = _notification(ctx)
     if notification.status != "submitted":
@@ -294,7 +297,7 @@ def follow_up(ctx: Ctx):
     )
 
 
-@routes.post("/notifications/{notification_id}/follow-up", permission="notification:draft")
+@routes.post("/notifications/{notification_id}/follow-up", permission=Permission.NOTIFICATION_DRAFT)
 def follow_up_post(ctx: Ctx):
     notification = _notification(ctx)
     if notification.status != "submitted":
@@ -339,7 +342,7 @@ def follow_up_post(ctx: Ctx):
     return ctx.redirect(f"/notifications/{new.id}")
 
 
-@routes.post("/notifications/{notification_id}/comments", permission="notification:comment")
+@routes.post("/notifications/{notification_id}/comments", permission=Permission.NOTIFICATION_COMMENT)
 def comment(ctx: Ctx):
     notification = _notification(ctx)
     parent = ctx.form.get("parent_id", "")
@@ -360,7 +363,9 @@ def comment(ctx: Ctx):
     return ctx.redirect(_back_to(ctx, notification, f"/notifications/{notification.id}/document") + "#comments")
 
 
-@routes.post("/notifications/{notification_id}/comments/{comment_id}/resolve", permission="notification:comment")
+@routes.post(
+    "/notifications/{notification_id}/comments/{comment_id}/resolve", permission=Permission.NOTIFICATION_COMMENT
+)
 def resolve(ctx: Ctx):
     notification = _notification(ctx)
     try:
@@ -370,19 +375,19 @@ def resolve(ctx: Ctx):
     return ctx.redirect(_back_to(ctx, notification, f"/notifications/{notification.id}/document"))
 
 
-@routes.post("/notifications/{notification_id}/watch", permission="notification:view")
+@routes.post("/notifications/{notification_id}/watch", permission=Permission.NOTIFICATION_VIEW)
 def watch(ctx: Ctx):
     notification = _notification(ctx)
     service.watch(ctx.db, ctx.auth.user.id, notification.id, ctx.form.get("watch") == "yes")
     return ctx.redirect(f"/notifications/{notification.id}")
 
 
-@routes.get("/organisation/settings", permission="organisation:manage")
+@routes.get("/organisation/settings", permission=Permission.ORGANISATION_MANAGE)
 def organisation_settings(ctx: Ctx):
     return ctx.render("workflow/settings.html")
 
 
-@routes.post("/organisation/settings", permission="organisation:manage")
+@routes.post("/organisation/settings", permission=Permission.ORGANISATION_MANAGE)
 def organisation_settings_post(ctx: Ctx):
     from .. import audit
 

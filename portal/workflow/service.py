@@ -24,6 +24,7 @@ from ..models import (
     utcnow,
 )
 from ..notifications.service import attachments_of, type_of
+from ..permissions import Permission
 from ..roles import roles_granting
 from . import states
 from .content import content_hash, new_reference
@@ -67,7 +68,7 @@ def _record(db, event_type, auth, notification, ip, user_agent, **fields):
     )
 
 
-def people_with(db: Session, notification: Notification, permission: str) -> list[User]:
+def people_with(db: Session, notification: Notification, permission: Permission) -> list[User]:
     roles = roles_granting(permission)
     memberships = db.scalars(
         select(Membership)
@@ -127,7 +128,7 @@ def request_review(
     _record(db, "notification:review_requested", auth, notification, ip, user_agent, type=kind.title)
     _email(
         db,
-        people_with(db, notification, "notification:review"),
+        people_with(db, notification, Permission.NOTIFICATION_REVIEW),
         template="review_requested",
         subject=f"Review requested: {kind.title} at {notification.location.name}",
         body=f"{auth.user.email} has asked for a review of a {kind.title} notification.\n\n"
@@ -199,7 +200,7 @@ def approve(
     _record(db, "notification:approved", auth, notification, ip, user_agent, type=kind.title)
     _email(
         db,
-        people_with(db, notification, "notification:submit"),
+        people_with(db, notification, Permission.NOTIFICATION_SUBMIT),
         template="approved",
         subject=f"Ready to submit: {kind.title} at {notification.location.name}",
         body=f"{auth.user.email} has approved a {kind.title} notification. It is ready to submit.\n\n"

@@ -4,32 +4,40 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..permissions import Permission
+
 
 @dataclass(frozen=True)
 class Move:
     name: str
     sources: tuple[str, ...]
     target: str
-    permission: str
+    permission: Permission
     words: str  # what the move does, for messages
 
 
 MOVES: dict[str, Move] = {
     move.name: move
     for move in [
-        Move("request_review", ("draft", "changes_requested"), "in_review", "notification:draft", "send it for review"),
-        Move("request_changes", ("in_review",), "changes_requested", "notification:review", "ask for changes"),
-        Move("approve", ("in_review",), "approved", "notification:review", "approve it"),
-        Move("submit", ("approved",), "submitted", "notification:submit", "submit it"),
+        Move(
+            "request_review",
+            ("draft", "changes_requested"),
+            "in_review",
+            Permission.NOTIFICATION_DRAFT,
+            "send it for review",
+        ),
+        Move("request_changes", ("in_review",), "changes_requested", Permission.NOTIFICATION_REVIEW, "ask for changes"),
+        Move("approve", ("in_review",), "approved", Permission.NOTIFICATION_REVIEW, "approve it"),
+        Move("submit", ("approved",), "submitted", Permission.NOTIFICATION_SUBMIT, "submit it"),
         Move(
             "withdraw",
             ("draft", "in_review", "changes_requested", "approved"),
             "withdrawn",
-            "notification:draft",
+            Permission.NOTIFICATION_DRAFT,
             "withdraw it",
         ),
         # Editing an approved notification sends it back to draft: its approval no longer holds.
-        Move("edit_after_approval", ("approved",), "draft", "notification:draft", "change it"),
+        Move("edit_after_approval", ("approved",), "draft", Permission.NOTIFICATION_DRAFT, "change it"),
     ]
 }
 
