@@ -61,7 +61,13 @@ def all_routes():
 
 
 def all_endpoints():
-    return [endpoint for group in all_routes() for endpoint in group.endpoints]
+    endpoints = [endpoint for group in all_routes() for endpoint in group.endpoints]
+    names = [endpoint.name for endpoint in endpoints]
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        # url("…") must mean one route, or a link silently goes to the first of two.
+        raise RuntimeError(f"route names used twice: {repeated}")
+    return endpoints
 
 
 class CachedStatic(StaticFiles):

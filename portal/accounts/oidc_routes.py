@@ -18,7 +18,7 @@ from .routes import complete_sign_in
 
 log = logging.getLogger("portal.oidc")
 
-routes = Routes()
+routes = Routes("one_login")
 
 METHOD = "one login"
 

@@ -11,7 +11,7 @@ from ..web.routing import Ctx, NotFound, Routes
 from . import email_link, organisations, sessions
 from .forms import SignInForm, SignupRequestForm
 
-routes = Routes()
+routes = Routes("accounts")
 
 
 def set_session_cookie(ctx: Ctx, response: Response, token: str) -> Response:

@@ -12,7 +12,7 @@ from ..permissions import Permission
 from ..web.routing import Ctx, Routes
 from . import openapi, service
 
-routes = Routes()
+routes = Routes("api")
 
 
 @routes.get("/api/v1/submissions", permission=Permission.SUBMISSIONS_READ)

@@ -9,7 +9,7 @@ from ..permissions import Permission
 from ..web.routing import Ctx, NotFound, Routes
 from . import service
 
-routes = Routes()
+routes = Routes("api_tokens")
 
 
 class TokenForm(Form):
@@ -65,4 +65,6 @@ def revoke_post(ctx: Ctx):
     )
     if token is None:
         raise NotFound()
-    return ctx.redirect("/support/api-tokens?revoked=1")
+    return ctx.redirect_to(
+        "api_tokens.tokens", flash="API token revoked. Systems using it can no longer read submissions."
+    )

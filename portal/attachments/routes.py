@@ -16,7 +16,7 @@ from .scanner import scanner_for
 from .storage import LocalStorage
 
 log = logging.getLogger("portal.attachments")
-routes = Routes()
+routes = Routes("attachments")
 
 # Only the notification's own pages, so "back" can never send anyone off-site.
 BACK_TAIL = re.compile(r"[A-Za-z0-9_\-/]*(#[A-Za-z0-9_\-]+)?")

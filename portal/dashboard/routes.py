@@ -8,7 +8,7 @@ from ..permissions import Permission
 from ..queries import service as queries
 from ..web.routing import Ctx, Routes
 
-routes = Routes()
+routes = Routes("dashboard")
 
 
 @routes.get("/dashboard", permission=Permission.ORGANISATION_VIEW)

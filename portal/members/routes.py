@@ -10,7 +10,7 @@ from ..roles import PROVIDER_ROLES
 from ..web.routing import Ctx, NotFound, Routes
 from .forms import InviteForm, RolesForm, grant_choices
 
-routes = Routes()
+routes = Routes("members")
 
 
 def _org_id(ctx: Ctx) -> int:

@@ -14,7 +14,7 @@ from .form_input import anchor, section_raw, shown_values, to_raw
 from .registry import definition, sorted_types
 from .rendering import render_question
 
-routes = Routes()
+routes = Routes("notifications")
 
 
 def notification_or_404(ctx: Ctx):

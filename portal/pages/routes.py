@@ -8,7 +8,7 @@ from ..db import database_is_up
 from ..permissions import Permission
 from ..web.routing import Ctx, Routes
 
-routes = Routes()
+routes = Routes("pages")
 
 
 @routes.get("/", permission=Permission.PUBLIC, name="start")

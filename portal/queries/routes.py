@@ -14,7 +14,7 @@ from ..web.templating import format_date
 from . import service
 from .service import QueryError
 
-routes = Routes()
+routes = Routes("queries")
 
 
 class QuestionForm(Form):

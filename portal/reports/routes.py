@@ -9,7 +9,7 @@ from ..permissions import Permission
 from ..web.routing import Ctx, Routes
 from . import charts, service
 
-routes = Routes()
+routes = Routes("reports")
 
 
 @routes.get("/support/reports", permission=Permission.REPORTS_VIEW)

@@ -11,7 +11,7 @@ from ..web.routing import Ctx, NotFound, Routes
 from . import service
 from .service import ActionError
 
-routes = Routes()
+routes = Routes("support")
 
 
 def _workspace(ctx: Ctx, *, status=200, failed="", errors=None, values=None, **context):

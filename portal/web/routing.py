@@ -27,6 +27,7 @@ from starlette.routing import Route
 from .. import permissions as perms
 from ..db import transaction
 from . import csrf
+from . import flash as flash_messages
 from .middleware import CSRF_COOKIE
 
 log = logging.getLogger("portal.routing")
@@ -44,6 +45,30 @@ class Forbidden(HTTPException):
         super().__init__(403)
 
 
+# The largest id a database integer column holds (PostgreSQL's integer); anything larger cannot exist.
+MAX_ID = 2**31 - 1
+
+
+def parse_id(text: str | None) -> int | None:
+    """An id from a path, query string or form: ASCII digits within the column's range, else None."""
+    if not text or len(text) > 10 or not (text.isascii() and text.isdigit()):
+        return None
+    value = int(text)
+    return value if 0 < value <= MAX_ID else None
+
+
+@dataclass(frozen=True)
+class Loader:
+    """How a route's object is found from its path: the routing layer loads it, checks it, or answers 404.
+
+    fetch(ctx, id) returns the object only when ctx.auth may see it (organisation and location
+    included), else None, so every route that names a Loader answers 404 the same way.
+    """
+
+    param: str
+    fetch: Callable[[Ctx, int], Any]
+
+
 @dataclass
 class Endpoint:
     path: str
@@ -55,6 +80,8 @@ class Endpoint:
     stream: bool = False
     # False for routes that must answer without the database, such as /healthz during an outage.
     load_auth: bool = True
+    # The object the route acts on; its handler is called as handler(ctx, obj).
+    loads: Loader | None = None
 
 
 @dataclass
@@ -78,10 +105,10 @@ class Ctx:
         return self.request.path_params
 
     def param_int(self, name: str) -> int:
-        try:
-            return int(self.request.path_params[name])
-        except (KeyError, ValueError):
-            raise NotFound() from None
+        value = parse_id(self.request.path_params.get(name))
+        if value is None:
+            raise NotFound()
+        return value
 
     @property
     def query(self):
@@ -102,14 +129,31 @@ class Ctx:
         state = self.request.scope.get("state", {})
         return csrf.token_for(self.settings.secret_key, state.get("csrf_cookie", ""))
 
-    def redirect(self, url: str) -> RedirectResponse:
-        return RedirectResponse(url, status_code=303)
+    def url(self, name: str, **params: Any) -> str:
+        """The path of a named route, such as url("notifications.task_list", notification_id=3)."""
+        return str(self.request.app.url_path_for(name, **params))
+
+    def redirect(self, url: str, *, flash: str | None = None) -> RedirectResponse:
+        """A 303 to url; flash is a success message shown once on the page it lands on."""
+        response = RedirectResponse(url, status_code=303)
+        if flash:
+            settings = self.settings
+            flash_messages.attach(response, flash, secret=settings.secret_key, secure=settings.is_production)
+        return response
+
+    def redirect_to(self, name: str, *, flash: str | None = None, anchor: str = "", **params: Any) -> RedirectResponse:
+        """A 303 to a named route."""
+        return self.redirect(self.url(name, **params) + (f"#{anchor}" if anchor else ""), flash=flash)
 
 
 def render(request: Request, template: str, status: int = 200, auth=None, **context) -> HTMLResponse:
     app = request.app
     state = request.scope.get("state", {})
+    secret = app.state.settings.secret_key
+    # htmx fragments leave a waiting message for the full page that shows it.
+    flash = None if request.headers.get("hx-request") else flash_messages.take(request, secret)
     base = {
+        "flash": flash,
         "settings": app.state.settings,
         "auth": auth,
         "cspNonce": state.get("csp_nonce", ""),
@@ -117,13 +161,21 @@ def render(request: Request, template: str, status: int = 200, auth=None, **cont
         "request_id": state.get("request_id", ""),
         "current_path": request.url.path,
     }
-    return app.state.templates.TemplateResponse(request, template, {**base, **context}, status_code=status)
+    response = app.state.templates.TemplateResponse(request, template, {**base, **context}, status_code=status)
+    if flash is not None:
+        flash_messages.clear(response, secure=app.state.settings.is_production)
+    return response
 
 
 class Routes:
-    """Collects endpoints with their permissions; every module adds its own."""
+    """Collects endpoints with their permissions; every module adds its own.
 
-    def __init__(self):
+    Route names are "namespace.handler" (say "members.invite"), so links are written as
+    url("members.invite") and never as hand-typed paths.
+    """
+
+    def __init__(self, namespace: str):
+        self.namespace = namespace
         self.endpoints: list[Endpoint] = []
 
     def route(self, path: str, *, methods=("GET",), permission: perms.Permission, name: str | None = None, **options):
@@ -132,7 +184,9 @@ class Routes:
 
         def decorate(handler):
             self.endpoints.append(
-                Endpoint(path, tuple(methods), permission, handler, name or handler.__name__, **options)
+                Endpoint(
+                    path, tuple(methods), permission, handler, f"{self.namespace}.{name or handler.__name__}", **options
+                )
             )
             return handler
 
@@ -211,7 +265,13 @@ def _run(endpoint: Endpoint, request: Request, form: FormData | None) -> Respons
         denied = check_permission(ctx, endpoint.permission)
         if denied is not None:
             return denied
-        response = endpoint.handler(ctx)
+        if endpoint.loads is None:
+            response = endpoint.handler(ctx)
+        else:
+            target = endpoint.loads.fetch(ctx, ctx.param_int(endpoint.loads.param))
+            if target is None:
+                raise NotFound()
+            response = endpoint.handler(ctx, target)
     for callback in after_commit:
         callback()
     return response

@@ -5,7 +5,15 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, PrefixLoader, StrictUndefined
+from jinja2 import (
+    ChoiceLoader,
+    Environment,
+    FileSystemLoader,
+    PackageLoader,
+    PrefixLoader,
+    StrictUndefined,
+    pass_context,
+)
 from markupsafe import Markup
 from starlette.templating import Jinja2Templates
 
@@ -44,6 +52,7 @@ def make_templates() -> Jinja2Templates:
     env.template_class = PortalTemplate
     manifest = load_manifest()
     env.globals["P"] = Permission
+    env.globals["url"] = url
     env.globals["asset"] = lambda name: f"/static/{manifest[name]}"
     env.globals["field"] = lambda form_field, **params: fields.render_field(env, form_field, **params)
     env.globals["error_summary"] = lambda *forms, **params: fields.render_error_summary(env, *forms, **params)
@@ -66,6 +75,12 @@ def make_templates() -> Jinja2Templates:
     env.filters["datetime"] = format_datetime
     env.filters["date"] = format_date
     return Jinja2Templates(env=env)
+
+
+@pass_context
+def url(context, name: str, **params) -> str:
+    """The path of a named route: templates write url("members.member", member_id=m.id), never "/members/…"."""
+    return str(context["request"].app.url_path_for(name, **params))
 
 
 def link(href, text) -> Markup:

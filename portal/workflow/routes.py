@@ -16,7 +16,7 @@ from ..web.routing import Ctx, Forbidden, NotFound, Routes
 from . import service
 from .service import WorkflowError
 
-routes = Routes()
+routes = Routes("workflow")
 
 
 def _locations(ctx: Ctx, notification) -> dict[str, str]:
