@@ -13,8 +13,8 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse
-from starlette.routing import Mount
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
 
 from .accounts import sessions
@@ -105,23 +105,25 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     @asynccontextmanager
     async def lifespan(app):
-        # A few threads, not Starlette's default 40: on two cores 40 threads halved throughput.
-        app.state.db_limiter = anyio.CapacityLimiter(settings.db_threads)
         yield
         engine.dispose()
 
-    routes = [starlette_route(endpoint) for endpoint in all_endpoints()]
+    routes: list[BaseRoute] = [starlette_route(endpoint) for endpoint in all_endpoints()]
     routes.append(Mount("/static", app=CachedStatic(directory=STATIC_DIST), name="static"))
 
-    async def http_error(request: Request, exc: HTTPException):
+    async def http_error(request: Request, exc: Exception) -> Response:
+        # Starlette calls this for HTTPException only; the signature is the one every handler shares.
+        if not isinstance(exc, HTTPException):
+            raise exc
         template = {403: "errors/403.html", 404: "errors/404.html"}.get(exc.status_code)
         if template is None:
             return PlainTextResponse(exc.detail or "Error", status_code=exc.status_code)
         return render(request, template, status=exc.status_code)
 
-    async def server_error(request: Request, exc: Exception):
+    async def server_error(request: Request, exc: Exception) -> Response:
         request_id = request.scope.get("state", {}).get("request_id", "")
         log.exception("unhandled error request_id=%s", request_id)
+        response: Response
         try:
             response = render(request, "errors/500.html", status=500, request_id=request_id)
         except Exception:
@@ -160,5 +162,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         return oidc_service.logout_url(oidc_config, session_row.id_token)
 
     app.state.oidc_logout_url = oidc_logout_url
+    # A few threads, not Starlette's default 40: on two cores 40 threads halved throughput. Made here
+    # rather than in the lifespan so an app driven without one (a TestClient outside `with`) has it too.
     app.state.db_limiter = anyio.CapacityLimiter(settings.db_threads)
     return app

@@ -7,8 +7,9 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import create_engine, event, text
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import CursorResult, Engine
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.sql.base import Executable
 
 
 def make_engine(url: str) -> Engine:
@@ -57,6 +58,16 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+def rows_matched(db: Session, statement: Executable) -> int:
+    """Runs an UPDATE or DELETE and says how many rows its WHERE matched: how a conditional update
+    tells whether it won a race. Session.execute is typed as returning any Result, but a statement
+    without RETURNING always gives a CursorResult, which carries the count."""
+    result = db.execute(statement)
+    if not isinstance(result, CursorResult):
+        raise TypeError(f"expected an UPDATE or DELETE, got {type(statement).__name__}")
+    return result.rowcount
 
 
 def database_is_up(engine: Engine) -> bool:

@@ -8,6 +8,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from .db import rows_matched
 from .models import RateLimitCounter, utcnow
 
 
@@ -20,12 +21,13 @@ def window_start(now: datetime, window: timedelta) -> datetime:
 def hit(db: Session, key: str, *, limit: int, window: timedelta, now: datetime | None = None) -> bool:
     """Counts one attempt; True while the count stays within the limit."""
     start = window_start(now or utcnow(), window)
-    updated = db.execute(
+    updated = rows_matched(
+        db,
         update(RateLimitCounter)
         .where(RateLimitCounter.key == key, RateLimitCounter.window_start == start)
-        .values(count=RateLimitCounter.count + 1)
+        .values(count=RateLimitCounter.count + 1),
     )
-    if updated.rowcount == 0:
+    if updated == 0:
         try:
             with db.begin_nested():
                 db.add(RateLimitCounter(key=key, window_start=start, count=1))
@@ -36,7 +38,8 @@ def hit(db: Session, key: str, *, limit: int, window: timedelta, now: datetime |
                 .where(RateLimitCounter.key == key, RateLimitCounter.window_start == start)
                 .values(count=RateLimitCounter.count + 1)
             )
-    count = db.scalar(
+    # One row, always: this transaction has just updated or inserted it, and nothing deletes counters.
+    count = db.execute(
         select(RateLimitCounter.count).where(RateLimitCounter.key == key, RateLimitCounter.window_start == start)
-    )
+    ).scalar_one()
     return count <= limit

@@ -51,7 +51,6 @@ def load_roles(directory: Path = ROLES_DIR) -> dict[str, Role]:
 
 ROLES = load_roles()
 PROVIDER_ROLES = [role for role in ROLES.values() if role.scope == "provider"]
-REGULATOR_ROLES = [role for role in ROLES.values() if role.scope == "regulator"]
 
 
 def roles_granting(permission: Permission) -> frozenset[str]:

@@ -15,7 +15,7 @@ import uvicorn.config
 _uvicorn_bind_socket = uvicorn.config.Config.bind_socket
 
 
-def _bind_tcp_socket(self) -> socket.socket:
+def _bind_tcp_socket(self: uvicorn.config.Config) -> socket.socket:
     sock = _uvicorn_bind_socket(self)
     if sock.family in (socket.AF_INET, socket.AF_INET6) and sock.proto == 0:
         sock = socket.socket(sock.family, sock.type, socket.IPPROTO_TCP, fileno=sock.detach())
@@ -23,4 +23,6 @@ def _bind_tcp_socket(self) -> socket.socket:
 
 
 def use_tcp_nodelay() -> None:
-    uvicorn.config.Config.bind_socket = _bind_tcp_socket
+    # uvicorn.run builds its own Config, so the method is replaced on the class; mypy forbids that for
+    # every method, wanted or not.
+    uvicorn.config.Config.bind_socket = _bind_tcp_socket  # type: ignore[method-assign]

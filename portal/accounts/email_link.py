@@ -10,12 +10,15 @@ from sqlalchemy.orm import Session
 
 from .. import audit, outbox, ratelimit
 from ..models import Identity, SignInLink, User, utcnow
+from ..safe_paths import same_site_path
 from ..tokens import new_token, token_hash
 
 LINK_LIFETIME = timedelta(minutes=15)
 ISSUER = "urn:portal:email-link"
 PER_ADDRESS = (5, timedelta(minutes=15))
 PER_IP = (30, timedelta(minutes=15))
+# sign_in_links.next_path holds this many characters; PostgreSQL refuses a longer value outright.
+MAX_NEXT = 500
 
 
 class RateLimited(Exception):
@@ -35,7 +38,8 @@ def normalise_email(email: str) -> str:
 
 def safe_next(path: str | None) -> str:
     """Only paths on this site: never an absolute URL an attacker could send people to."""
-    if not path or not path.startswith("/") or path.startswith("//") or "\\" in path:
+    path = same_site_path(path)
+    if path is None or len(path) > MAX_NEXT:
         return "/dashboard"
     return path
 
@@ -87,15 +91,8 @@ def find_link(db: Session, token: str) -> SignInLink | None:
 
 def consume_link(db: Session, token: str, *, ip: str, user_agent: str) -> LinkResult:
     link = db.scalar(select(SignInLink).where(SignInLink.token_hash == token_hash(token)).with_for_update())
-    if link is None:
-        failure = "unknown"
-    elif link.used_at is not None:
-        failure = "used"
-    elif link.expires_at < utcnow():
-        failure = "expired"
-    else:
-        failure = ""
-    if failure:
+    failure = _link_failure(link)
+    if link is None or failure:
         audit.record(
             db,
             "account:sign_in_failed",
@@ -123,6 +120,17 @@ def consume_link(db: Session, token: str, *, ip: str, user_agent: str) -> LinkRe
     return LinkResult(user=user, next_path=link.next_path)
 
 
+def _link_failure(link: SignInLink | None) -> str:
+    """Why the link cannot sign anyone in, or "" when it can."""
+    if link is None:
+        return "unknown"
+    if link.used_at is not None:
+        return "used"
+    if link.expires_at < utcnow():
+        return "expired"
+    return ""
+
+
 def user_for_verified_email(db: Session, issuer: str, subject: str, email: str) -> User:
     """Finds the person by (issuer, subject). A new identity joins the account with that verified email."""
     email = normalise_email(email)
@@ -133,8 +141,10 @@ def user_for_verified_email(db: Session, issuer: str, subject: str, email: str) 
         if user.email != email and db.scalar(select(User.id).where(User.email == email)) is None:
             user.email = email  # the identity provider verified a new address
         return user
-    user = db.scalar(select(User).where(User.email == email))
-    if user is None:
+    existing = db.scalar(select(User).where(User.email == email))
+    if existing is not None:
+        user = existing
+    else:
         user = User(email=email)
         db.add(user)
         db.flush()

@@ -30,7 +30,7 @@ from authlib.oidc.core import CodeIDToken
 from itsdangerous import BadData, URLSafeTimedSerializer
 from joserfc import jwt
 from joserfc.errors import InvalidKeyIdError, JoseError
-from joserfc.jwk import KeySet, RSAKey
+from joserfc.jwk import KeySet, KeySetSerialization, RSAKey
 from joserfc.jws import JWSRegistry
 
 log = logging.getLogger("portal.oidc")
@@ -173,7 +173,8 @@ def _provider_keys(jwks_uri: str, *, refresh: bool = False) -> KeySet:
         cached = _get_json(jwks_uri)
         with _cache_lock:
             _jwks_cache[jwks_uri] = cached
-    return KeySet.import_key_set(cached)
+    # A document without "keys" raises KeyError here, as it did inside import_key_set.
+    return KeySet.import_key_set(KeySetSerialization(keys=cached["keys"]))
 
 
 # Client authentication ----------------------------------------------------------------------------
@@ -248,11 +249,11 @@ def start(config: OidcConfig, next_path: str = "") -> tuple[str, FlowState]:
 def finish(config: OidcConfig, flow: FlowState | None, params: Mapping[str, str]) -> SignInResult:
     """Checks the provider's redirect back against the flow, exchanges the code, verifies the id token
     and reads the verified email from /userinfo. Raises OidcError for every failure."""
-    error = params.get("error")
-    if error:
+    refusal = params.get("error")
+    if refusal:
         raise OidcError(
-            "cancelled" if error == "access_denied" else "provider error",
-            f"{error}: {params.get('error_description', '')}"[:200],
+            "cancelled" if refusal == "access_denied" else "provider error",
+            f"{refusal}: {params.get('error_description', '')}"[:200],
         )
     returned_state = params.get("state", "")
     if flow is None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload, selectinload
@@ -24,7 +25,7 @@ from ..models import (
     UserSession,
     utcnow,
 )
-from ..permissions import PERMISSIONS
+from ..permissions import PERMISSIONS, Permission
 from ..roles import ROLES
 from ..tokens import new_token, token_hash
 from .email_link import normalise_email
@@ -63,7 +64,7 @@ def describe_grants(grants, locations: dict[int, str]) -> list[str]:
     return words
 
 
-def permissions_of(grants) -> set[tuple[str, int | None]]:
+def permissions_of(grants) -> set[tuple[Permission, int | None]]:
     return {(permission, grant.location_id) for grant in grants for permission in ROLES[grant.role].permissions}
 
 
@@ -120,7 +121,9 @@ def decide_signup(
     if request is None or request.status != "pending":
         raise RuleBroken("That request has already been decided")
     request.decided_at = utcnow()
-    fields = dict(name=request.organisation_name, provider_id=request.provider_id, requester=request.user.email)
+    fields: dict[str, Any] = dict(
+        name=request.organisation_name, provider_id=request.provider_id, requester=request.user.email
+    )
     if approve:
         organisation = Organisation(name=request.organisation_name, provider_id=request.provider_id)
         db.add(organisation)
@@ -316,7 +319,7 @@ def invitation(db: Session, organisation_id: int, invitation_id: int) -> Invitat
 
 
 def _send_invitation(db: Session, invitation: Invitation, token: str, base_url: str) -> None:
-    organisation = db.get(Organisation, invitation.organisation_id)
+    organisation = invitation.organisation
     outbox.enqueue(
         db,
         template="invitation",

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, joinedload, selectinload
 
+from ..db import rows_matched
 from ..models import Membership, Organisation, RoleGrant, User, UserSession, utcnow
 from ..permissions import Permission
 from ..roles import ROLES
@@ -18,6 +19,10 @@ SESSION_COOKIE = "portal_session"
 TOUCH_EVERY = timedelta(seconds=60)
 
 
+class NoOrganisation(RuntimeError):
+    """Organisation-scoped code ran for someone who is not working in an organisation."""
+
+
 @dataclass
 class Auth:
     user: User
@@ -25,7 +30,7 @@ class Auth:
     organisation: Organisation | None = None
     membership: Membership | None = None
     # (permission, location_id or None for the whole organisation)
-    grants: list[tuple[str, int | None]] = field(default_factory=list)
+    grants: list[tuple[Permission, int | None]] = field(default_factory=list)
 
     def has(self, permission: Permission, location_id: int | None = None) -> bool:
         """With no location: held anywhere in the organisation. With one: held there or organisation-wide."""
@@ -51,19 +56,23 @@ class Auth:
                 places.add(where)
         return places
 
-    @property
-    def role_names(self) -> list[str]:
-        if self.membership is None:
-            return []
-        return sorted({grant.role for grant in self.membership.grants})
+    def require_organisation(self) -> Organisation:
+        """The organisation the person is working in, for code that only has a meaning inside one.
+
+        check_permission sends anyone without one to /organisations before a handler of an organisation
+        permission runs, so getting here without one is a mistake in the calling code, not a person's doing.
+        """
+        if self.organisation is None:
+            raise NoOrganisation(f"user {self.user.id} has not chosen an organisation")
+        return self.organisation
 
     @property
     def is_regulator(self) -> bool:
         return self.organisation is not None and self.organisation.kind == "regulator"
 
 
-def grants_of(membership: Membership) -> list[tuple[str, int | None]]:
-    pairs = []
+def grants_of(membership: Membership) -> list[tuple[Permission, int | None]]:
+    pairs: list[tuple[Permission, int | None]] = []
     for grant in membership.grants:
         role = ROLES.get(grant.role)
         if role is None:
@@ -148,12 +157,12 @@ def end_session(row: UserSession, reason: str, now: datetime | None = None) -> N
 
 
 def end_all_sessions(db: Session, user_id: int, reason: str) -> int:
-    result = db.execute(
+    return rows_matched(
+        db,
         update(UserSession)
         .where(UserSession.user_id == user_id, UserSession.ended_at.is_(None))
-        .values(ended_at=utcnow(), ended_reason=reason)
+        .values(ended_at=utcnow(), ended_reason=reason),
     )
-    return result.rowcount or 0
 
 
 def switch_organisation(db: Session, auth: Auth, organisation_id: int) -> bool:

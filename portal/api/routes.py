@@ -10,7 +10,7 @@ from ..attachments.routes import content_disposition
 from ..attachments.storage import LocalStorage
 from ..permissions import Permission
 from ..web.routing import Ctx, Routes
-from . import openapi, service
+from . import openapi, responses, service
 
 routes = Routes("api")
 
@@ -20,30 +20,30 @@ def submissions(ctx: Ctx):
     try:
         page = service.feed(ctx.db, since=ctx.query.get("since"), limit=ctx.query.get("limit"))
     except service.BadRequest as bad:
-        return service.error(400, str(bad))
-    return service.json_response(service.page_body(page, ctx.settings.base_url))
+        return responses.error(400, str(bad))
+    return responses.json_response(service.page_body(page, ctx.settings.base_url))
 
 
 @routes.get("/api/v1/submissions/{reference}", permission=Permission.SUBMISSIONS_READ)
 def submission(ctx: Ctx):
     found = service.by_reference(ctx.db, ctx.params["reference"])
     if found is None:
-        return service.not_found("No submission has that reference")
-    return service.json_response(service.detail(found, ctx.settings.base_url))
+        return responses.not_found("No submission has that reference")
+    return responses.json_response(service.detail(found, ctx.settings.base_url))
 
 
 @routes.get("/api/v1/submissions/{reference}/attachments/{attachment_id}", permission=Permission.SUBMISSIONS_READ)
 def submission_file(ctx: Ctx):
     found = service.by_reference(ctx.db, ctx.params["reference"])
     if found is None:
-        return service.not_found("No submission has that reference")
+        return responses.not_found("No submission has that reference")
     listed = service.submitted_file(ctx.db, found, ctx.params["attachment_id"])
     storage = LocalStorage(ctx.settings.storage_dir)
     if listed is None:
-        return service.not_found("That submission has no such attachment")
+        return responses.not_found("That submission has no such attachment")
     item, attachment = listed
     if not storage.exists(attachment.storage_key):
-        return service.not_found("That attachment's file is no longer stored")
+        return responses.not_found("That attachment's file is no longer stored")
     digest = base64.b64encode(bytes.fromhex(attachment.sha256)).decode()
     # FileResponse streams from disk in chunks, so a 50 MB file never sits in memory.
     return FileResponse(
@@ -61,4 +61,4 @@ def submission_file(ctx: Ctx):
 @routes.get("/api/v1/openapi.json", permission=Permission.PUBLIC)
 def openapi_document(ctx: Ctx):
     # Public: it describes the API and holds no data, and client generators fetch it without a token.
-    return service.json_response(openapi.document(ctx.settings.base_url))
+    return responses.json_response(openapi.document(ctx.settings.base_url))

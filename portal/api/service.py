@@ -1,7 +1,7 @@
 """The regulator API's rules, callable without HTTP: tokens, the submissions feed, one submission, its files.
 
-Every answer is JSON. Nothing a client sends can cause a 500: cursors, limits, references and ids
-are checked for shape before they reach the database.
+Every answer is JSON, built by responses.py. Nothing a client sends can cause a 500: cursors, limits,
+references and ids are checked for shape before they reach the database.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
-from starlette.responses import JSONResponse
 
 from .. import audit
 from ..models import ApiToken, Attachment, Submission, utcnow
@@ -46,37 +45,6 @@ MAX_ID = 2**63 - 1
 
 class BadRequest(ValueError):
     """The client sent something malformed; the message tells its developer what."""
-
-
-# Responses ---------------------------------------------------------------------------------------
-
-
-def json_response(body: dict, status: int = 200, headers: dict | None = None) -> JSONResponse:
-    # Submissions hold personal data: no cache anywhere between us and the intake system keeps a copy.
-    return JSONResponse(body, status_code=status, headers={"cache-control": "no-store", **(headers or {})})
-
-
-def error(status: int, message: str, headers: dict | None = None) -> JSONResponse:
-    return json_response({"error": message}, status=status, headers=headers)
-
-
-def not_found(message: str = "Not found") -> JSONResponse:
-    return error(404, message)
-
-
-def unauthorised(authorization: str | None) -> JSONResponse:
-    """401 with the RFC 6750 challenge: invalid_token only when something was presented."""
-    if not authorization:
-        return error(
-            401,
-            "Send an API token: Authorization: Bearer <token>",
-            {"www-authenticate": 'Bearer realm="regulator-api"'},
-        )
-    return error(
-        401,
-        "The API token is not valid, or has been revoked",
-        {"www-authenticate": 'Bearer realm="regulator-api", error="invalid_token"'},
-    )
 
 
 # Tokens --------------------------------------------------------------------------------------------

@@ -37,7 +37,8 @@ class RolesForm(Form):
         return valid
 
     def parsed(self) -> list[Grant]:
-        chosen = [Grant.parse(value) for value in self.grants.data]
+        # None when the form was built without form data: nothing was chosen.
+        chosen = [Grant.parse(value) for value in self.grants.data or []]
         # A whole-organisation grant makes the same role at one location redundant.
         whole = {grant.role for grant in chosen if grant.location_id is None}
         return [grant for grant in chosen if grant.location_id is None or grant.role not in whole]

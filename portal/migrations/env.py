@@ -21,6 +21,10 @@ def run(connection):
 if connection is not None:
     run(connection)
 else:
-    engine = make_engine(config.get_main_option("sqlalchemy.url"))
+    url = config.get_main_option("sqlalchemy.url")
+    if not url:
+        # portal.migrate always sets one; the alembic command line alone has no database to go to.
+        raise RuntimeError("no database URL: run migrations with `portal db upgrade`")
+    engine = make_engine(url)
     with engine.connect() as conn:
         run(conn)

@@ -12,7 +12,7 @@ import math
 import re
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from .. import audit, outbox
@@ -31,6 +31,7 @@ from ..models import (
 from ..notifications import service as notifications
 from ..permissions import Permission
 from ..roles import roles_granting
+from ..safe_paths import same_site_path
 
 MAX_SUBJECT = 150
 MAX_MESSAGE = 20_000
@@ -82,13 +83,15 @@ def _reply_text(message) -> str:
     return body
 
 
-_SAFE_PATH = re.compile(r"^/[A-Za-z0-9/_\-.?=&%]*$")
+# Narrower than same_site_path: the support team sees this link beside a provider's question, so it
+# keeps to the characters the portal's own paths and query strings use.
+_PORTAL_PATH = re.compile(r"^/[A-Za-z0-9/_\-.?=&%]*$")
 
 
 def safe_asked_from(path) -> str:
     """Only a path on this site is kept: the support page links to it, so it must not point elsewhere."""
-    path = clean_text(path)
-    if not _SAFE_PATH.match(path) or path.startswith("//") or path.startswith("/queries"):
+    path = same_site_path(clean_text(path))
+    if path is None or not _PORTAL_PATH.match(path) or path.startswith("/queries"):
         return ""
     return path[:300]
 
@@ -133,7 +136,7 @@ def askable_notifications(db: Session, auth: Auth, limit: int = 100) -> list[Not
     statement = (
         select(Notification)
         .options(joinedload(Notification.location))
-        .where(Notification.organisation_id == auth.organisation.id)
+        .where(Notification.organisation_id == auth.require_organisation().id)
         .order_by(Notification.updated_at.desc(), Notification.id.desc())
         .limit(limit)
     )
@@ -155,6 +158,7 @@ def ask(
     ip: str = "",
     user_agent: str = "",
 ) -> SupportQuery:
+    organisation = auth.require_organisation()
     subject, body = clean_text(subject), clean_text(message)
     errors: dict[str, str] = {}
     if not subject:
@@ -173,7 +177,7 @@ def ask(
     if errors:
         raise QueryError(errors)
     query = SupportQuery(
-        organisation_id=auth.organisation.id,
+        organisation_id=organisation.id,
         asked_by_id=auth.user.id,
         subject=subject,
         notification_id=notification.id if notification else None,
@@ -189,7 +193,7 @@ def ask(
         db,
         [support_email] if support_email else [],
         template="query_asked",
-        subject=f"New question from {auth.organisation.name}: {subject}",
+        subject=f"New question from {organisation.name}: {subject}",
         body=f"{auth.user.email} asked:\n\n{body}\n\n{about}Answer it: {base_url}/support/queries/{query.id}",
     )
     return query
@@ -200,7 +204,7 @@ def organisation_queries(db: Session, auth: Auth) -> list[SupportQuery]:
     rows = db.scalars(
         select(SupportQuery)
         .options(joinedload(SupportQuery.asked_by))
-        .where(SupportQuery.organisation_id == auth.organisation.id)
+        .where(SupportQuery.organisation_id == auth.require_organisation().id)
         .order_by(SupportQuery.updated_at.desc(), SupportQuery.id.desc())
         .limit(PROVIDER_LIST_LIMIT)
     )
@@ -212,7 +216,8 @@ def replies_waiting(db: Session, auth: Auth) -> int:
     return (
         db.scalar(
             select(func.count(SupportQuery.id)).where(
-                SupportQuery.organisation_id == auth.organisation.id, SupportQuery.status == "waiting_on_provider"
+                SupportQuery.organisation_id == auth.require_organisation().id,
+                SupportQuery.status == "waiting_on_provider",
             )
         )
         or 0
@@ -221,7 +226,9 @@ def replies_waiting(db: Session, auth: Auth) -> int:
 
 def organisation_query(db: Session, auth: Auth, query_id: int) -> SupportQuery | None:
     """The question if it belongs to this person's organisation; None (a 404) otherwise."""
-    return db.scalar(_thread().where(SupportQuery.id == query_id, SupportQuery.organisation_id == auth.organisation.id))
+    return db.scalar(
+        _thread().where(SupportQuery.id == query_id, SupportQuery.organisation_id == auth.require_organisation().id)
+    )
 
 
 def _thread():
@@ -309,7 +316,7 @@ class QueuePage:
 
 def queue(db: Session, user: User, filters: QueueFilters) -> QueuePage:
     """Oldest first: the question that has waited longest is answered first."""
-    conditions = []
+    conditions: list[ColumnElement[bool]] = []
     if filters.status == "open":
         conditions.append(SupportQuery.status.in_(OPEN_STATUSES))
     elif filters.status != "all":

@@ -198,7 +198,7 @@ def notification_timeline(db: Session, notification_id: int) -> list[AuditEvent]
 
 
 def _organisation_ids_of(db: Session, user_id: int) -> list[int | None]:
-    ids = list(
+    ids: list[int | None] = list(
         db.scalars(select(Membership.organisation_id).where(Membership.user_id == user_id).order_by(Membership.id))
     )
     return ids or [None]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from jinja2 import Environment
 from markupsafe import Markup
 from wtforms import fields as wtf
@@ -24,8 +26,8 @@ def macro(env: Environment, component: str):
     return govuk_macro(env, *MACROS[component])
 
 
-def _label(field, params, *, page_heading: bool = False):
-    label = {"text": field.label.text}
+def _label(field, params, *, page_heading: bool = False) -> dict[str, Any]:
+    label: dict[str, Any] = {"text": field.label.text}
     if page_heading:
         label.update(isPageHeading=True, classes="govuk-label--l")
     return label
@@ -42,17 +44,27 @@ def _common(field, params) -> dict:
     return common
 
 
+def _choices(field: wtf.SelectField) -> list[tuple[Any, str]]:
+    """(value, label) pairs. WTForms also takes option groups (a dict) and per-choice attributes (a third
+    item); these macros render neither, so such choices are refused here rather than dropped unseen."""
+    choices = field.choices
+    if not isinstance(choices, (list, tuple)) or any(len(choice) != 2 for choice in choices):
+        raise TypeError(f"{field.name}: GOV.UK fields take choices as (value, label) pairs")
+    return [(choice[0], choice[1]) for choice in choices]
+
+
 def render_field(env: Environment, field, **params) -> Markup:
     page_heading = params.pop("page_heading", False)
     common = _common(field, params)
     if isinstance(field, (wtf.RadioField,)):
-        legend = {"text": field.label.text}
+        legend: dict[str, Any] = {"text": field.label.text}
         if page_heading:
             legend.update(isPageHeading=True, classes="govuk-fieldset__legend--l")
         else:
             legend["classes"] = "govuk-fieldset__legend--s"
         items = [
-            {"value": value, "text": label, "checked": str(field.data) == str(value)} for value, label in field.choices
+            {"value": value, "text": label, "checked": str(field.data) == str(value)}
+            for value, label in _choices(field)
         ]
         first_id = field.id
         for item in items[:1]:
@@ -60,7 +72,7 @@ def render_field(env: Environment, field, **params) -> Markup:
         return macro(env, "radios")({**common, "fieldset": {"legend": legend}, "items": items, **params})
     if isinstance(field, wtf.SelectMultipleField):
         selected = {str(value) for value in (field.data or [])}
-        items = [{"value": value, "text": label, "checked": str(value) in selected} for value, label in field.choices]
+        items = [{"value": value, "text": label, "checked": str(value) in selected} for value, label in _choices(field)]
         if items:
             items[0]["id"] = field.id
         legend = {"text": field.label.text, "classes": "govuk-fieldset__legend--s"}
@@ -70,7 +82,8 @@ def render_field(env: Environment, field, **params) -> Markup:
         return macro(env, "checkboxes")({**common, "items": items, **params})
     if isinstance(field, wtf.SelectField):
         items = [
-            {"value": value, "text": label, "selected": str(field.data) == str(value)} for value, label in field.choices
+            {"value": value, "text": label, "selected": str(field.data) == str(value)}
+            for value, label in _choices(field)
         ]
         return macro(env, "select")({**common, "label": _label(field, params), "items": items, **params})
     if isinstance(field, wtf.FileField):

@@ -26,6 +26,7 @@ from starlette.routing import Route
 
 from .. import permissions as perms
 from ..db import transaction
+from ..safe_paths import same_site_path
 from . import csrf
 from . import flash as flash_messages
 from .middleware import CSRF_COOKIE
@@ -230,8 +231,10 @@ def starlette_route(endpoint: Endpoint) -> Route:
             if form is not None:
                 await form.close()
 
-    # The route-permission test finds the declaration through this attribute.
-    asgi_endpoint.portal_endpoint = endpoint
+    # The route-permission test finds the declaration through this attribute. Starlette wraps only plain
+    # functions as request handlers, so this stays a function, and mypy has no way to declare an
+    # attribute on one.
+    asgi_endpoint.portal_endpoint = endpoint  # type: ignore[attr-defined]
     return Route(endpoint.path, asgi_endpoint, methods=list(endpoint.methods), name=endpoint.name)
 
 
@@ -241,10 +244,14 @@ def _database_down(error: Exception) -> bool:
 
 
 def _same_site_back(request: Request) -> str:
+    """The page the form came from, when the Referer names one on this site; else the form's own path."""
     referer = request.headers.get("referer", "")
     base = str(request.base_url)
     if referer.startswith(base):
-        return "/" + referer[len(base) :]
+        # "http://portal//evil.example" starts with the base too: same_site_path refuses what it leaves.
+        back = same_site_path("/" + referer[len(base) :])
+        if back is not None:
+            return back
     return request.url.path
 
 
@@ -283,7 +290,8 @@ def check_permission(ctx: Ctx, permission: perms.Permission) -> Response | None:
         return None
     if permission in perms.API_PERMISSIONS:
         # Machines, not people: only a bearer token counts here, so a session cookie gets 401, not a page.
-        from ..api.service import authenticate, unauthorised
+        from ..api.responses import unauthorised
+        from ..api.service import authenticate
 
         ctx.api_token = authenticate(ctx.db, ctx.request.headers.get("authorization"))
         return None if ctx.api_token is not None else unauthorised(ctx.request.headers.get("authorization"))

@@ -11,7 +11,6 @@ from jinja2 import (
     FileSystemLoader,
     PackageLoader,
     PrefixLoader,
-    StrictUndefined,
     pass_context,
 )
 from markupsafe import Markup
@@ -20,6 +19,7 @@ from starlette.templating import Jinja2Templates
 from ..pages.statement import ACCESSIBILITY_CHECKS
 from ..permissions import Permission
 from ..roles import ROLES
+from ..text import byte_size
 from . import fields
 from .govuk_macros import PortalTemplate
 
@@ -71,7 +71,7 @@ def make_templates() -> Jinja2Templates:
         {"value": key, "text": text, "selected": key == selected} for key, text in words.items()
     ]
     env.globals["link"] = link
-    env.filters["filesize"] = format_size
+    env.filters["filesize"] = byte_size
     env.filters["datetime"] = format_datetime
     env.filters["date"] = format_date
     return Jinja2Templates(env=env)
@@ -121,14 +121,6 @@ def section_class(status: str) -> str:
     return SECTION_CLASSES.get(status, "")
 
 
-def format_size(size: int) -> str:
-    if size < 1024:
-        return f"{size} bytes"
-    if size < 1024 * 1024:
-        return f"{size / 1024:.0f} KB"
-    return f"{size / 1024 / 1024:.1f} MB"
-
-
 def format_datetime(value) -> str:
     if value is None:
         return ""
@@ -140,6 +132,3 @@ def format_date(value) -> str:
     if value is None:
         return ""
     return value.strftime("%-d %B %Y")
-
-
-__all__ = ["make_templates", "StrictUndefined"]

@@ -1,0 +1,76 @@
+"""One guard decides which user-supplied paths the portal may send people to; every back link uses it."""
+
+import pytest
+from starlette.requests import Request
+
+from portal.accounts.email_link import safe_next
+from portal.queries.service import safe_asked_from
+from portal.safe_paths import same_site_path
+from portal.web.routing import _same_site_back
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/", "/dashboard", "/notifications/5/sections/about#when", "/members?page=2&sort=name", "/a.b/c-d_e%20f"],
+)
+def test_a_path_on_this_site_is_kept_as_it_is(path):
+    assert same_site_path(path) == path
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        None,
+        "",
+        "dashboard",
+        "//evil.example",
+        "///evil.example",
+        "/notifications//evil.example",
+        "/\\evil.example",
+        "\\\\evil.example",
+        "/\t/evil.example",
+        "/\n/evil.example",
+        "/dash\x00board",
+        "/dash\rboard",
+        "/dash\u202eboard",
+        "https://evil.example/",
+        "javascript:alert(1)",
+        " /dashboard",
+    ],
+)
+def test_anything_a_browser_could_read_as_another_site_is_refused(path):
+    assert same_site_path(path) is None
+
+
+def _request(referer: str, path: str = "/sign-in") -> Request:
+    return Request(
+        {
+            "type": "http",
+            "method": "POST",
+            "scheme": "http",
+            "server": ("portal", 80),
+            "root_path": "",
+            "path": path,
+            "query_string": b"",
+            "headers": [(b"host", b"portal"), (b"referer", referer.encode())],
+        }
+    )
+
+
+def test_a_referer_on_this_site_is_the_back_link():
+    assert _same_site_back(_request("http://portal/members?page=2")) == "/members?page=2"
+
+
+@pytest.mark.parametrize(
+    "referer", ["http://portal//evil.example", "http://portal//evil.example/path", "http://evil.example/", ""]
+)
+def test_a_referer_that_would_leave_the_site_falls_back_to_the_form_itself(referer):
+    assert _same_site_back(_request(referer)) == "/sign-in"
+
+
+def test_every_caller_refuses_what_the_guard_refuses():
+    for path in ("//evil.example", "/\\evil.example", "/\t/evil.example", "https://evil.example/"):
+        assert safe_next(path) == "/dashboard"
+        assert safe_asked_from(path) == ""
+    assert safe_next("/notifications/3") == "/notifications/3"
+    assert safe_asked_from("/notifications/3") == "/notifications/3"
