@@ -19,13 +19,16 @@ def _token(page, base: str, path: str) -> str:
     return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
 
 
-def post(page, base: str, path: str, form: dict, multipart: dict | None = None) -> str:
+def post(page, base: str, path: str, form: dict, multipart: dict | None = None, *, follow: bool = True) -> str:
+    """The address the post ended on; with follow=False, the one it redirects to, left for the page to open,
+    so the page shows the one-time success message the redirect carries."""
     token = _token(page, base, "/help")
+    redirects = {} if follow else {"max_redirects": 0}
     if multipart is not None:
-        response = page.request.post(base + path, multipart={**form, "csrf_token": token, **multipart})
+        response = page.request.post(base + path, multipart={**form, "csrf_token": token, **multipart}, **redirects)
     else:
-        response = page.request.post(base + path, form={**form, "csrf_token": token})
-    return response.url
+        response = page.request.post(base + path, form={**form, "csrf_token": token}, **redirects)
+    return response.url if follow else base + response.headers["location"]
 
 
 def start(page, base: str, type_key: str) -> int:

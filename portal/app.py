@@ -70,6 +70,26 @@ def all_endpoints():
     return endpoints
 
 
+def register_presenters(env) -> None:
+    """The features' presenters, as template globals: portal/web may not import the features itself."""
+    from .accounts.presenters import TEMPLATE_GLOBALS as accounts
+    from .members.presenters import TEMPLATE_GLOBALS as members
+    from .queries.presenters import TEMPLATE_GLOBALS as queries
+    from .reports.presenters import TEMPLATE_GLOBALS as reports
+    from .support.presenters import TEMPLATE_GLOBALS as support
+    from .web.navigation import navigation
+    from .web.templating import with_url
+
+    groups = [{"navigation": with_url(navigation)}, accounts, members, queries, reports, support]
+    names = [name for group in [env.globals, *groups] for name in group]
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        # One name, one meaning: a second presenter would silently replace the first in every template.
+        raise RuntimeError(f"template globals named twice: {repeated}")
+    for group in groups:
+        env.globals.update(group)
+
+
 class CachedStatic(StaticFiles):
     """Hashed file names never change content, so browsers may keep them for a year."""
 
@@ -152,6 +172,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app.state.engine = engine
     app.state.session_factory = make_session_factory(engine)
     app.state.templates = make_templates()
+    register_presenters(app.state.templates.env)
     app.state.load_auth = load_auth
     from .accounts import oidc as oidc_service
 

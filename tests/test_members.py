@@ -40,8 +40,10 @@ def test_invite_a_colleague_who_accepts_by_signing_in_with_that_email(as_role, c
         [("email", "New.Person@Riverside.example"), ("grants", "drafter:all"), ("grants", f"reviewer:{location_id}")],
         from_page="/members/invite",
     )
-    assert response.headers["location"] == "/members?invited=1"
-    assert "new.person@riverside.example" in admin.get("/members").text
+    assert response.headers["location"] == "/members"
+    page = admin.get("/members").text
+    assert "new.person@riverside.example" in page and "Invitation sent." in page
+    assert "Invitation sent." not in admin.get("/members").text  # shown once
 
     path = link_in(latest_email(db_factory, "new.person@riverside.example"), "/invitations/")
     with db_factory() as db:
@@ -53,7 +55,9 @@ def test_invite_a_colleague_who_accepts_by_signing_in_with_that_email(as_role, c
     assert "Join Riverside Care Ltd?" in page.text and "Drafter (all locations)" in page.text
     invitation_id = page.text.split("/invitations/")[1].split("/accept")[0]
     response = post_form(client, f"/invitations/{invitation_id}/accept", from_page=path)
-    assert response.headers["location"] == "/dashboard?joined=1"
+    assert response.headers["location"] == "/dashboard"
+    assert "You have joined Riverside Care Ltd." in client.get("/dashboard").text
+    assert "You have joined" not in client.get("/dashboard").text
     assert roles_of(db_factory, "new.person@riverside.example", demo_org["id"]) == [
         ("drafter", None),
         ("reviewer", location_id),
@@ -108,7 +112,9 @@ def test_decline_from_the_organisations_page(as_role, client, db_factory):
     with db_factory() as db:
         invitation_id = db.scalar(select(Invitation.id))
     response = post_form(client, f"/invitations/{invitation_id}/decline", from_page="/organisations")
-    assert response.headers["location"] == "/organisations?declined=1"
+    assert response.headers["location"] == "/organisations"
+    assert "You declined the invitation." in client.get("/organisations").text
+    assert "You declined the invitation." not in client.get("/organisations").text
     with db_factory() as db:
         assert db.scalar(select(Invitation.status)) == "declined"
 
@@ -122,9 +128,11 @@ def test_resend_replaces_the_link_and_revoke_kills_it(as_role, client, db_factor
     with db_factory() as db:
         invitation_id = db.scalar(select(Invitation.id))
     post_form(admin, f"/members/invitations/{invitation_id}/resend", from_page="/members")
+    assert "Invitation sent again." in admin.get("/members").text
     second = link_in(latest_email(db_factory, "r@example.com"), "/invitations/")
     assert first != second
     post_form(admin, f"/members/invitations/{invitation_id}/revoke", from_page="/members")
+    assert "Invitation revoked." in admin.get("/members").text
     sign_in(client, db_factory, "r@example.com")
     assert "already been answered, or it was withdrawn" in client.get(second).text
     assert "There are no invitations waiting" in admin.get("/members").text
@@ -180,13 +188,15 @@ def test_demoting_shows_what_they_lose_then_needs_confirmation(as_role, db_facto
 
 def test_adding_a_role_needs_no_confirmation(as_role, db_factory, demo_org):
     member = membership_id(db_factory, "drafter@riverside.example", demo_org["id"])
+    admin = as_role("organisation_admin")
     response = post_form(
-        as_role("organisation_admin"),
+        admin,
         f"/members/{member}/roles",
         [("grants", "drafter:all"), ("grants", "reviewer:all")],
         from_page=f"/members/{member}",
     )
-    assert response.status_code == 303
+    assert response.status_code == 303 and response.headers["location"] == f"/members/{member}"
+    assert "Roles changed." in admin.get(f"/members/{member}").text
     assert roles_of(db_factory, "drafter@riverside.example", demo_org["id"]) == [("drafter", None), ("reviewer", None)]
 
 
@@ -230,7 +240,9 @@ def test_remove_shows_what_they_lose_and_ends_their_access(as_role, db_factory, 
 
 def test_a_member_can_leave(as_role, db_factory, demo_org):
     submitter = as_role("submitter")
-    assert post_form(submitter, "/leave", from_page="/leave").headers["location"] == "/organisations?left=1"
+    assert post_form(submitter, "/leave", from_page="/leave").headers["location"] == "/organisations"
+    assert "You have left the organisation." in submitter.get("/organisations").text
+    assert "You have left the organisation." not in submitter.get("/organisations").text
     assert roles_of(db_factory, "submitter@riverside.example", demo_org["id"]) == []
 
 
@@ -285,11 +297,13 @@ def test_organisation_sign_up_approved_by_support(client, as_role, db_factory):
         {"organisation_name": "New Home Ltd", "provider_id": "1-106000006"},
         from_page="/organisations/request",
     )
+    assert "Your request was sent." in client.get("/organisations").text
     support = as_role("support_agent")
     page = support.get("/support").text
     assert "New Home Ltd" in page and "founder@newhome.example" in page
     request_id = page.split("/support/signups/")[1].split("/decide")[0]
     post_form(support, f"/support/signups/{request_id}/decide", {"decision": "approve"}, from_page="/support")
+    assert "Request approved." in support.get("/support").text
     post_form(
         client,
         "/organisations/switch",

@@ -10,10 +10,9 @@ import logging
 
 from starlette.responses import Response
 
-from .. import audit
 from ..permissions import Permission
 from ..web.routing import Ctx, NotFound, Routes
-from . import email_link, oidc
+from . import email_link, oidc, signing
 from .routes import complete_sign_in
 
 log = logging.getLogger("portal.oidc")
@@ -38,16 +37,7 @@ def _forget_flow(ctx: Ctx, response: Response) -> Response:
 
 
 def _problem(ctx: Ctx, reason: str, *, status: int = 400, user=None) -> Response:
-    audit.record(
-        ctx.db,
-        "account:sign_in_failed",
-        actor_id=user.id if user else None,
-        subject_user_id=user.id if user else None,
-        ip=ctx.client_ip,
-        user_agent=ctx.user_agent,
-        method=METHOD,
-        reason=reason,
-    )
+    signing.sign_in_failed(ctx.db, user=user, method=METHOD, reason=reason, ip=ctx.client_ip, user_agent=ctx.user_agent)
     return _forget_flow(ctx, ctx.render("accounts/one_login_problem.html", status=status, failure=reason))
 
 
@@ -85,5 +75,7 @@ def sign_in_one_login_callback(ctx: Ctx):
     user = email_link.user_for_verified_email(ctx.db, result.issuer, result.subject, result.email)
     if not user.active:
         return _problem(ctx, "deactivated", user=user)
-    response = complete_sign_in(ctx, user, method=METHOD, next_path=flow.next_path, id_token=result.id_token)
+    # finish() has refused a missing flow already; the check is for the type checker's sake.
+    next_path = flow.next_path if flow is not None else ""
+    response = complete_sign_in(ctx, user, method=METHOD, next_path=next_path, id_token=result.id_token)
     return _forget_flow(ctx, response)

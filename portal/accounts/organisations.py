@@ -425,6 +425,12 @@ def revoke_invitation(
     )
 
 
+def invitation_for(db: Session, user: User, invitation_id: int) -> Invitation | None:
+    """An invitation as the person it was sent to sees it: None when there is none, or it is someone else's."""
+    found = db.get(Invitation, invitation_id)
+    return None if invitation_problem(found, user) in ("unknown", "other_email") else found
+
+
 def invitation_by_token(db: Session, token: str) -> Invitation | None:
     return db.scalar(
         select(Invitation)

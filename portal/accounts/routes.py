@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from starlette.responses import Response
 
-from .. import audit, outbox
-from ..models import Organisation
+from .. import outbox
 from ..permissions import Permission
-from ..web.routing import Ctx, NotFound, Routes
-from . import email_link, organisations, sessions
+from ..web.form_text import form_text
+from ..web.routing import Ctx, NotFound, Routes, parse_id
+from . import email_link, organisations, sessions, signing
 from .forms import SignInForm, SignupRequestForm
 
 routes = Routes("accounts")
@@ -29,13 +29,13 @@ def sign_in(ctx: Ctx):
 @routes.post("/sign-in", permission=Permission.PUBLIC)
 def sign_in_post(ctx: Ctx):
     form = SignInForm(ctx.form)
-    next_path = ctx.form.get("next", "")
+    next_path = form_text(ctx.form, "next")
     if not form.validate():
         return ctx.render("accounts/sign_in.html", status=400, form=form, next=next_path)
     try:
         email_link.request_link(
             ctx.db,
-            email=form.email.data,
+            email=form.email.data or "",
             ip=ctx.client_ip,
             user_agent=ctx.user_agent,
             base_url=ctx.settings.base_url,
@@ -44,7 +44,7 @@ def sign_in_post(ctx: Ctx):
     except email_link.RateLimited:
         form.email.errors = ["You have asked for too many sign-in links. Wait 15 minutes, then try again"]
         return ctx.render("accounts/sign_in.html", status=429, form=form, next=next_path)
-    return ctx.redirect("/sign-in/check-email")
+    return ctx.redirect_to("accounts.check_email")
 
 
 @routes.get("/sign-in/check-email", permission=Permission.PUBLIC)
@@ -70,43 +70,24 @@ def sign_in_link_post(ctx: Ctx):
 
 
 def complete_sign_in(ctx: Ctx, user, *, method: str, next_path: str, id_token: str = "") -> Response:
-    if ctx.auth is not None:
-        sessions.end_session(ctx.auth.session, "replaced")
-    token = sessions.start_session(
-        ctx.db, user, method=method, ip=ctx.client_ip, user_agent=ctx.user_agent, id_token=id_token
-    )
-    audit.record(
+    token = signing.sign_in(
         ctx.db,
-        "account:signed_in",
-        actor_id=user.id,
-        subject_user_id=user.id,
+        user,
+        method=method,
         ip=ctx.client_ip,
         user_agent=ctx.user_agent,
-        method=method,
+        id_token=id_token,
+        replacing=ctx.auth.session if ctx.auth is not None else None,
     )
     return set_session_cookie(ctx, ctx.redirect(email_link.safe_next(next_path)), token)
 
 
 @routes.post("/sign-out", permission=Permission.SIGNED_IN)
 def sign_out(ctx: Ctx):
-    everywhere = ctx.form.get("everywhere") == "yes"
-    if everywhere:
-        sessions.end_all_sessions(ctx.db, ctx.auth.user.id, "signed out everywhere")
-    else:
-        sessions.end_session(ctx.auth.session, "signed out")
-    audit.record(
-        ctx.db,
-        "account:signed_out",
-        actor_id=ctx.auth.user.id,
-        subject_user_id=ctx.auth.user.id,
-        organisation_id=None,
-        ip=ctx.client_ip,
-        user_agent=ctx.user_agent,
-        everywhere=everywhere,
-    )
-    target = "/signed-out"
+    everywhere = form_text(ctx.form, "everywhere") == "yes"
+    signing.sign_out(ctx.db, ctx.auth, everywhere=everywhere, ip=ctx.client_ip, user_agent=ctx.user_agent)
     logout_url = ctx.app.state.oidc_logout_url(ctx.auth.session) if ctx.auth.session.method == "one login" else None
-    response = ctx.redirect(logout_url or target)
+    response = ctx.redirect(logout_url or ctx.url("accounts.signed_out"))
     response.delete_cookie(sessions.SESSION_COOKIE, path="/")
     return response
 
@@ -138,23 +119,15 @@ def choose_organisation(ctx: Ctx):
 
 @routes.post("/organisations/switch", permission=Permission.SIGNED_IN)
 def switch_organisation(ctx: Ctx):
-    try:
-        organisation_id = int(ctx.form.get("organisation_id", ""))
-    except ValueError:
-        raise NotFound() from None
-    if not sessions.switch_organisation(ctx.db, ctx.auth, organisation_id):
-        raise NotFound()
-    organisation = ctx.db.get(Organisation, organisation_id)
-    audit.record(
-        ctx.db,
-        "organisation:switched",
-        actor_id=ctx.auth.user.id,
-        organisation_id=organisation_id,
-        ip=ctx.client_ip,
-        user_agent=ctx.user_agent,
-        organisation=organisation.name,
+    organisation_id = parse_id(form_text(ctx.form, "organisation_id"))
+    organisation = (
+        signing.switch_organisation(ctx.db, ctx.auth, organisation_id, ip=ctx.client_ip, user_agent=ctx.user_agent)
+        if organisation_id is not None
+        else None
     )
-    return ctx.redirect("/support" if organisation.kind == "regulator" else "/dashboard")
+    if organisation is None:
+        raise NotFound()
+    return ctx.redirect_to("support.workspace" if organisation.kind == "regulator" else "dashboard.dashboard")
 
 
 @routes.get("/organisations/request", permission=Permission.SIGNED_IN)
@@ -170,12 +143,15 @@ def request_organisation_post(ctx: Ctx):
     organisations.request_signup(
         ctx.db,
         ctx.auth.user,
-        name=form.organisation_name.data.strip(),
-        provider_id=form.provider_id.data.strip(),
+        name=(form.organisation_name.data or "").strip(),
+        provider_id=(form.provider_id.data or "").strip(),
         ip=ctx.client_ip,
         user_agent=ctx.user_agent,
     )
-    return ctx.redirect("/organisations?requested=1")
+    return ctx.redirect_to(
+        "accounts.choose_organisation",
+        flash="Your request was sent. The support team will check it against the register and email you.",
+    )
 
 
 @routes.get("/dev/outbox", permission=Permission.PUBLIC)

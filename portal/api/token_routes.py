@@ -40,7 +40,7 @@ def create_post(ctx: Ctx):
         return _page(ctx, form, status=400)
     token, secret = service.create_token(
         ctx.db,
-        name=form.name.data,
+        name=form.name.data or "",
         actor_id=ctx.auth.user.id,
         organisation_id=ctx.auth.organisation.id,
         ip=ctx.client_ip,

@@ -5,10 +5,13 @@ from __future__ import annotations
 from .. import audit
 from ..accounts import organisations as orgs
 from ..accounts.organisations import Grant, RuleBroken
+from ..models import Invitation, Membership
 from ..permissions import Permission
 from ..roles import PROVIDER_ROLES
-from ..web.routing import Ctx, NotFound, Routes
+from ..web.form_text import form_text
+from ..web.routing import Ctx, Routes
 from .forms import InviteForm, RolesForm, grant_choices
+from .lookups import INVITATION, MEMBER, MY_INVITATION
 
 routes = Routes("members")
 
@@ -19,13 +22,6 @@ def _org_id(ctx: Ctx) -> int:
 
 def _locations(ctx: Ctx):
     return orgs.locations_of(ctx.db, _org_id(ctx))
-
-
-def _member_or_404(ctx: Ctx):
-    membership = orgs.member(ctx.db, _org_id(ctx), ctx.param_int("member_id"))
-    if membership is None:
-        raise NotFound()
-    return membership
 
 
 def _roles_context(ctx: Ctx, locations):
@@ -60,22 +56,21 @@ def invite_post(ctx: Ctx):
             orgs.invite(
                 ctx.db,
                 _org_id(ctx),
-                email=form.email.data,
+                email=form.email.data or "",
                 grants=form.parsed(),
                 actor=ctx.auth.user,
                 base_url=ctx.settings.base_url,
                 ip=ctx.client_ip,
                 user_agent=ctx.user_agent,
             )
-            return ctx.redirect("/members?invited=1")
+            return ctx.redirect_to("members.members", flash="Invitation sent.")
         except RuleBroken as broken:
             form.email.errors = [str(broken)]
     return ctx.render("members/invite.html", status=400, form=form, **_roles_context(ctx, locations))
 
 
-@routes.get("/members/{member_id}", permission=Permission.MEMBERS_VIEW)
-def member(ctx: Ctx):
-    membership = _member_or_404(ctx)
+@routes.get("/members/{member_id}", permission=Permission.MEMBERS_VIEW, loads=MEMBER)
+def member(ctx: Ctx, membership: Membership):
     locations = _locations(ctx)
     form = RolesForm(
         locations=locations, data={"grants": [Grant(g.role, g.location_id).value for g in membership.grants]}
@@ -89,9 +84,8 @@ def member(ctx: Ctx):
     )
 
 
-@routes.post("/members/{member_id}/roles", permission=Permission.MEMBERS_MANAGE)
-def change_roles(ctx: Ctx):
-    membership = _member_or_404(ctx)
+@routes.post("/members/{member_id}/roles", permission=Permission.MEMBERS_MANAGE, loads=MEMBER)
+def change_roles(ctx: Ctx, membership: Membership):
     locations = _locations(ctx)
     form = RolesForm(ctx.form, locations=locations)
     context = dict(member=membership, form=form, can_manage=True, **_roles_context(ctx, locations))
@@ -100,7 +94,7 @@ def change_roles(ctx: Ctx):
     new = form.parsed()
     names = {location.id: location.name for location in locations}
     lost = orgs.lost_abilities(membership.grants, new, names)
-    if lost and ctx.form.get("confirmed") != "yes":
+    if lost and form_text(ctx.form, "confirmed") != "yes":
         return ctx.render(
             "members/confirm_roles.html",
             member=membership,
@@ -115,19 +109,17 @@ def change_roles(ctx: Ctx):
     except RuleBroken as broken:
         form.grants.errors = [str(broken)]
         return ctx.render("members/member.html", status=400, **context)
-    return ctx.redirect(f"/members/{membership.id}?changed=1")
+    return ctx.redirect_to("members.member", member_id=membership.id, flash="Roles changed.")
 
 
-@routes.get("/members/{member_id}/remove", permission=Permission.MEMBERS_MANAGE)
-def remove(ctx: Ctx):
-    membership = _member_or_404(ctx)
+@routes.get("/members/{member_id}/remove", permission=Permission.MEMBERS_MANAGE, loads=MEMBER)
+def remove(ctx: Ctx, membership: Membership):
     names = {location.id: location.name for location in _locations(ctx)}
     return ctx.render("members/remove.html", member=membership, lost=orgs.lost_abilities(membership.grants, [], names))
 
 
-@routes.post("/members/{member_id}/remove", permission=Permission.MEMBERS_MANAGE)
-def remove_post(ctx: Ctx):
-    membership = _member_or_404(ctx)
+@routes.post("/members/{member_id}/remove", permission=Permission.MEMBERS_MANAGE, loads=MEMBER)
+def remove_post(ctx: Ctx, membership: Membership):
     names = {location.id: location.name for location in _locations(ctx)}
     try:
         orgs.remove_member(
@@ -141,7 +133,7 @@ def remove_post(ctx: Ctx):
             error=str(broken),
             lost=orgs.lost_abilities(membership.grants, [], names),
         )
-    return ctx.redirect("/members?removed=1")
+    return ctx.redirect_to("members.members", flash="Member removed.")
 
 
 @routes.get("/leave", permission=Permission.ORGANISATION_VIEW)
@@ -165,41 +157,34 @@ def leave_post(ctx: Ctx):
             lost=orgs.lost_abilities(ctx.auth.membership.grants, [], names),
         )
     ctx.auth.session.organisation_id = None
-    return ctx.redirect("/organisations?left=1")
+    return ctx.redirect_to("accounts.choose_organisation", flash="You have left the organisation.")
 
 
-def _invitation_or_404(ctx: Ctx):
-    invitation = orgs.invitation(ctx.db, _org_id(ctx), ctx.param_int("invitation_id"))
-    if invitation is None:
-        raise NotFound()
-    return invitation
-
-
-@routes.post("/members/invitations/{invitation_id}/resend", permission=Permission.MEMBERS_MANAGE)
-def resend(ctx: Ctx):
+@routes.post("/members/invitations/{invitation_id}/resend", permission=Permission.MEMBERS_MANAGE, loads=INVITATION)
+def resend(ctx: Ctx, invitation: Invitation):
     try:
         orgs.resend_invitation(
             ctx.db,
-            _invitation_or_404(ctx),
+            invitation,
             actor_id=ctx.auth.user.id,
             base_url=ctx.settings.base_url,
             ip=ctx.client_ip,
             user_agent=ctx.user_agent,
         )
     except RuleBroken:
-        return ctx.redirect("/members")
-    return ctx.redirect("/members?resent=1")
+        return ctx.redirect_to("members.members")
+    return ctx.redirect_to("members.members", flash="Invitation sent again.")
 
 
-@routes.post("/members/invitations/{invitation_id}/revoke", permission=Permission.MEMBERS_MANAGE)
-def revoke(ctx: Ctx):
+@routes.post("/members/invitations/{invitation_id}/revoke", permission=Permission.MEMBERS_MANAGE, loads=INVITATION)
+def revoke(ctx: Ctx, invitation: Invitation):
     try:
         orgs.revoke_invitation(
-            ctx.db, _invitation_or_404(ctx), actor_id=ctx.auth.user.id, ip=ctx.client_ip, user_agent=ctx.user_agent
+            ctx.db, invitation, actor_id=ctx.auth.user.id, ip=ctx.client_ip, user_agent=ctx.user_agent
         )
     except RuleBroken:
-        return ctx.redirect("/members")
-    return ctx.redirect("/members?revoked=1")
+        return ctx.redirect_to("members.members")
+    return ctx.redirect_to("members.members", flash="Invitation revoked.")
 
 
 @routes.get("/history", permission=Permission.AUDIT_VIEW)
@@ -209,9 +194,7 @@ def history(ctx: Ctx):
     except ValueError:
         page = 1
     events = audit.organisation_history(ctx.db, _org_id(ctx), limit=51, offset=(page - 1) * 50)
-    return ctx.render(
-        "members/history.html", events=events[:50], has_next=len(events) > 50, page=page, describe=audit.describe
-    )
+    return ctx.render("members/history.html", events=events[:50], has_next=len(events) > 50, page=page)
 
 
 # Invitations, from the invitee's side ----------------------------------------------------------
@@ -221,7 +204,7 @@ def history(ctx: Ctx):
 def invitation_page(ctx: Ctx):
     invitation = orgs.invitation_by_token(ctx.db, ctx.params["token"])
     problem = orgs.invitation_problem(invitation, ctx.auth.user)
-    if problem:
+    if problem or invitation is None:
         return ctx.render(
             "members/invitation_problem.html",
             status=400,
@@ -233,30 +216,21 @@ def invitation_page(ctx: Ctx):
     return ctx.render("members/invitation.html", invitation=invitation, roles=orgs.describe_grants(grants, names))
 
 
-def _my_invitation(ctx: Ctx):
-    from ..models import Invitation
-
-    invitation = ctx.db.get(Invitation, ctx.param_int("invitation_id"))
+@routes.post("/invitations/{invitation_id}/accept", permission=Permission.SIGNED_IN, loads=MY_INVITATION)
+def accept(ctx: Ctx, invitation: Invitation):
+    # Expired or answered already: said in words, since the invitation is the person's own.
     problem = orgs.invitation_problem(invitation, ctx.auth.user)
-    if problem in ("unknown", "other_email"):
-        raise NotFound()
-    return invitation, problem
-
-
-@routes.post("/invitations/{invitation_id}/accept", permission=Permission.SIGNED_IN)
-def accept(ctx: Ctx):
-    invitation, problem = _my_invitation(ctx)
     if problem:
         return ctx.render("members/invitation_problem.html", status=400, problem=problem, email="")
     orgs.accept_invitation(ctx.db, invitation, ctx.auth.user, ip=ctx.client_ip, user_agent=ctx.user_agent)
     ctx.auth.session.organisation_id = invitation.organisation_id
-    return ctx.redirect("/dashboard?joined=1")
+    return ctx.redirect_to("dashboard.dashboard", flash=f"You have joined {invitation.organisation.name}.")
 
 
-@routes.post("/invitations/{invitation_id}/decline", permission=Permission.SIGNED_IN)
-def decline(ctx: Ctx):
-    invitation, problem = _my_invitation(ctx)
+@routes.post("/invitations/{invitation_id}/decline", permission=Permission.SIGNED_IN, loads=MY_INVITATION)
+def decline(ctx: Ctx, invitation: Invitation):
+    problem = orgs.invitation_problem(invitation, ctx.auth.user)
     if problem:
         return ctx.render("members/invitation_problem.html", status=400, problem=problem, email="")
     orgs.decline_invitation(ctx.db, invitation, ctx.auth.user, ip=ctx.client_ip, user_agent=ctx.user_agent)
-    return ctx.redirect("/organisations?declined=1")
+    return ctx.redirect_to("accounts.choose_organisation", flash="You declined the invitation.")

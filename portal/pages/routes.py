@@ -14,7 +14,7 @@ routes = Routes("pages")
 @routes.get("/", permission=Permission.PUBLIC, name="start")
 def start(ctx: Ctx):
     if ctx.auth is not None:
-        return ctx.redirect("/dashboard")
+        return ctx.redirect_to("dashboard.dashboard")
     return ctx.render("pages/start.html")
 
 

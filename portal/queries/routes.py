@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from wtforms import BooleanField, Form, HiddenField, SelectField, StringField, TextAreaField
 
+from ..models import SupportQuery
 from ..permissions import Permission
-from ..web.routing import Ctx, NotFound, Routes
+from ..web.routing import Ctx, Routes
 from ..web.templating import format_date
 from . import service
+from .lookups import ANY_QUERY, ORGANISATION_QUERY
 from .service import QueryError
 
 routes = Routes("queries")
@@ -58,12 +60,7 @@ def _who(ctx: Ctx) -> dict:
 
 @routes.get("/queries", permission=Permission.QUERY_ASK)
 def list_queries(ctx: Ctx):
-    return ctx.render(
-        "queries/list.html",
-        queries=service.organisation_queries(ctx.db, ctx.auth),
-        status_words=service.STATUS_WORDS,
-        tag_classes=service.STATUS_TAG_CLASSES,
-    )
+    return ctx.render("queries/list.html", queries=service.organisation_queries(ctx.db, ctx.auth))
 
 
 def _question_page(ctx: Ctx, form: QuestionForm, status: int = 200):
@@ -102,17 +99,12 @@ def ask(ctx: Ctx):
     except QueryError as error:
         _errors_onto(form, error.errors)
         return _question_page(ctx, form, status=400)
-    return ctx.redirect(f"/queries/{query.id}?asked=1")
+    return ctx.redirect_to(
+        "queries.thread", query_id=query.id, flash="Question sent. We will email you when the support team replies."
+    )
 
 
-def _organisation_query(ctx: Ctx):
-    query = service.organisation_query(ctx.db, ctx.auth, ctx.param_int("query_id"))
-    if query is None:
-        raise NotFound()
-    return query
-
-
-def _thread_page(ctx: Ctx, query, form: ReplyForm | None = None, status: int = 200):
+def _thread_page(ctx: Ctx, query: SupportQuery, form: ReplyForm | None = None, status: int = 200):
     return ctx.render(
         "queries/thread.html",
         status=status,
@@ -123,14 +115,13 @@ def _thread_page(ctx: Ctx, query, form: ReplyForm | None = None, status: int = 2
     )
 
 
-@routes.get("/queries/{query_id}", permission=Permission.QUERY_ASK)
-def thread(ctx: Ctx):
-    return _thread_page(ctx, _organisation_query(ctx))
+@routes.get("/queries/{query_id}", permission=Permission.QUERY_ASK, loads=ORGANISATION_QUERY)
+def thread(ctx: Ctx, query: SupportQuery):
+    return _thread_page(ctx, query)
 
 
-@routes.post("/queries/{query_id}/reply", permission=Permission.QUERY_ASK)
-def reply(ctx: Ctx):
-    query = _organisation_query(ctx)
+@routes.post("/queries/{query_id}/reply", permission=Permission.QUERY_ASK, loads=ORGANISATION_QUERY)
+def reply(ctx: Ctx, query: SupportQuery):
     form = ReplyForm(ctx.form)
     try:
         service.reply_as_provider(
@@ -145,14 +136,13 @@ def reply(ctx: Ctx):
     except QueryError as error:
         _errors_onto(form, error.errors)
         return _thread_page(ctx, query, form, status=400)
-    return ctx.redirect(f"/queries/{query.id}?replied=1#messages")
+    return ctx.redirect_to("queries.thread", query_id=query.id, flash="Reply sent.", anchor="messages")
 
 
-@routes.post("/queries/{query_id}/resolve", permission=Permission.QUERY_ASK)
-def resolve(ctx: Ctx):
-    query = _organisation_query(ctx)
+@routes.post("/queries/{query_id}/resolve", permission=Permission.QUERY_ASK, loads=ORGANISATION_QUERY)
+def resolve(ctx: Ctx, query: SupportQuery):
     service.resolve_as_provider(ctx.db, ctx.auth, query, **_who(ctx))
-    return ctx.redirect(f"/queries/{query.id}?resolved=1")
+    return ctx.redirect_to("queries.thread", query_id=query.id, flash="Marked as resolved.")
 
 
 # The support team's side ------------------------------------------------------------------------
@@ -161,24 +151,10 @@ def resolve(ctx: Ctx):
 @routes.get("/support/queries", permission=Permission.SUPPORT_VIEW)
 def support_queue(ctx: Ctx):
     filters = service.QueueFilters.from_query(ctx.query)
-    return ctx.render(
-        "queries/queue.html",
-        filters=filters,
-        result=service.queue(ctx.db, ctx.auth.user, filters),
-        status_words=service.SUPPORT_STATUS_WORDS,
-        tag_classes=service.STATUS_TAG_CLASSES,
-        age_words=service.age_words,
-    )
+    return ctx.render("queries/queue.html", filters=filters, result=service.queue(ctx.db, ctx.auth.user, filters))
 
 
-def _any_query(ctx: Ctx):
-    query = service.any_query(ctx.db, ctx.param_int("query_id"))
-    if query is None:
-        raise NotFound()
-    return query
-
-
-def _support_thread_page(ctx: Ctx, query, *, reply_form=None, assign_form=None, status: int = 200):
+def _support_thread_page(ctx: Ctx, query: SupportQuery, *, reply_form=None, assign_form=None, status: int = 200):
     agents = service.agents(ctx.db)
     assign_form = assign_form or AssignForm(data={"assignee": str(query.assigned_to_id or "")})
     assign_form.assignee.choices = [("", "Nobody")] + [(str(agent.id), agent.email) for agent in agents]
@@ -188,21 +164,17 @@ def _support_thread_page(ctx: Ctx, query, *, reply_form=None, assign_form=None, 
         query=query,
         reply_form=reply_form or SupportReplyForm(),
         assign_form=assign_form,
-        status_words=service.SUPPORT_STATUS_WORDS,
-        tag_classes=service.STATUS_TAG_CLASSES,
-        age_words=service.age_words,
         can_answer=ctx.auth.has(Permission.QUERY_ANSWER),
     )
 
 
-@routes.get("/support/queries/{query_id}", permission=Permission.SUPPORT_VIEW)
-def support_thread(ctx: Ctx):
-    return _support_thread_page(ctx, _any_query(ctx))
+@routes.get("/support/queries/{query_id}", permission=Permission.SUPPORT_VIEW, loads=ANY_QUERY)
+def support_thread(ctx: Ctx, query: SupportQuery):
+    return _support_thread_page(ctx, query)
 
 
-@routes.post("/support/queries/{query_id}/reply", permission=Permission.QUERY_ANSWER)
-def support_reply(ctx: Ctx):
-    query = _any_query(ctx)
+@routes.post("/support/queries/{query_id}/reply", permission=Permission.QUERY_ANSWER, loads=ANY_QUERY)
+def support_reply(ctx: Ctx, query: SupportQuery):
     form = SupportReplyForm(ctx.form)
     try:
         service.reply_as_support(
@@ -217,23 +189,25 @@ def support_reply(ctx: Ctx):
     except QueryError as error:
         _errors_onto(form, error.errors)
         return _support_thread_page(ctx, query, reply_form=form, status=400)
-    return ctx.redirect(f"/support/queries/{query.id}?replied=1#messages")
+    return ctx.redirect_to(
+        "queries.support_thread", query_id=query.id, flash="Reply sent to the provider.", anchor="messages"
+    )
 
 
-@routes.post("/support/queries/{query_id}/assign", permission=Permission.QUERY_ANSWER)
-def support_assign(ctx: Ctx):
-    query = _any_query(ctx)
+@routes.post("/support/queries/{query_id}/assign", permission=Permission.QUERY_ANSWER, loads=ANY_QUERY)
+def support_assign(ctx: Ctx, query: SupportQuery):
     form = AssignForm(ctx.form)
     try:
         service.assign(ctx.db, ctx.auth.user, query, form.assignee.data, base_url=ctx.settings.base_url, **_who(ctx))
     except QueryError as error:
         _errors_onto(form, error.errors)
         return _support_thread_page(ctx, query, assign_form=form, status=400)
-    return ctx.redirect(f"/support/queries/{query.id}?assigned=1")
+    return ctx.redirect_to("queries.support_thread", query_id=query.id, flash="Assignment saved.")
 
 
-@routes.post("/support/queries/{query_id}/resolve", permission=Permission.QUERY_ANSWER)
-def support_resolve(ctx: Ctx):
-    query = _any_query(ctx)
+@routes.post("/support/queries/{query_id}/resolve", permission=Permission.QUERY_ANSWER, loads=ANY_QUERY)
+def support_resolve(ctx: Ctx, query: SupportQuery):
     service.resolve_as_support(ctx.db, ctx.auth.user, query, base_url=ctx.settings.base_url, **_who(ctx))
-    return ctx.redirect(f"/support/queries/{query.id}?resolved=1")
+    return ctx.redirect_to(
+        "queries.support_thread", query_id=query.id, flash="Marked as resolved. The provider has been told."
+    )

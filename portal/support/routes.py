@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
-from .. import audit, outbox
+from collections.abc import Callable
+from typing import Any
+
+from starlette.responses import Response
+
+from .. import outbox
 from ..accounts import organisations as orgs
 from ..accounts.organisations import RuleBroken
-from ..models import User
+from ..models import Notification, Organisation, User
 from ..permissions import Permission
+from ..web.form_text import form_text
 from ..web.routing import Ctx, NotFound, Routes
 from . import service
+from .lookups import NOTIFICATION, ORGANISATION, PERSON
 from .service import ActionError
 
 routes = Routes("support")
@@ -36,25 +43,20 @@ def workspace(ctx: Ctx):
 
 @routes.post("/support/emails/{message_id}/send-again", permission=Permission.SUPPORT_ACT)
 def send_email_again(ctx: Ctx):
-    reason = _form_text(ctx, "reason")
+    reason = form_text(ctx.form, "reason")
+    message_id = ctx.param_int("message_id")
     try:
-        message = service.send_email_again(ctx.db, ctx.param_int("message_id"), reason=reason, **_who(ctx))
+        message = service.send_email_again(ctx.db, message_id, reason=reason, **_who(ctx))
     except ActionError as error:
-        return _workspace(
-            ctx,
-            status=400,
-            failed=f"email-{ctx.param_int('message_id')}",
-            errors=error.errors,
-            values={"reason": reason},
-        )
+        return _workspace(ctx, status=400, failed=f"email-{message_id}", errors=error.errors, values={"reason": reason})
     if message is None:
         raise NotFound()
-    return ctx.redirect("/support?done=email_queued")
+    return ctx.redirect_to("support.workspace", flash="The email is queued to be sent again.")
 
 
 @routes.post("/support/signups/{request_id}/decide", permission=Permission.SIGNUP_DECIDE)
 def decide_signup(ctx: Ctx):
-    decision = ctx.form.get("decision")
+    decision = form_text(ctx.form, "decision")
     if decision not in ("approve", "reject"):
         return _workspace(ctx, status=400, error="Choose whether to approve or reject the request")
     try:
@@ -68,7 +70,9 @@ def decide_signup(ctx: Ctx):
         )
     except RuleBroken:
         raise NotFound() from None
-    return ctx.redirect(f"/support?decided={decision}")
+    return ctx.redirect_to(
+        "support.workspace", flash="Request approved." if decision == "approve" else "Request rejected."
+    )
 
 
 # Search and read-only pages ---------------------------------------------------------------------
@@ -81,24 +85,11 @@ def search(ctx: Ctx):
     return ctx.render("support/search.html", results=results, searched="q" in ctx.query)
 
 
-def _form_text(ctx: Ctx, name: str) -> str:
-    value = ctx.form.get(name) if ctx.form is not None else None
-    return value if isinstance(value, str) else ""
-
-
-def _organisation(ctx: Ctx):
-    organisation = service.organisation(ctx.db, ctx.param_int("organisation_id"))
-    if organisation is None:
-        raise NotFound()
-    return organisation
-
-
-def _organisation_page(ctx: Ctx, organisation, *, status=200, failed="", errors=None, values=None):
+def _organisation_page(ctx: Ctx, organisation: Organisation, *, status=200, failed="", errors=None, values=None):
     return ctx.render(
         "support/organisation.html",
         status=status,
         organisation=organisation,
-        describe=audit.describe,
         failed=failed,
         errors=errors or {},
         values=values or {},
@@ -106,25 +97,17 @@ def _organisation_page(ctx: Ctx, organisation, *, status=200, failed="", errors=
     )
 
 
-@routes.get("/support/organisations/{organisation_id}", permission=Permission.SUPPORT_VIEW)
-def organisation_page(ctx: Ctx):
-    return _organisation_page(ctx, _organisation(ctx))
+@routes.get("/support/organisations/{organisation_id}", permission=Permission.SUPPORT_VIEW, loads=ORGANISATION)
+def organisation_page(ctx: Ctx, organisation: Organisation):
+    return _organisation_page(ctx, organisation)
 
 
-def _person(ctx: Ctx) -> User:
-    user = ctx.db.get(User, ctx.param_int("user_id"))
-    if user is None:
-        raise NotFound()
-    return user
-
-
-def _person_page(ctx: Ctx, user, *, status=200, failed="", errors=None, values=None):
+def _person_page(ctx: Ctx, user: User, *, status=200, failed="", errors=None, values=None):
     can_help = user.id != ctx.auth.user.id and not service.is_regulator_staff(ctx.db, user)
     return ctx.render(
         "support/person.html",
         status=status,
         person=user,
-        describe=audit.describe,
         failed=failed,
         errors=errors or {},
         values=values or {},
@@ -133,19 +116,16 @@ def _person_page(ctx: Ctx, user, *, status=200, failed="", errors=None, values=N
     )
 
 
-@routes.get("/support/people/{user_id}", permission=Permission.SUPPORT_VIEW)
-def person_page(ctx: Ctx):
-    return _person_page(ctx, _person(ctx))
+@routes.get("/support/people/{user_id}", permission=Permission.SUPPORT_VIEW, loads=PERSON)
+def person_page(ctx: Ctx, user: User):
+    return _person_page(ctx, user)
 
 
-@routes.get("/support/notifications/{notification_id}", permission=Permission.SUPPORT_VIEW)
-def notification_page(ctx: Ctx):
+@routes.get("/support/notifications/{notification_id}", permission=Permission.SUPPORT_VIEW, loads=NOTIFICATION)
+def notification_page(ctx: Ctx, notification: Notification):
     from ..notifications import service as notifications
     from ..workflow.routes import compiled_sections
 
-    notification = service.visible_notification(ctx.db, ctx.param_int("notification_id"))
-    if notification is None:
-        raise NotFound()
     return ctx.render(
         "support/notification.html",
         notification=notification,
@@ -155,23 +135,22 @@ def notification_page(ctx: Ctx):
         status_words=notifications.STATUS_WORDS,
         section_words=notifications.SECTION_WORDS,
         timeline=service.notification_timeline(ctx.db, notification.id),
-        describe=audit.describe,
     )
 
 
 # Help actions: each needs a written reason and is audited ---------------------------------------
 
 
-def _who(ctx: Ctx) -> dict:
+def _who(ctx: Ctx) -> dict[str, Any]:
     return {"actor": ctx.auth.user, "ip": ctx.client_ip, "user_agent": ctx.user_agent}
 
 
-def _invitation_action(ctx: Ctx, action: str):
-    organisation = _organisation(ctx)
+def _invitation_action(ctx: Ctx, organisation: Organisation, action: str) -> Response:
+    # The invitation is found within the organisation the path names, so another's answers 404.
     invitation = service.invitation_of(ctx.db, organisation.id, ctx.param_int("invitation_id"))
     if invitation is None:
         raise NotFound()
-    reason = _form_text(ctx, "reason")
+    reason = form_text(ctx.form, "reason")
     key = f"invitation-{invitation.id}"
     try:
         if action == "resend":
@@ -186,42 +165,53 @@ def _invitation_action(ctx: Ctx, action: str):
         return _organisation_page(
             ctx, organisation, status=409, failed=key, errors={"reason": str(error)}, values={"reason": reason}
         )
-    done = "invitation_resent" if action == "resend" else "invitation_revoked"
-    return ctx.redirect(f"/support/organisations/{organisation.id}?done={done}")
+    done = "Invitation sent again." if action == "resend" else "Invitation revoked."
+    return ctx.redirect_to("support.organisation_page", organisation_id=organisation.id, flash=done)
 
 
 @routes.post(
-    "/support/organisations/{organisation_id}/invitations/{invitation_id}/resend", permission=Permission.SUPPORT_ACT
+    "/support/organisations/{organisation_id}/invitations/{invitation_id}/resend",
+    permission=Permission.SUPPORT_ACT,
+    loads=ORGANISATION,
 )
-def resend_invitation(ctx: Ctx):
-    return _invitation_action(ctx, "resend")
+def resend_invitation(ctx: Ctx, organisation: Organisation):
+    return _invitation_action(ctx, organisation, "resend")
 
 
 @routes.post(
-    "/support/organisations/{organisation_id}/invitations/{invitation_id}/revoke", permission=Permission.SUPPORT_ACT
+    "/support/organisations/{organisation_id}/invitations/{invitation_id}/revoke",
+    permission=Permission.SUPPORT_ACT,
+    loads=ORGANISATION,
 )
-def revoke_invitation(ctx: Ctx):
-    return _invitation_action(ctx, "revoke")
+def revoke_invitation(ctx: Ctx, organisation: Organisation):
+    return _invitation_action(ctx, organisation, "revoke")
 
 
-@routes.post("/support/organisations/{organisation_id}/correct", permission=Permission.SUPPORT_ACT)
-def correct_organisation(ctx: Ctx):
-    organisation = _organisation(ctx)
-    values = {name: _form_text(ctx, name) for name in ("name", "provider_id", "reason")}
+@routes.post("/support/organisations/{organisation_id}/correct", permission=Permission.SUPPORT_ACT, loads=ORGANISATION)
+def correct_organisation(ctx: Ctx, organisation: Organisation):
+    values = {name: form_text(ctx.form, name) for name in ("name", "provider_id", "reason")}
     try:
-        service.correct_organisation(ctx.db, organisation, **values, **_who(ctx))
+        service.correct_organisation(
+            ctx.db,
+            organisation,
+            name=values["name"],
+            provider_id=values["provider_id"],
+            reason=values["reason"],
+            **_who(ctx),
+        )
     except ActionError as error:
         return _organisation_page(ctx, organisation, status=400, failed="correct", errors=error.errors, values=values)
     except RuleBroken as error:
         return _organisation_page(
             ctx, organisation, status=409, failed="correct", errors={"reason": str(error)}, values=values
         )
-    return ctx.redirect(f"/support/organisations/{organisation.id}?done=corrected")
+    return ctx.redirect_to(
+        "support.organisation_page", organisation_id=organisation.id, flash="Organisation details corrected."
+    )
 
 
-def _person_action(ctx: Ctx, action: str, form_key: str, done: str):
-    user = _person(ctx)
-    reason = _form_text(ctx, "reason")
+def _person_action(ctx: Ctx, user: User, action: Callable[..., object], form_key: str, done: str) -> Response:
+    reason = form_text(ctx.form, "reason")
     try:
         action(ctx.db, user, reason=reason, **_who(ctx))
     except ActionError as error:
@@ -230,19 +220,19 @@ def _person_action(ctx: Ctx, action: str, form_key: str, done: str):
         return _person_page(
             ctx, user, status=409, failed=form_key, errors={"reason": str(error)}, values={"reason": reason}
         )
-    return ctx.redirect(f"/support/people/{user.id}?done={done}")
+    return ctx.redirect_to("support.person_page", user_id=user.id, flash=done)
 
 
-@routes.post("/support/people/{user_id}/sign-out", permission=Permission.SUPPORT_ACT)
-def sign_out_everywhere(ctx: Ctx):
-    return _person_action(ctx, service.sign_out_everywhere, "sign-out", "signed_out")
+@routes.post("/support/people/{user_id}/sign-out", permission=Permission.SUPPORT_ACT, loads=PERSON)
+def sign_out_everywhere(ctx: Ctx, user: User):
+    return _person_action(ctx, user, service.sign_out_everywhere, "sign-out", "Signed out everywhere.")
 
 
-@routes.post("/support/people/{user_id}/deactivate", permission=Permission.SUPPORT_ACT)
-def deactivate(ctx: Ctx):
-    return _person_action(ctx, service.deactivate, "active", "deactivated")
+@routes.post("/support/people/{user_id}/deactivate", permission=Permission.SUPPORT_ACT, loads=PERSON)
+def deactivate(ctx: Ctx, user: User):
+    return _person_action(ctx, user, service.deactivate, "active", "Account deactivated and signed out everywhere.")
 
 
-@routes.post("/support/people/{user_id}/reactivate", permission=Permission.SUPPORT_ACT)
-def reactivate(ctx: Ctx):
-    return _person_action(ctx, service.reactivate, "active", "reactivated")
+@routes.post("/support/people/{user_id}/reactivate", permission=Permission.SUPPORT_ACT, loads=PERSON)
+def reactivate(ctx: Ctx, user: User):
+    return _person_action(ctx, user, service.reactivate, "active", "Account reactivated.")

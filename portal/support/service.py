@@ -144,6 +144,10 @@ def organisation(db: Session, organisation_id: int) -> Organisation | None:
     return db.get(Organisation, organisation_id)
 
 
+def person(db: Session, user_id: int) -> User | None:
+    return db.get(User, user_id)
+
+
 def organisation_overview(db: Session, organisation: Organisation) -> dict:
     return {
         "locations": orgs.locations_of(db, organisation.id),

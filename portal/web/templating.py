@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
+from typing import Any
 
 from jinja2 import (
     ChoiceLoader,
@@ -90,6 +93,24 @@ def link(href, text) -> Markup:
     by concatenation; this escapes the text and the address, and nothing else.
     """
     return Markup('<a class="govuk-link" href="{}">{}</a>').format(str(href), str(text))
+
+
+def tag(text, classes: str = "") -> Markup:
+    """A GOV.UK tag as markup, for table cells built by presenters (the same markup as govukTag)."""
+    return Markup('<strong class="govuk-tag{}">{}</strong>').format(f" {classes}" if classes else "", str(text))
+
+
+def with_url(presenter: Callable[..., Any]) -> Callable[..., Any]:
+    """A presenter that links to routes, as a template global: presenter(url, *args) is called as presenter(*args).
+
+    Presenters build their rows in Python and name routes as templates do, with url(name, **params).
+    """
+
+    @pass_context
+    def call(context, *args, **kwargs):
+        return presenter(partial(url, context), *args, **kwargs)
+
+    return call
 
 
 def page_title(title: str, service_name: str, has_errors: bool = False) -> str:
