@@ -40,7 +40,7 @@ def test_a_bare_string_is_refused_by_has_and_by_a_route():
     with pytest.raises(TypeError):
         auth.has("notification:veiw")
     with pytest.raises(TypeError):
-        Routes().get("/x", permission="notification:view")
+        Routes("example").get("/x", permission="notification:view")
 
 
 def test_a_misspelt_template_permission_fails_to_render():

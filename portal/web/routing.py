@@ -300,13 +300,13 @@ def check_permission(ctx: Ctx, permission: perms.Permission) -> Response | None:
         ended = getattr(ctx.request.state, "session_end_reason", "")
         if ended in ("idle", "expired"):
             # Say why, rather than dropping the person on the sign-in page without a word.
-            return RedirectResponse(f"/signed-out?reason={ended}", status_code=303)
+            return ctx.redirect(ctx.url("accounts.signed_out") + f"?reason={ended}")
         next_path = ctx.request.url.path
-        return RedirectResponse(f"/sign-in?next={quote(next_path)}", status_code=303)
+        return ctx.redirect(ctx.url("accounts.sign_in") + f"?next={quote(next_path)}")
     if permission == perms.SIGNED_IN:
         return None
     if auth.organisation is None:
-        return RedirectResponse("/organisations", status_code=303)
+        return ctx.redirect_to("accounts.choose_organisation")
     if not auth.has(permission):
         raise Forbidden()
     return None
