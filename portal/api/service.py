@@ -19,8 +19,8 @@ from starlette.responses import JSONResponse
 
 from .. import audit
 from ..models import ApiToken, Attachment, Submission, utcnow
+from ..references import REFERENCE_ALPHABET, REFERENCE_LENGTH
 from ..tokens import new_token, token_hash
-from ..workflow.content import REFERENCE_ALPHABET, REFERENCE_LENGTH
 
 API_PREFIX = "/api/v1"
 DEFAULT_LIMIT = 50

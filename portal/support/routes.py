@@ -6,6 +6,8 @@ from .. import audit, outbox
 from ..accounts import organisations as orgs
 from ..accounts.organisations import RuleBroken
 from ..models import User
+from ..notifications import presenters, reading
+from ..notifications.document import compiled_sections
 from ..permissions import Permission
 from ..web.routing import Ctx, NotFound, Routes
 from . import service
@@ -140,20 +142,16 @@ def person_page(ctx: Ctx):
 
 @routes.get("/support/notifications/{notification_id}", permission=Permission.SUPPORT_VIEW)
 def notification_page(ctx: Ctx):
-    from ..notifications import service as notifications
-    from ..workflow.routes import compiled_sections
-
     notification = service.visible_notification(ctx.db, ctx.param_int("notification_id"))
     if notification is None:
         raise NotFound()
     return ctx.render(
         "support/notification.html",
         notification=notification,
-        kind=notifications.type_of(notification),
-        sections=compiled_sections(ctx, notification),
-        attachments=notifications.attachments_of(ctx.db, notification.id),
-        status_words=notifications.STATUS_WORDS,
-        section_words=notifications.SECTION_WORDS,
+        kind=reading.type_of(notification),
+        sections=compiled_sections(ctx.db, notification),
+        attachments=reading.attachments_of(ctx.db, notification.id),
+        status_words=presenters.STATUS_WORDS,
         timeline=service.notification_timeline(ctx.db, notification.id),
         describe=audit.describe,
     )
