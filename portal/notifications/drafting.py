@@ -7,9 +7,9 @@ location through the state machine: a person may hold a role at one location onl
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.orm import Session
 
 from ..accounts.sessions import Auth
@@ -193,18 +193,21 @@ def save_section(
     status = "completed" if not errors else "in_progress"
     now = utcnow()
     # The version check and the write are one statement: of two saves from the same version, one wins.
-    changed = db.execute(
-        update(SectionDraft)
-        .where(SectionDraft.id == draft.id, SectionDraft.version == expected_version)
-        .values(
-            answers=answers,
-            raw=failed,
-            status=status,
-            version=SectionDraft.version + 1,
-            updated_by_id=auth.user.id,
-            updated_at=now,
-        )
-        .execution_options(synchronize_session=False)
+    changed = cast(
+        "CursorResult[Any]",
+        db.execute(
+            update(SectionDraft)
+            .where(SectionDraft.id == draft.id, SectionDraft.version == expected_version)
+            .values(
+                answers=answers,
+                raw=failed,
+                status=status,
+                version=SectionDraft.version + 1,
+                updated_by_id=auth.user.id,
+                updated_at=now,
+            )
+            .execution_options(synchronize_session=False)
+        ),
     ).rowcount
     db.refresh(draft)
     if changed != 1:

@@ -267,5 +267,5 @@ def _words(question: Question, raw: Any) -> str:
         return " ".join(str(raw.get(part) or "") for part in ("day", "month", "year", "time")).strip()
     labels = dict(question.choices())
     if isinstance(raw, list):
-        return ", ".join(labels.get(item, item) for item in raw)
+        return ", ".join(str(labels.get(item, item)) for item in raw)
     return str(labels.get(raw, raw))

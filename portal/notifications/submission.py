@@ -7,7 +7,9 @@ writes anything more.
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from typing import Any, cast
+
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -49,11 +51,14 @@ def submit(
         raise WorkflowError("The notification changed after it was approved. It needs approving again")
     # Only one of any number of concurrent submits moves the row from approved to submitted; the
     # others wrote nothing and find the submission it made.
-    moved = db.execute(
-        update(Notification)
-        .where(Notification.id == notification.id, Notification.status == "approved")
-        .values(status=move.target, submitted_at=utcnow())
-        .execution_options(synchronize_session=False)
+    moved = cast(
+        "CursorResult[Any]",
+        db.execute(
+            update(Notification)
+            .where(Notification.id == notification.id, Notification.status == "approved")
+            .values(status=move.target, submitted_at=utcnow())
+            .execution_options(synchronize_session=False)
+        ),
     ).rowcount
     if moved != 1:
         existing = submission_of(db, notification.id)
