@@ -5,7 +5,7 @@
 
 Two measurements, both against the organisation seed.py --big-org made ("Bench Big Care Ltd"):
 
-1. The service: portal.notifications.service.list_notifications called directly with an Auth for a
+1. The service: portal.notifications.listing.list_notifications called directly with an Auth for a
    member, in a fresh database session each time as a request would. Each SQL statement it runs is
    timed too (the count and the page), and each is run once more under EXPLAIN (ANALYZE, BUFFERS);
    the plans are written to bench/results/list-plans-<time>.txt.
@@ -103,7 +103,7 @@ def service_benchmark(url: str, members: dict, repeat: int, plans_path: Path) ->
     from portal.accounts.sessions import Auth, grants_of
     from portal.db import make_engine, make_session_factory, transaction
     from portal.models import Membership, UserSession
-    from portal.notifications import service
+    from portal.notifications import listing as service
 
     engine = make_engine(url)
     factory = make_session_factory(engine)

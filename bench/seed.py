@@ -170,9 +170,9 @@ def table_columns(conn) -> dict[str, set[str]]:
 
 
 def hash_of(answers_by_section: dict[str, str]) -> str:
-    """What portal.workflow.content.content_hash gives for these answers and no attachments."""
+    """What portal.notifications.content.content_hash gives for these answers and no attachments."""
     try:
-        from portal.workflow.content import content_hash
+        from portal.notifications.content import content_hash
     except ImportError:  # a schema without the workflow: any stable digest will do
         import hashlib
 

@@ -36,12 +36,14 @@ def all_routes():
     from .attachments.routes import routes as attachments
     from .dashboard.routes import routes as dashboard
     from .members.routes import routes as members
-    from .notifications.routes import routes as notifications
+    from .notifications.routes_drafting import routes as drafting
+    from .notifications.routes_review import routes as review
+    from .notifications.routes_submission import routes as submission
+    from .organisation.routes import routes as organisation
     from .pages.routes import routes as pages
     from .queries.routes import routes as queries
     from .reports.routes import routes as reports
     from .support.routes import routes as support
-    from .workflow.routes import routes as workflow
 
     return [
         pages,
@@ -52,9 +54,11 @@ def all_routes():
         support,
         queries,
         reports,
-        notifications,
+        drafting,
+        review,
+        submission,
         attachments,
-        workflow,
+        organisation,
         api,
         api_tokens,
     ]

@@ -28,7 +28,7 @@ from portal.attachments.sniff import sniff
 from portal.attachments.storage import LocalStorage, TooLarge
 from portal.db import transaction
 from portal.models import Attachment, Membership, Notification, Organisation, User
-from portal.notifications import service as notifications
+from portal.notifications import drafting, reading
 from portal.notifications.registry import definition
 from portal.settings import Settings
 
@@ -66,7 +66,7 @@ def start_notification(db_factory, email: str = DRAFTER, type_key: str = TYPE) -
     with transaction(db_factory) as db:
         auth = auth_for(db, email)
         location_id = min(location.id for location in auth.organisation.locations)
-        return notifications.start(db, auth, type_key=type_key, location_id=location_id).id
+        return drafting.start(db, auth, type_key=type_key, location_id=location_id).id
 
 
 def upload(
@@ -313,7 +313,7 @@ def test_a_question_takes_no_more_than_its_max_files(drafter, db_factory):
 
 def test_a_question_that_is_not_a_file_question_is_not_found(drafter, notification_id, db_factory):
     with db_factory() as db:
-        kind = notifications.type_of(db.get(Notification, notification_id))
+        kind = reading.type_of(db.get(Notification, notification_id))
     other = next(question.key for question in kind.all_questions() if question.kind != "file")
     assert upload(drafter, notification_id, PDF, question=other).status_code == 404
     assert upload(drafter, notification_id, PDF, question="no_such_question").status_code == 404
@@ -350,7 +350,7 @@ def test_removing_hides_the_file_and_deletes_it_after_commit(drafter, notificati
     [removed] = rows(db_factory)
     assert removed.removed_at is not None
     with db_factory() as db:
-        assert notifications.attachments_of(db, notification_id) == []
+        assert reading.attachments_of(db, notification_id) == []
     assert stored_files(settings) == []
     assert [e.data for e in audit_events(db_factory, "notification:attachment_removed")] == [{"filename": "report.pdf"}]
     assert drafter.get(f"/notifications/{notification_id}/attachments/{attachment.id}/download").status_code == 404
@@ -366,7 +366,7 @@ def test_replacing_is_removing_then_adding(drafter, db_factory):
     post(drafter, f"/notifications/{notification_id}/attachments/{first.id}/remove")
     assert upload(drafter, notification_id, PDF, "new plan.pdf").status_code == 303
     with db_factory() as db:
-        names = [a.filename for a in notifications.attachments_of(db, notification_id)]
+        names = [a.filename for a in reading.attachments_of(db, notification_id)]
     assert names == ["plan 1.pdf", "plan 2.pdf", "new plan.pdf"]
 
 
@@ -492,12 +492,13 @@ def test_the_file_question_renders_inside_a_section_form_without_nesting_forms(a
         Attachment(id=7, question_key=QUESTION, filename="Body map.pdf", size=1_300_000),
         Attachment(id=8, question_key="another_question", filename="elsewhere.pdf", size=10),
     ]
+    # The macros link to routes by name: url() finds them through the page's request.
     template = app.state.templates.env.from_string(
-        '{% from "notifications/_attachments.html" import file_question, file_forms %}'
+        '{% from "notifications/_attachments.html" import file_question, file_forms with context %}'
         '<form method="post" action="/section">{{ file_question(q, files, 5, "/notifications/5/s", "tok") }}</form>'
         '{{ file_forms(q, files, 5, "/notifications/5/s", "tok") }}'
     )
-    html = template.render(q=question, files=attached)
+    html = template.render(q=question, files=attached, request=SimpleNamespace(app=app))
     page = FormNesting()
     page.feed(html)
     assert page.deepest == 1

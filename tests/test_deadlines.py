@@ -3,8 +3,8 @@ from datetime import date, timedelta
 from sqlalchemy import update
 
 from portal.models import Notification, utcnow
+from portal.notifications.deadlines import add_working_days, due_date, is_working_day
 from portal.notifications.registry import definitions
-from portal.workflow.deadlines import add_working_days, due_date, is_working_day
 
 from .drafting import start_notification
 

@@ -77,9 +77,11 @@ def test_save_and_come_back_later_marks_the_section_in_progress(drafter, locatio
     notification = start_notification(drafter, "dols_outcome", location_id)
     path = f"/notifications/{notification}/sections/about_you"
     response = post_form(drafter, path, {"action": "later", "version": "0", "completed_by_name": "A B"}, from_page=path)
-    assert response.headers["location"] == f"/notifications/{notification}?saved=about_you"
+    assert response.headers["location"] == f"/notifications/{notification}"
     page = drafter.get(f"/notifications/{notification}").text
     assert "In progress" in page and "Last changed by drafter@riverside.example" in page
+    assert page.count("Your answers were saved.") == 1
+    assert "Your answers were saved." not in drafter.get(f"/notifications/{notification}").text  # shown once
 
 
 def test_dates_are_validated_as_real_dates(drafter, location_id):

@@ -60,7 +60,7 @@ def test_signed_in_pages_are_light(as_role, demo_org, type_key):
 
 def test_a_full_list_page_is_light(as_role, demo_org):
     """The list at its longest: a whole page of rows."""
-    from portal.notifications.service import PAGE_SIZE
+    from portal.notifications.listing import PAGE_SIZE
 
     drafter = as_role("drafter")
     for _ in range(PAGE_SIZE + 1):

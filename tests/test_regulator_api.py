@@ -21,7 +21,6 @@ from starlette.testclient import TestClient
 from portal import outbox
 from portal.accounts import sessions
 from portal.api import service as api
-from portal.api.webhooks import enqueue_submission_webhook
 from portal.app import all_endpoints
 from portal.db import transaction
 from portal.models import (
@@ -35,9 +34,9 @@ from portal.models import (
     Submission,
     User,
 )
+from portal.notifications import review, submission
 from portal.notifications.registry import definition
 from portal.tokens import token_hash
-from portal.workflow import service as workflow
 
 from .conftest import csrf_from, post_form
 from .drafting import fill_section, start_notification
@@ -85,24 +84,19 @@ def draft_one(drafter: TestClient, db_factory, location_id: int, *, files: list[
     return notification_id
 
 
-def review_and_submit(db_factory, notification_id: int, *, webhook=None) -> str:
+def review_and_submit(db_factory, notification_id: int, *, settings) -> str:
     """Sent for review by its drafter, approved by a second person, submitted by a third."""
     with transaction(db_factory) as db:
-        workflow.request_review(
+        review.request_review(
             db, auth_of(db, DRAFTER), db.get(Notification, notification_id), base_url="http://testserver"
         )
     with transaction(db_factory) as db:
-        workflow.approve(db, auth_of(db, REVIEWER), db.get(Notification, notification_id), base_url="http://testserver")
+        review.approve(db, auth_of(db, REVIEWER), db.get(Notification, notification_id), base_url="http://testserver")
     with transaction(db_factory) as db:
-        submitted = workflow.submit(
-            db,
-            auth_of(db, SUBMITTER),
-            db.get(Notification, notification_id),
-            declared=True,
-            base_url="http://testserver",
-            webhook=webhook,
+        submitted = submission.submit(
+            db, auth_of(db, SUBMITTER), db.get(Notification, notification_id), declared=True, settings=settings
         )
-        return submitted.submission.reference
+        return submitted.reference
 
 
 def settle(db_factory, *references: str) -> None:
@@ -113,10 +107,10 @@ def settle(db_factory, *references: str) -> None:
 
 
 @pytest.fixture
-def make_submission(drafter, db_factory, location_id):
-    def make(*, files: list[bytes] = (PDF,), settled: bool = True, webhook=None) -> str:
+def make_submission(drafter, db_factory, location_id, settings):
+    def make(*, files: list[bytes] = (PDF,), settled: bool = True, webhook_settings=None) -> str:
         reference = review_and_submit(
-            db_factory, draft_one(drafter, db_factory, location_id, files=files), webhook=webhook
+            db_factory, draft_one(drafter, db_factory, location_id, files=files), settings=webhook_settings or settings
         )
         if settled:
             settle(db_factory, reference)
@@ -515,8 +509,8 @@ def test_each_submission_is_pushed_once_signed_and_matches_what_the_api_serves(
     receiver, settings, db_factory, make_submission, client, bearer
 ):
     hooked = replace(settings, webhook_url=f"http://127.0.0.1:{receiver.server_port}/intake", webhook_secret="s" * 40)
-    # Wired as the submit route wires it: the message is written in the submit transaction.
-    reference = make_submission(webhook=lambda db, submission: enqueue_submission_webhook(db, submission, hooked))
+    # The submit service writes the message in the submit transaction.
+    reference = make_submission(webhook_settings=hooked)
     with db_factory() as db:
         message = db.scalar(select(OutboxMessage).where(OutboxMessage.kind == "webhook"))
         assert message.recipient == hooked.webhook_url and message.subject == reference
@@ -536,7 +530,7 @@ def test_each_submission_is_pushed_once_signed_and_matches_what_the_api_serves(
 
 
 def test_without_a_webhook_url_nothing_is_queued(settings, make_submission, db_factory):
-    make_submission(webhook=lambda db, submission: enqueue_submission_webhook(db, submission, settings))
+    make_submission(webhook_settings=settings)
     with db_factory() as db:
         assert db.scalar(select(OutboxMessage.id).where(OutboxMessage.kind == "webhook")) is None
 
@@ -545,17 +539,12 @@ def test_a_submit_that_rolls_back_queues_no_webhook(settings, drafter, db_factor
     hooked = replace(settings, webhook_url="http://127.0.0.1:9/intake", webhook_secret="s" * 40)
     notification_id = draft_one(drafter, db_factory, location_id)
     with transaction(db_factory) as db:
-        workflow.request_review(db, auth_of(db, DRAFTER), db.get(Notification, notification_id), base_url="x")
+        review.request_review(db, auth_of(db, DRAFTER), db.get(Notification, notification_id), base_url="x")
     with transaction(db_factory) as db:
-        workflow.approve(db, auth_of(db, REVIEWER), db.get(Notification, notification_id), base_url="x")
+        review.approve(db, auth_of(db, REVIEWER), db.get(Notification, notification_id), base_url="x")
     with pytest.raises(RuntimeError), transaction(db_factory) as db:
-        workflow.submit(
-            db,
-            auth_of(db, SUBMITTER),
-            db.get(Notification, notification_id),
-            declared=True,
-            base_url="x",
-            webhook=lambda db, s: enqueue_submission_webhook(db, s, hooked),
+        submission.submit(
+            db, auth_of(db, SUBMITTER), db.get(Notification, notification_id), declared=True, settings=hooked
         )
         raise RuntimeError("the request failed after submit")
     with db_factory() as db:

@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import select
 
 from portal.models import AuditEvent, Comment, Notification, Organisation, OutboxMessage, Submission
-from portal.workflow import states
-from portal.workflow.content import REFERENCE_ALPHABET
+from portal.notifications import states
+from portal.references import REFERENCE_ALPHABET
 
 from .conftest import csrf_from, post_form
 from .journey import act, draft_complete, submitted
@@ -233,7 +233,9 @@ def test_withdrawn_notifications_are_kept_and_marked(people, location_id, db_fac
     from .drafting import start_notification
 
     notification = start_notification(people["drafter"], "dols_outcome", location_id)
-    assert act(people["drafter"], notification, "withdraw").status_code == 303
+    response = act(people["drafter"], notification, "withdraw")
+    assert response.status_code == 303 and response.headers["location"] == f"/notifications/{notification}"
+    assert people["drafter"].get(response.headers["location"]).text.count("It is kept, marked withdrawn.") == 1
     assert status_of(db_factory, notification) == "withdrawn"
     assert "Withdrawn" in people["drafter"].get("/notifications").text
 

@@ -18,8 +18,8 @@ from sqlalchemy.orm import Session, joinedload
 
 from .. import audit
 from ..models import ApiToken, Attachment, Submission, utcnow
+from ..references import REFERENCE_ALPHABET, REFERENCE_LENGTH
 from ..tokens import new_token, token_hash
-from ..workflow.content import REFERENCE_ALPHABET, REFERENCE_LENGTH
 
 API_PREFIX = "/api/v1"
 DEFAULT_LIMIT = 50

@@ -8,7 +8,8 @@ from urllib.parse import quote
 
 from starlette.responses import FileResponse
 
-from ..notifications.service import NotAllowed, visible
+from ..notifications.errors import NotAllowed
+from ..notifications.reading import visible
 from ..permissions import Permission
 from ..web.routing import Ctx, Forbidden, NotFound, Routes
 from . import service

@@ -16,7 +16,9 @@ from .. import audit
 from ..accounts.sessions import Auth
 from ..models import Attachment, Notification, utcnow
 from ..notifications.definitions import Question
-from ..notifications.service import NotAllowed, can_edit, type_of, visible
+from ..notifications.drafting import can_edit
+from ..notifications.errors import NotAllowed
+from ..notifications.reading import type_of, visible
 from .scanner import Scanner, ScannerUnavailable
 from .sniff import sniff
 from .storage import LocalStorage, TooLarge

@@ -304,7 +304,7 @@ def _question(where: _Where, index: int, data: Any, question_keys: set[str], *, 
             "follow_up_when": str,
         },
     )
-    _check_key(where, key, "question key")
+    key = _check_key(where, key, "question key")
     if key in question_keys:
         raise where.error("question key is used more than once in this type (answers are stored per question key)")
     question_keys.add(key)
@@ -359,7 +359,7 @@ def _options(where: _Where, kind: str, data: list | None) -> tuple[tuple[str, st
         raise where.error(f"{kind} needs options")
     if kind == "radios" and len(data) < 2:
         raise where.error("radios needs at least 2 options")
-    options = []
+    options: list[tuple[str, str]] = []
     for item in data:
         if not isinstance(item, dict) or set(item) != {"value", "label"}:
             raise where.error('each option must be a table like { value = "fracture", label = "Fracture" }')
@@ -447,6 +447,7 @@ def _type_name(expected: Any) -> str:
     return names.get(expected, "a number")
 
 
-def _check_key(where: _Where, key: Any, what: str) -> None:
+def _check_key(where: _Where, key: Any, what: str) -> str:
     if not isinstance(key, str) or not KEY_PATTERN.fullmatch(key):
         raise where.error(f"{what} {key!r} must match {KEY_PATTERN.pattern} (lower case letters, digits, _)")
+    return key

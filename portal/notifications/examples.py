@@ -17,7 +17,9 @@ def example_fields(question: Question, location_id: str) -> dict[str, str | list
         return {}
     if kind == "short_text":
         fields: dict = {
-            key: {"email": "someone@example.com", "phone": "01632 960 001"}.get(rules.get("format"), "Example answer")
+            key: {"email": "someone@example.com", "phone": "01632 960 001"}.get(
+                str(rules.get("format", "")), "Example answer"
+            )
         }
     elif kind == "long_text":
         fields = {key: LONG_TEXT}

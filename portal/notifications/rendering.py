@@ -183,32 +183,3 @@ def _date(env: Environment, question: Question, value: dict, errors: dict[str, s
         }
     )
     return date_html + time_html  # both are Markup from the GOV.UK macros, already escaped
-
-
-def display_value(question: Question, value: Any, locations: dict[str, str], attachments: list | None = None) -> str:
-    """An answer in words, as the compiled document shows it."""
-    from datetime import date, datetime
-
-    if question.kind == "file":
-        names = [a.filename for a in (attachments or []) if a.question_key == question.key]
-        return ", ".join(names) if names else "No files attached"
-    if value in (None, "", []):
-        return "Not answered"
-    if question.kind == "date":
-        try:
-            return date.fromisoformat(value).strftime("%-d %B %Y")
-        except (TypeError, ValueError):
-            return str(value)
-    if question.kind == "datetime":
-        try:
-            return datetime.fromisoformat(value).strftime("%-d %B %Y at %H:%M")
-        except (TypeError, ValueError):
-            return str(value)
-    if question.kind == "location":
-        return locations.get(value, str(value))
-    labels = dict(question.choices())
-    if isinstance(value, list):
-        return ", ".join(labels.get(item, str(item)) for item in value)
-    if labels:
-        return labels.get(value, str(value))
-    return str(value)

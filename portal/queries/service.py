@@ -16,21 +16,19 @@ from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from .. import audit, outbox
+from ..accounts.permission_holders import people_with
 from ..accounts.sessions import Auth
 from ..models import (
     OPEN_STATUSES,
     REGULATOR,
-    Membership,
     Notification,
-    Organisation,
     QueryMessage,
     SupportQuery,
     User,
     utcnow,
 )
-from ..notifications import service as notifications
+from ..notifications import reading as notifications
 from ..permissions import Permission
-from ..roles import roles_granting
 from ..safe_paths import same_site_path
 
 MAX_SUBJECT = 150
@@ -345,17 +343,7 @@ def any_query(db: Session, query_id: int) -> SupportQuery | None:
 
 def agents(db: Session) -> list[User]:
     """Active regulator staff whose roles let them answer questions: the people a question can go to."""
-    answering = roles_granting(Permission.QUERY_ANSWER)
-    memberships = db.scalars(
-        select(Membership)
-        .options(joinedload(Membership.user), selectinload(Membership.grants))
-        .join(Organisation, Organisation.id == Membership.organisation_id)
-        .where(Organisation.kind == REGULATOR)
-    )
-    people = {
-        m.user.id: m.user for m in memberships if m.user.active and any(grant.role in answering for grant in m.grants)
-    }
-    return sorted(people.values(), key=lambda user: user.email)
+    return people_with(db, Permission.QUERY_ANSWER, organisation_kind=REGULATOR)
 
 
 def reply_as_support(

@@ -11,6 +11,8 @@ from .. import outbox
 from ..accounts import organisations as orgs
 from ..accounts.organisations import RuleBroken
 from ..models import Notification, Organisation, User
+from ..notifications import presenters, reading
+from ..notifications.document import compiled_sections
 from ..permissions import Permission
 from ..web.form_text import form_text
 from ..web.routing import Ctx, NotFound, Routes
@@ -123,17 +125,13 @@ def person_page(ctx: Ctx, user: User):
 
 @routes.get("/support/notifications/{notification_id}", permission=Permission.SUPPORT_VIEW, loads=NOTIFICATION)
 def notification_page(ctx: Ctx, notification: Notification):
-    from ..notifications import service as notifications
-    from ..workflow.routes import compiled_sections
-
     return ctx.render(
         "support/notification.html",
         notification=notification,
-        kind=notifications.type_of(notification),
-        sections=compiled_sections(ctx, notification),
-        attachments=notifications.attachments_of(ctx.db, notification.id),
-        status_words=notifications.STATUS_WORDS,
-        section_words=notifications.SECTION_WORDS,
+        kind=reading.type_of(notification),
+        sections=compiled_sections(ctx.db, notification),
+        attachments=reading.attachments_of(ctx.db, notification.id),
+        status_words=presenters.STATUS_WORDS,
         timeline=service.notification_timeline(ctx.db, notification.id),
     )
 

@@ -63,16 +63,6 @@ def make_templates() -> Jinja2Templates:
     env.globals["roles_by_name"] = ROLES
     env.globals["roles_for_help"] = list(ROLES.values())
     env.globals["accessibility_checks"] = ACCESSIBILITY_CHECKS
-    env.globals["status_class"] = status_class
-    env.globals["section_class"] = section_class
-    # A global, not a page's variable: macros imported from other files cannot see the page's variables,
-    # so the whole-document macro showed section states as raw keys ("not_started").
-    from ..notifications.service import SECTION_WORDS
-
-    env.globals["section_words"] = SECTION_WORDS
-    env.globals["status_items"] = lambda words, selected: [
-        {"value": key, "text": text, "selected": key == selected} for key, text in words.items()
-    ]
     env.globals["link"] = link
     env.filters["filesize"] = byte_size
     env.filters["datetime"] = format_datetime
@@ -116,30 +106,6 @@ def with_url(presenter: Callable[..., Any]) -> Callable[..., Any]:
 def page_title(title: str, service_name: str, has_errors: bool = False) -> str:
     prefix = "Error: " if has_errors else ""
     return f"{prefix}{title} – {service_name}"
-
-
-STATUS_CLASSES = {
-    "draft": "govuk-tag--grey",
-    "in_review": "govuk-tag--blue",
-    "changes_requested": "govuk-tag--orange",
-    "approved": "govuk-tag--turquoise",
-    "submitted": "govuk-tag--green",
-    "withdrawn": "govuk-tag--grey",
-}
-SECTION_CLASSES = {
-    "not_started": "govuk-tag--grey",
-    "in_progress": "govuk-tag--light-blue",
-    "needs_attention": "govuk-tag--red",
-    "completed": "",
-}
-
-
-def status_class(status: str) -> str:
-    return STATUS_CLASSES.get(status, "")
-
-
-def section_class(status: str) -> str:
-    return SECTION_CLASSES.get(status, "")
 
 
 def format_datetime(value) -> str:

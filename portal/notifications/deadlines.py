@@ -1,13 +1,13 @@
-"""When a notification is due: counted days, working days, and the "without delay" flag."""
+"""When a notification is due: calendar days or working days from one of its answers."""
 
 from __future__ import annotations
 
 import tomllib
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from functools import lru_cache
 from pathlib import Path
 
-from ..notifications.definitions import NotificationType
+from .definitions import NotificationType
 
 HOLIDAYS_FILE = Path(__file__).resolve().parent.parent / "data" / "bank_holidays_england_and_wales.toml"
 
@@ -52,8 +52,3 @@ def due_date(kind: NotificationType, answers_by_section: dict[str, dict]) -> dat
     if kind.deadline_kind == "days_after":
         return start + timedelta(days=kind.deadline_days)
     return None
-
-
-def overdue_without_delay(kind: NotificationType, created_at: datetime, now: datetime, hours: int) -> bool:
-    """A "without delay" draft open longer than the organisation's patience is flagged."""
-    return kind.deadline_kind == "without_delay" and now - created_at > timedelta(hours=hours)

@@ -1,18 +1,9 @@
-"""Content hashes and references."""
+"""The content hash: what approval and submission pin down, answers and files together."""
 
 from __future__ import annotations
 
 import hashlib
 import json
-import secrets
-
-# No 0/O, 1/I/L, 2/Z, 5/S, 8/B: a reference read aloud over the phone is typed right first time.
-REFERENCE_ALPHABET = "ACDEFGHJKMNPQRTUVWXY34679"
-REFERENCE_LENGTH = 8
-
-
-def new_reference() -> str:
-    return "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(REFERENCE_LENGTH))
 
 
 def content_hash(answers_by_section: dict[str, dict], attachment_hashes: list[str]) -> str:

@@ -1,0 +1,299 @@
+"""Drafting: starting a notification or a follow-up, saving sections, settling two people's saves, assigning.
+
+Every rule is here, callable without HTTP. Permissions are checked against the notification's
+location through the state machine: a person may hold a role at one location only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, cast
+
+from sqlalchemy import CursorResult, select, update
+from sqlalchemy.orm import Session
+
+from ..accounts.sessions import Auth
+from ..models import Location, Notification, SectionDraft, utcnow
+from .activity import record
+from .answers import validate_answer
+from .definitions import NotificationType, Question, Section
+from .errors import NotAllowed, WorkflowError
+from .form_input import to_raw
+from .reading import attachments_of, colleagues_who_can_draft, current_hash, drafting_locations, section_of, type_of
+from .registry import definition, sorted_types
+from .states import MOVES, allowed_moves, require
+
+
+@dataclass
+class SaveResult:
+    errors: dict[str, str] = field(default_factory=dict)
+    # The other person's save, when theirs came first; nothing of this save was written.
+    conflict: SectionDraft | None = None
+    section: SectionDraft | None = None
+    # What this save was given, for the page that compares it with theirs.
+    raw: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def saved(self) -> bool:
+        return self.conflict is None
+
+
+def can_edit(auth: Auth, notification: Notification) -> bool:
+    return "edit" in allowed_moves(auth, notification)
+
+
+def start(
+    db: Session,
+    auth: Auth,
+    *,
+    type_key: str,
+    location_id: int,
+    ip: str = "",
+    user_agent: str = "",
+    parent: Notification | None = None,
+) -> Notification:
+    kind = definition(type_key)
+    if kind is None:
+        raise NotAllowed("Select the kind of event you are telling us about")
+    if auth.organisation is None or location_id not in {location.id for location in drafting_locations(db, auth)}:
+        raise NotAllowed("Select a location where you can draft notifications")
+    notification = Notification(
+        organisation_id=auth.organisation.id,
+        location_id=location_id,
+        type_key=kind.key,
+        type_version=kind.version,
+        created_by_id=auth.user.id,
+        updated_by_id=auth.user.id,
+        assigned_to_id=auth.user.id,
+        parent_id=parent.id if parent else None,
+    )
+    for section in kind.sections:
+        notification.sections.append(SectionDraft(section_key=section.key))
+    db.add(notification)
+    db.flush()
+    record(
+        db,
+        "notification:started",
+        auth,
+        notification,
+        ip,
+        user_agent,
+        type=kind.title,
+        location=_location_name(db, location_id),
+    )
+    return notification
+
+
+def _location_name(db: Session, location_id: int) -> str:
+    return db.scalar(select(Location.name).where(Location.id == location_id)) or ""
+
+
+def follow_up_types(notification: Notification) -> list[NotificationType]:
+    """What may follow a submitted notification: the types that name it, and more of the same."""
+    kinds = [kind for kind in sorted_types() if notification.type_key in kind.follow_up_of]
+    same = definition(notification.type_key)
+    return kinds + ([same] if same and same not in kinds else [])
+
+
+def start_follow_up(
+    db: Session, auth: Auth, notification: Notification, type_key: str, *, ip: str = "", user_agent: str = ""
+) -> Notification:
+    require(auth, notification, "follow_up")
+    kind = next((kind for kind in follow_up_types(notification) if kind.key == type_key), None)
+    if kind is None:
+        raise WorkflowError("Select what you are sending", field="type")
+    new = start(
+        db,
+        auth,
+        type_key=kind.key,
+        location_id=notification.location_id,
+        ip=ip,
+        user_agent=user_agent,
+        parent=notification,
+    )
+    record(
+        db,
+        "notification:follow_up_started",
+        auth,
+        notification,
+        ip,
+        user_agent,
+        reference=notification.reference,
+        type=kind.title,
+    )
+    return new
+
+
+def validate_section(
+    db: Session, notification: Notification, section: Section, raw: dict[str, Any]
+) -> tuple[dict[str, Any], dict[str, Any], dict[str, str]]:
+    """(typed answers, raw input that failed, errors) for one section's submitted input."""
+    answers: dict[str, Any] = {}
+    failed: dict[str, Any] = {}
+    errors: dict[str, str] = {}
+    location_ids = None
+    attachment_questions = None
+
+    def check(question: Question) -> Any:
+        nonlocal location_ids, attachment_questions
+        if question.kind == "file":
+            if attachment_questions is None:
+                attachment_questions = {a.question_key for a in attachments_of(db, notification.id)}
+            if question.required and question.key not in attachment_questions:
+                errors[question.key] = (
+                    question.rules.get("required_message") or f"Upload {question.label[0].lower()}{question.label[1:]}"
+                )
+            return None
+        value, error = validate_answer(question, raw.get(question.key))
+        if error is None and question.kind == "location" and value:
+            if location_ids is None:
+                location_ids = set(
+                    db.scalars(
+                        select(Location.regulator_location_id).where(
+                            Location.organisation_id == notification.organisation_id
+                        )
+                    )
+                )
+            if value not in location_ids:
+                error = "Select a location from the list"
+        if error is not None:
+            errors[question.key] = error
+            if raw.get(question.key) not in (None, "", [], {}):
+                failed[question.key] = raw.get(question.key)
+            return None
+        if value not in (None, [], ""):
+            answers[question.key] = value
+        return value
+
+    for question in section.questions:
+        value = check(question)
+        if question.follow_up is not None and question.shows_follow_up(value):
+            check(question.follow_up)
+    return answers, failed, errors
+
+
+def save_section(
+    db: Session,
+    auth: Auth,
+    notification: Notification,
+    section_key: str,
+    raw: dict[str, Any],
+    *,
+    expected_version: int,
+    ip: str = "",
+    user_agent: str = "",
+) -> SaveResult:
+    if not can_edit(auth, notification):
+        raise NotAllowed("You cannot change this notification")
+    found = section_of(notification, section_key)
+    if found is None:
+        raise NotAllowed("That section is not part of this notification")
+    section, draft = found
+    answers, failed, errors = validate_section(db, notification, section, raw)
+    status = "completed" if not errors else "in_progress"
+    now = utcnow()
+    # The version check and the write are one statement: of two saves from the same version, one wins.
+    changed = cast(
+        "CursorResult[Any]",
+        db.execute(
+            update(SectionDraft)
+            .where(SectionDraft.id == draft.id, SectionDraft.version == expected_version)
+            .values(
+                answers=answers,
+                raw=failed,
+                status=status,
+                version=SectionDraft.version + 1,
+                updated_by_id=auth.user.id,
+                updated_at=now,
+            )
+            .execution_options(synchronize_session=False)
+        ),
+    ).rowcount
+    db.refresh(draft)
+    if changed != 1:
+        return SaveResult(errors=errors, conflict=draft, section=draft, raw=raw)
+    notification.updated_at = now
+    notification.updated_by_id = auth.user.id
+    record(db, "notification:section_saved", auth, notification, ip, user_agent, section=section.title)
+    withdraw_approval_if_changed(db, auth, notification, ip=ip, user_agent=user_agent)
+    return SaveResult(errors=errors, section=draft, raw=raw)
+
+
+def resolve_conflict(
+    db: Session,
+    auth: Auth,
+    notification: Notification,
+    section_key: str,
+    mine: dict[str, Any],
+    choices: dict[str, str],
+    *,
+    expected_version: int,
+    ip: str = "",
+    user_agent: str = "",
+) -> SaveResult:
+    """Saves, for each answer that differed, mine, theirs, or (long text) both, mine first.
+
+    mine is what this person had typed; choices holds "mine", "theirs" or "both" by question key.
+    """
+    found = section_of(notification, section_key)
+    if found is None:
+        raise NotAllowed("That section is not part of this notification")
+    section, draft = found
+    merged: dict[str, Any] = {}
+    for question in section.questions:
+        for each in (question, question.follow_up):
+            if each is None or each.kind == "file":
+                continue
+            theirs = draft.raw.get(each.key, to_raw(each, draft.answers.get(each.key)))
+            choice = choices.get(each.key, "mine")
+            if choice == "theirs":
+                merged[each.key] = theirs
+            elif choice == "both" and isinstance(mine.get(each.key), str) and isinstance(theirs, str):
+                merged[each.key] = f"{mine[each.key]}\n\n{theirs}"
+            else:
+                merged[each.key] = mine.get(each.key, theirs)
+    return save_section(
+        db, auth, notification, section.key, merged, expected_version=expected_version, ip=ip, user_agent=user_agent
+    )
+
+
+def withdraw_approval_if_changed(
+    db: Session, auth: Auth, notification: Notification, *, ip: str = "", user_agent: str = ""
+) -> bool:
+    """Called after any edit: an approved notification whose content changed is back to draft."""
+    if notification.status != "approved" or notification.approved_hash == current_hash(db, notification):
+        return False
+    notification.status = MOVES["edit_after_approval"].target
+    notification.approved_hash = None
+    record(db, "notification:approval_withdrawn", auth, notification, ip, user_agent, reason="changed after approval")
+    return True
+
+
+def assign(
+    db: Session, auth: Auth, notification: Notification, user_id: int | None, *, ip: str = "", user_agent: str = ""
+) -> None:
+    if not can_edit(auth, notification):
+        raise NotAllowed("You cannot change this notification")
+    people = {user.id: user for user in colleagues_who_can_draft(db, notification)}
+    if user_id is not None and user_id not in people:
+        raise NotAllowed("Select a colleague who can draft at this location")
+    notification.assigned_to_id = user_id
+    record(
+        db,
+        "notification:assigned",
+        auth,
+        notification,
+        ip,
+        user_agent,
+        assignee=people[user_id].email if user_id else "nobody",
+    )
+
+
+def next_unfinished_section(notification: Notification, after: str) -> str | None:
+    """The key of the first section after `after` that is not yet completed, if any."""
+    keys = [section.key for section in type_of(notification).sections]
+    drafts = {draft.section_key: draft for draft in notification.sections}
+    for key in keys[keys.index(after) + 1 :]:
+        if key in drafts and drafts[key].status != "completed":
+            return key
+    return None

@@ -1,0 +1,320 @@
+"""Drafting pages: the list, starting one, the task list, sections, settling a conflict, assigning, the whole."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from markupsafe import Markup
+
+from .. import audit
+from ..accounts.organisations import locations_of
+from ..models import Notification, SectionDraft
+from ..permissions import Permission
+from ..web.routing import Ctx, Forbidden, NotFound, Routes
+from . import drafting, listing, presenters, reading
+from .deadlines import due_date
+from .definitions import Question, Section
+from .document import comment_threads, compiled_sections
+from .errors import NotAllowed
+from .form_input import anchor, section_raw, shown_values
+from .lookups import NOTIFICATION
+from .registry import definition, sorted_types
+from .rendering import render_question
+from .states import allowed_moves
+
+routes = Routes("notifications")
+
+SAVED = "Your answers were saved."
+
+
+@routes.get("/notifications", permission=Permission.NOTIFICATION_VIEW)
+def notification_list(ctx: Ctx):
+    filters = listing.ListFilters.from_query(ctx.query)
+    rows, total = listing.list_notifications(ctx.db, ctx.auth, filters)
+    types = sorted_types()
+    return ctx.render(
+        "notifications/list.html",
+        rows=rows,
+        total=total,
+        filters=filters,
+        filter_items=presenters.filter_items(
+            types,
+            locations_of(ctx.db, ctx.auth.organisation.id),
+            reading.organisation_people(ctx.db, ctx.auth.organisation.id),
+            filters,
+        ),
+        pagination=presenters.pagination(
+            ctx.url("notifications.notification_list"), ctx.query.multi_items(), filters.page, total, listing.PAGE_SIZE
+        ),
+        status_tag=presenters.status_tag,
+        type_titles={kind.key: kind.title for kind in types},
+        can_draft=ctx.auth.has(Permission.NOTIFICATION_DRAFT),
+    )
+
+
+def _new_page(ctx: Ctx, *, errors: dict[str, str], chosen: dict[str, str], status: int = 200):
+    return ctx.render(
+        "notifications/new.html",
+        status=status,
+        error_list=presenters.error_list(errors, ("type", "location")),
+        errors=errors,
+        type_items=presenters.type_items(sorted_types(), chosen.get("type", "")),
+        location_items=presenters.location_items(
+            reading.drafting_locations(ctx.db, ctx.auth), chosen.get("location", "")
+        ),
+    )
+
+
+@routes.get("/notifications/new", permission=Permission.NOTIFICATION_DRAFT)
+def new(ctx: Ctx):
+    return _new_page(ctx, errors={}, chosen={})
+
+
+@routes.post("/notifications/new", permission=Permission.NOTIFICATION_DRAFT)
+def new_post(ctx: Ctx):
+    chosen = {"type": _text(ctx, "type"), "location": _text(ctx, "location")}
+    errors = {}
+    if not definition(chosen["type"]):
+        errors["type"] = "Select what you are telling us about"
+    location_id = int(chosen["location"]) if chosen["location"].isdigit() else None
+    if location_id not in {location.id for location in reading.drafting_locations(ctx.db, ctx.auth)}:
+        errors["location"] = "Select the location where it happened"
+    if errors or location_id is None:
+        return _new_page(ctx, errors=errors, chosen=chosen, status=400)
+    notification = drafting.start(
+        ctx.db, ctx.auth, type_key=chosen["type"], location_id=location_id, ip=ctx.client_ip, user_agent=ctx.user_agent
+    )
+    return ctx.redirect_to("notifications.task_list", notification_id=notification.id)
+
+
+def _text(ctx: Ctx, name: str) -> str:
+    value = ctx.form.get(name, "") if ctx.form is not None else ""
+    return value if isinstance(value, str) else ""
+
+
+@routes.get("/notifications/{notification_id}", permission=Permission.NOTIFICATION_VIEW, loads=NOTIFICATION)
+def task_list(ctx: Ctx, notification: Notification):
+    kind = reading.type_of(notification)
+    drafts = {draft.section_key: draft for draft in notification.sections}
+    moves = allowed_moves(ctx.auth, notification)
+    return ctx.render(
+        "notifications/task_list.html",
+        notification=notification,
+        kind=kind,
+        moves=moves,
+        tasks=presenters.section_tasks(ctx.url, notification, kind, drafts, moves),
+        next_step=presenters.next_step(
+            notification, moves, all_completed=all(draft.status == "completed" for draft in drafts.values())
+        ),
+        changes_asked=presenters.changes_asked(notification, reading.latest_review(ctx.db, notification.id)),
+        due=due_date(kind, reading.answers_of(notification)),
+        watching=reading.is_watching(ctx.db, ctx.auth.user.id, notification.id),
+        status_words=presenters.STATUS_WORDS,
+        assignees=presenters.assignee_items(reading.colleagues_who_can_draft(ctx.db, notification), notification)
+        if "edit" in moves
+        else [],
+        events=reading.timeline(ctx.db, notification.id),
+        describe=audit.describe,
+    )
+
+
+def _editable_section(ctx: Ctx, notification: Notification) -> tuple[Section, SectionDraft]:
+    if not drafting.can_edit(ctx.auth, notification):
+        raise Forbidden()
+    found = reading.section_of(notification, ctx.params["section_key"])
+    if found is None:
+        raise NotFound()
+    return found
+
+
+def _section_page(
+    ctx: Ctx,
+    notification: Notification,
+    section: Section,
+    draft: SectionDraft,
+    *,
+    values: dict[str, Any],
+    errors: dict[str, str],
+    status: int = 200,
+):
+    env = ctx.app.state.templates.env
+    kind = reading.type_of(notification)
+    locations = list(reading.location_names(ctx.db, notification.organisation_id).items())
+    attachments = reading.attachments_of(ctx.db, notification.id)
+    back = ctx.url("notifications.section_page", notification_id=notification.id, section_key=section.key)
+    file_macros = None
+
+    def file_html(question: Question) -> Markup:
+        nonlocal file_macros
+        # The macros link to routes by name, so they need the request that url() reads.
+        file_macros = file_macros or env.get_template("notifications/_attachments.html").make_module(
+            {"request": ctx.request}
+        )
+        return file_macros.file_question(
+            question,
+            [a for a in attachments if a.question_key == question.key],
+            notification.id,
+            back,
+            ctx.render_csrf_token(),
+            errors.get(question.key),
+        )
+
+    fields = Markup("").join(
+        render_question(env, question, values, errors, locations, file_html) for question in section.questions
+    )
+    return ctx.render(
+        "notifications/section.html",
+        status=status,
+        notification=notification,
+        kind=kind,
+        section=section,
+        draft=draft,
+        fields=fields,
+        error_list=[{"text": message, "href": f"#{anchor(kind.question(key))}"} for key, message in errors.items()],
+        has_errors=bool(errors),
+        file_questions=[q for q in section.questions if q.kind == "file"],
+        attachments=attachments,
+        back=back,
+    )
+
+
+@routes.get(
+    "/notifications/{notification_id}/sections/{section_key}",
+    permission=Permission.NOTIFICATION_DRAFT,
+    loads=NOTIFICATION,
+)
+def section_page(ctx: Ctx, notification: Notification):
+    section, draft = _editable_section(ctx, notification)
+    values = shown_values(section, draft.answers, draft.raw)
+    return _section_page(ctx, notification, section, draft, values=values, errors={})
+
+
+def _version(ctx: Ctx) -> int:
+    text = _text(ctx, "version")
+    return int(text) if text.isdigit() else -1
+
+
+def _save(ctx: Ctx, notification: Notification, section: Section) -> drafting.SaveResult:
+    return drafting.save_section(
+        ctx.db,
+        ctx.auth,
+        notification,
+        section.key,
+        section_raw(section, ctx.form),
+        expected_version=_version(ctx),
+        ip=ctx.client_ip,
+        user_agent=ctx.user_agent,
+    )
+
+
+@routes.post(
+    "/notifications/{notification_id}/sections/{section_key}",
+    permission=Permission.NOTIFICATION_DRAFT,
+    loads=NOTIFICATION,
+)
+def section_post(ctx: Ctx, notification: Notification):
+    section, _ = _editable_section(ctx, notification)
+    result = _save(ctx, notification, section)
+    if result.conflict is not None:
+        return _conflict_page(ctx, notification, section, result.conflict, result.raw)
+    if _text(ctx, "action") == "later":
+        return ctx.redirect_to("notifications.task_list", notification_id=notification.id, flash=SAVED)
+    if result.errors and result.section is not None:
+        return _section_page(
+            ctx, notification, section, result.section, values=result.raw, errors=result.errors, status=400
+        )
+    following = drafting.next_unfinished_section(notification, section.key)
+    if following is None:
+        return ctx.redirect_to("notifications.task_list", notification_id=notification.id)
+    return ctx.redirect_to("notifications.section_page", notification_id=notification.id, section_key=following)
+
+
+@routes.post(
+    "/notifications/{notification_id}/sections/{section_key}/autosave",
+    permission=Permission.NOTIFICATION_DRAFT,
+    loads=NOTIFICATION,
+)
+def autosave(ctx: Ctx, notification: Notification):
+    """htmx saves while people type: never validates at them, only keeps their words safe."""
+    section, _ = _editable_section(ctx, notification)
+    result = _save(ctx, notification, section)
+    return ctx.render("notifications/_autosave_status.html", result=result, draft=result.section)
+
+
+def _conflict_page(
+    ctx: Ctx, notification: Notification, section: Section, theirs: SectionDraft, mine_raw: dict[str, Any]
+):
+    return ctx.render(
+        "notifications/conflict.html",
+        status=409,
+        notification=notification,
+        section=section,
+        theirs=theirs,
+        rows=presenters.conflict_rows(section, theirs, mine_raw),
+        mine_json=json.dumps(mine_raw),
+        kind=reading.type_of(notification),
+    )
+
+
+@routes.post(
+    "/notifications/{notification_id}/sections/{section_key}/resolve",
+    permission=Permission.NOTIFICATION_DRAFT,
+    loads=NOTIFICATION,
+)
+def resolve_conflict(ctx: Ctx, notification: Notification):
+    """Each differing answer: keep mine, keep theirs, or (long text) both, one after the other."""
+    section, _ = _editable_section(ctx, notification)
+    try:
+        mine = json.loads(_text(ctx, "mine") or "{}")
+    except ValueError:
+        mine = {}
+    choices = {
+        name.removeprefix("choice-"): value
+        for name, value in (ctx.form.multi_items() if ctx.form is not None else [])
+        if name.startswith("choice-") and isinstance(value, str)
+    }
+    result = drafting.resolve_conflict(
+        ctx.db,
+        ctx.auth,
+        notification,
+        section.key,
+        mine if isinstance(mine, dict) else {},
+        choices,
+        expected_version=_version(ctx),
+        ip=ctx.client_ip,
+        user_agent=ctx.user_agent,
+    )
+    if result.conflict is not None:
+        return _conflict_page(ctx, notification, section, result.conflict, result.raw)
+    # Like "save and come back later": the choice is saved; unfinished answers are for the task list to show.
+    return ctx.redirect_to("notifications.task_list", notification_id=notification.id, flash=SAVED)
+
+
+@routes.post("/notifications/{notification_id}/assign", permission=Permission.NOTIFICATION_DRAFT, loads=NOTIFICATION)
+def assign(ctx: Ctx, notification: Notification):
+    chosen = _text(ctx, "assignee")
+    user_id: int | None = None
+    if chosen:
+        # Not a number is nobody we know: refused like any colleague who cannot draft here.
+        user_id = int(chosen) if chosen.isdigit() else -1
+    try:
+        drafting.assign(ctx.db, ctx.auth, notification, user_id, ip=ctx.client_ip, user_agent=ctx.user_agent)
+    except NotAllowed:
+        raise Forbidden() from None
+    return ctx.redirect_to("notifications.task_list", notification_id=notification.id, flash="Assignment changed.")
+
+
+@routes.get("/notifications/{notification_id}/document", permission=Permission.NOTIFICATION_VIEW, loads=NOTIFICATION)
+def document(ctx: Ctx, notification: Notification):
+    """The whole notification in one document: exactly what reviewers and the regulator will see."""
+    return ctx.render(
+        "notifications/document.html",
+        notification=notification,
+        kind=reading.type_of(notification),
+        sections=compiled_sections(ctx.db, notification),
+        threads=comment_threads(ctx.db, notification),
+        attachments=reading.attachments_of(ctx.db, notification.id),
+        status_words=presenters.STATUS_WORDS,
+        moves=allowed_moves(ctx.auth, notification),
+    )
