@@ -278,6 +278,22 @@ def test_assign_to_a_colleague_and_see_it_in_their_attention_view(as_role, draft
     assert "Assigned the notification to admin@riverside.example" in timeline
 
 
+def test_only_active_colleagues_who_can_draft_here_are_offered_for_assignment(drafter, location_id, db_factory):
+    notification = start_notification(drafter, "dols_outcome", location_id)
+    with transaction(db_factory) as db:
+        from portal.models import Membership, User
+
+        admin = db.scalar(
+            select(Membership).join(User, User.id == Membership.user_id).where(User.email == "admin@riverside.example")
+        )
+        admin.grants.append(RoleGrant(role="drafter", location_id=None))
+    offered = re.compile(r"<option[^>]*>\s*admin@riverside.example")
+    assert offered.search(drafter.get(f"/notifications/{notification}").text)
+    with transaction(db_factory) as db:
+        db.scalar(select(User).where(User.email == "admin@riverside.example")).active = False
+    assert not offered.search(drafter.get(f"/notifications/{notification}").text)
+
+
 def test_list_filters_by_status_type_location(drafter, demo_org):
     first, second = demo_org["locations"]
     start_notification(drafter, "dols_outcome", first[0])

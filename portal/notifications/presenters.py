@@ -15,6 +15,7 @@ from ..models import Location, Notification, ReviewRecord, SectionDraft, User
 from ..web.templating import format_datetime
 from .definitions import NotificationType, Question, Section
 from .form_input import to_raw
+from .listing import ListFilters
 
 # Builds a route's path from its name, as ctx.url does.
 UrlFor = Callable[..., str]
@@ -193,7 +194,7 @@ def section_checkboxes(sections: Iterable[Section], chosen: Collection[str]) -> 
 
 
 def filter_items(
-    types: Iterable[NotificationType], locations: Iterable[Location], people: Iterable[User], filters: Any
+    types: Iterable[NotificationType], locations: Iterable[Location], people: Iterable[User], filters: ListFilters
 ) -> dict[str, list[dict[str, Any]]]:
     """The list's four filters as select items, with the chosen ones selected."""
     return {
