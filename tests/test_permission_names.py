@@ -27,7 +27,7 @@ def every_has_call_in_the_templates():
 
 def test_every_template_names_a_permission_that_exists():
     calls = list(every_has_call_in_the_templates())
-    assert len(calls) >= 10
+    assert len(calls) >= 5  # the scan finds the calls: a parse that found none would pass vacuously
     for template_name, argument in calls:
         assert isinstance(argument, nodes.Getattr), f"{template_name}: has() takes P.NAME, not {argument}"
         assert isinstance(argument.node, nodes.Name) and argument.node.name == "P", template_name

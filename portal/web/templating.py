@@ -64,6 +64,7 @@ def make_templates() -> Jinja2Templates:
     env.globals["roles_for_help"] = list(ROLES.values())
     env.globals["accessibility_checks"] = ACCESSIBILITY_CHECKS
     env.globals["link"] = link
+    env.globals["select_items"] = select_items
     env.filters["filesize"] = byte_size
     env.filters["datetime"] = format_datetime
     env.filters["date"] = format_date
@@ -74,6 +75,11 @@ def make_templates() -> Jinja2Templates:
 def url(context, name: str, **params) -> str:
     """The path of a named route: templates write url("members.member", member_id=m.id), never "/members/…"."""
     return str(context["request"].app.url_path_for(name, **params))
+
+
+def select_items(choices: dict[str, str], selected: str | None) -> list[dict]:
+    """A govukSelect's items from {value: words}, with the current value selected."""
+    return [{"value": key, "text": text, "selected": key == selected} for key, text in choices.items()]
 
 
 def link(href, text) -> Markup:
