@@ -18,10 +18,12 @@ from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 
 from .accounts import sessions
+from .api import service as api_service
+from .api.webhooks import enqueue_submission_webhook
 from .db import make_engine, make_session_factory
 from .settings import Settings
 from .web.middleware import BodyLimitMiddleware, RequestContextMiddleware, security_headers
-from .web.routing import render, starlette_route
+from .web.routing import BearerAuth, render, starlette_route
 from .web.templating import STATIC_DIST, make_templates
 
 log = logging.getLogger("portal")
@@ -160,5 +162,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
         return oidc_service.logout_url(oidc_config, session_row.id_token)
 
     app.state.oidc_logout_url = oidc_logout_url
+    # Reached through the app, so neither the frame (web) nor workflow, whose submissions the API reads,
+    # imports the API package.
+    app.state.bearer_auth = BearerAuth(authenticate=api_service.authenticate, unauthorised=api_service.unauthorised)
+    app.state.submission_webhook = enqueue_submission_webhook
     app.state.db_limiter = anyio.CapacityLimiter(settings.db_threads)
     return app

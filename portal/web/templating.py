@@ -17,7 +17,6 @@ from jinja2 import (
 from markupsafe import Markup
 from starlette.templating import Jinja2Templates
 
-from ..pages.statement import ACCESSIBILITY_CHECKS
 from ..permissions import Permission
 from ..roles import ROLES
 from . import fields
@@ -59,7 +58,6 @@ def make_templates() -> Jinja2Templates:
     env.globals["page_title"] = page_title
     env.globals["roles_by_name"] = ROLES
     env.globals["roles_for_help"] = list(ROLES.values())
-    env.globals["accessibility_checks"] = ACCESSIBILITY_CHECKS
     env.globals["status_class"] = status_class
     env.globals["section_class"] = section_class
     # A global, not a page's variable: macros imported from other files cannot see the page's variables,

@@ -240,11 +240,14 @@ def submit(ctx: Ctx):
 
 
 def _webhook(ctx: Ctx) -> dict:
-    """The regulator's webhook, when one is configured, rides the same outbox as email."""
-    from ..api.webhooks import enqueue_submission_webhook
+    """The regulator's webhook, when one is configured, rides the same outbox as email.
 
+    The app registers it (app.state.submission_webhook): the API reads workflow's submissions, so
+    workflow importing the API would make the two packages depend on each other.
+    """
+    enqueue = ctx.app.state.submission_webhook
     settings = ctx.settings
-    return {"webhook": lambda db, submission: enqueue_submission_webhook(db, submission, settings)}
+    return {"webhook": lambda db, submission: enqueue(db, submission, settings)}
 
 
 @routes.get("/notifications/{notification_id}/receipt", permission=Permission.NOTIFICATION_VIEW)
