@@ -74,10 +74,9 @@ scanner:
 run: install
 	$(BIN)/portal serve
 
-# pytest-xdist runs the suite in TEST_WORKERS processes; --dist loadgroup keeps tests marked
-# xdist_group(name) in one process, one after another (see the marks for why each needs it).
+# pytest-xdist runs the suite in TEST_WORKERS processes; conftest.py says how it shares the tests out.
 test: install-test browser scanner
-	$(BIN)/python -m pytest -p no:cacheprovider -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -p no:cacheprovider -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 # Recompiles the lock files from pyproject.toml, keeping every pin that still fits (flags in
 # [tool.pip-tools]). `make lock LOCK_ARGS=--upgrade` moves everything to the newest allowed versions,
