@@ -18,10 +18,12 @@ from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
 
 from .accounts import sessions
+from .api import responses as api_responses
+from .api import service as api_service
 from .db import make_engine, make_session_factory
 from .settings import Settings
 from .web.middleware import BodyLimitMiddleware, RequestContextMiddleware, security_headers
-from .web.routing import render, starlette_route
+from .web.routing import BearerAuth, render, starlette_route
 from .web.templating import STATIC_DIST, make_templates
 
 log = logging.getLogger("portal")
@@ -189,5 +191,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app.state.oidc_logout_url = oidc_logout_url
     # A few threads, not Starlette's default 40: on two cores 40 threads halved throughput. Made here
     # rather than in the lifespan so an app driven without one (a TestClient outside `with`) has it too.
+    # Reached through the app, so neither the frame (web) nor workflow, whose submissions the API reads,
+    # imports the API package.
+    app.state.bearer_auth = BearerAuth(authenticate=api_service.authenticate, unauthorised=api_responses.unauthorised)
     app.state.db_limiter = anyio.CapacityLimiter(settings.db_threads)
     return app

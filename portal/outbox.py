@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from .models import OutboxMessage, utcnow
 from .settings import Settings
+from .webhook_sender import WebhookSender
 
 log = logging.getLogger("portal.outbox")
 
@@ -87,8 +88,6 @@ def email_sender_for(settings: Settings):
 
 
 def sender_for(settings: Settings) -> Senders:
-    from .api.webhooks import WebhookSender
-
     return Senders(email=email_sender_for(settings), webhook=WebhookSender(settings))
 
 

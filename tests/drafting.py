@@ -7,7 +7,10 @@ import re
 from portal.notifications.definitions import Question, Section
 from portal.notifications.examples import example_fields
 
-from .conftest import post_form
+from .conftest import csrf_from, post_form
+
+# The smallest file the upload's type sniffing takes for a PDF.
+EXAMPLE_PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 
 
 def start_notification(client, type_key: str, location_id: int) -> int:
@@ -38,3 +41,15 @@ def fill_section(client, notification_id: int, section: Section, location_ids: l
         for each in value if isinstance(value, list) else [value]:
             pairs.append((name, each))
     return post_form(client, path, pairs, from_page=path)
+
+
+def attach_example_file(client, notification_id: int, section: Section, question: Question):
+    """Uploads a small PDF to a file question through its form, as a person would before continuing."""
+    page = f"/notifications/{notification_id}/sections/{section.key}"
+    response = client.post(
+        f"/notifications/{notification_id}/attachments/{question.key}",
+        data={"csrf_token": csrf_from(client, page)},
+        files={"file": ("evidence.pdf", EXAMPLE_PDF, "application/pdf")},
+    )
+    assert response.status_code == 303, response.text[-2000:]
+    return response

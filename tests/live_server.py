@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -21,14 +20,9 @@ from pathlib import Path
 import httpx
 
 from .conftest import ROOT, latest_email, post_form
+from .ports import free_port
 
 SECRET_KEY = "live-server-test-secret-" + "y" * 40
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def wait_for(condition: Callable[[], object], what: str, timeout: float = 60, interval: float = 0.02):

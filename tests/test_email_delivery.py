@@ -6,7 +6,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import socket
 import threading
 import uuid
 from dataclasses import replace
@@ -20,17 +19,14 @@ from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
 from portal import outbox
-from portal.api.webhooks import WebhookSender, enqueue_submission_webhook
+from portal.api.webhooks import enqueue_submission_webhook
 from portal.db import transaction
 from portal.models import OutboxMessage, Submission, utcnow
 from portal.notify_sender import NotifySender
 from portal.settings import ConfigurationError, Settings
+from portal.webhook_sender import WebhookSender
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from .ports import free_port
 
 
 def queue_email(db_factory, count: int = 1, recipient: str = "someone@example.com") -> list[int]:

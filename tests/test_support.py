@@ -14,6 +14,7 @@ from portal.support import service
 from .conftest import ask_question, audit_events, make_organisation, post_form
 from .drafting import start_notification
 from .journey import submitted
+from .ports import free_port
 
 SUPPORT_PATHS = [e for e in all_endpoints() if e.path.startswith("/support")]
 
@@ -383,11 +384,7 @@ def test_nasty_values_to_every_help_action_never_give_a_500(agent, db_factory, d
 
 
 def _closed_port() -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]  # nothing listens once the probe closes
+    return free_port()  # nothing listens once the probe closes
 
 
 def _give_up_on_email(settings, db_factory, recipient: str) -> int:

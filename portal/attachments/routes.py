@@ -35,7 +35,7 @@ def upload_post(ctx: Ctx):
             ctx.auth,
             notification,
             ctx.params["question_key"],
-            ctx.form.get("file"),
+            ctx.form.get("file") if ctx.form is not None else None,
             storage=LocalStorage(ctx.settings.storage_dir),
             scanner=scanner_for(ctx.settings),
             max_bytes=ctx.settings.max_upload_bytes,

@@ -78,7 +78,8 @@ class LocalStorage:
 
     def files_older_than(self, cutoff: float) -> tuple[list[str], list[str]]:
         """(keys, temporary names) of the files last written before `cutoff` (a time.time() value)."""
-        keys, temporary = [], []
+        keys: list[str] = []
+        temporary: list[str] = []
         if not self.root.is_dir():
             return keys, temporary
         with os.scandir(self.root) as entries:

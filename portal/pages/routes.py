@@ -7,6 +7,7 @@ from starlette.responses import JSONResponse, Response
 from ..db import database_is_up
 from ..permissions import Permission
 from ..web.routing import Ctx, Routes
+from .statement import ACCESSIBILITY_CHECKS
 
 routes = Routes("pages")
 
@@ -30,7 +31,7 @@ def privacy(ctx: Ctx):
 
 @routes.get("/accessibility", permission=Permission.PUBLIC)
 def accessibility(ctx: Ctx):
-    return ctx.render("pages/accessibility.html")
+    return ctx.render("pages/accessibility.html", accessibility_checks=ACCESSIBILITY_CHECKS)
 
 
 @routes.get("/help", permission=Permission.PUBLIC, name="help")

@@ -70,6 +70,17 @@ class Loader:
     fetch: Callable[[Ctx, int], Any]
 
 
+@dataclass(frozen=True)
+class BearerAuth:
+    """The API's bearer-token check, registered by the app as app.state.bearer_auth.
+
+    authenticate(db, authorization header) -> the live token or None; unauthorised(header) -> the 401.
+    """
+
+    authenticate: Callable[[Any, str | None], Any]
+    unauthorised: Callable[[str | None], Response]
+
+
 @dataclass
 class Endpoint:
     path: str
@@ -290,11 +301,12 @@ def check_permission(ctx: Ctx, permission: perms.Permission) -> Response | None:
         return None
     if permission in perms.API_PERMISSIONS:
         # Machines, not people: only a bearer token counts here, so a session cookie gets 401, not a page.
-        from ..api.responses import unauthorised
-        from ..api.service import authenticate
-
-        ctx.api_token = authenticate(ctx.db, ctx.request.headers.get("authorization"))
-        return None if ctx.api_token is not None else unauthorised(ctx.request.headers.get("authorization"))
+        # The app registers the API's check (app.state.bearer_auth): the frame every feature builds on
+        # cannot import a feature.
+        bearer = ctx.app.state.bearer_auth
+        authorization = ctx.request.headers.get("authorization")
+        ctx.api_token = bearer.authenticate(ctx.db, authorization)
+        return None if ctx.api_token is not None else bearer.unauthorised(authorization)
     auth = ctx.auth
     if auth is None:
         ended = getattr(ctx.request.state, "session_end_reason", "")

@@ -19,7 +19,6 @@ from jinja2 import (
 from markupsafe import Markup
 from starlette.templating import Jinja2Templates
 
-from ..pages.statement import ACCESSIBILITY_CHECKS
 from ..permissions import Permission
 from ..roles import ROLES
 from ..text import byte_size
@@ -62,7 +61,6 @@ def make_templates() -> Jinja2Templates:
     env.globals["page_title"] = page_title
     env.globals["roles_by_name"] = ROLES
     env.globals["roles_for_help"] = list(ROLES.values())
-    env.globals["accessibility_checks"] = ACCESSIBILITY_CHECKS
     env.globals["link"] = link
     env.globals["select_items"] = select_items
     env.filters["filesize"] = byte_size
