@@ -1,7 +1,7 @@
 """Sending the regulator's webhook: each message POSTed as it was written, signed when it is sent.
 
 Beside the outbox rather than in portal/api, so the outbox can send webhooks without importing the API
-package, which builds them (portal/api/webhooks.py) from workflow's submissions.
+package; portal/regulator_view.py builds them from submissions.
 """
 
 from __future__ import annotations

@@ -19,10 +19,10 @@ from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
 from portal import outbox
-from portal.api.webhooks import enqueue_submission_webhook
 from portal.db import transaction
 from portal.models import OutboxMessage, Submission, utcnow
 from portal.notify_sender import NotifySender
+from portal.regulator_view import enqueue_submission_webhook
 from portal.settings import ConfigurationError, Settings
 from portal.webhook_sender import WebhookSender
 

@@ -28,7 +28,6 @@ FEATURES = {
     "queries",
     "reports",
     "support",
-    "workflow",
     "pages",
     "organisation",
 }
@@ -188,3 +187,21 @@ def test_the_web_layer_imports_no_feature_package():
     assert not imported, "portal/web imports feature packages:\n" + "\n".join(
         f"  {destination}: {', '.join(places)}" for destination, places in sorted(imported.items())
     )
+
+
+def route_modules(modules: dict[str, Path]) -> dict[str, Path]:
+    return {name: path for name, path in modules.items() if path.stem == "routes" or path.stem.startswith("routes_")}
+
+
+def test_a_routes_module_imports_services_and_presenters_never_another_routes_module():
+    modules = portal_modules()
+    known = known_names(modules)
+    routes = route_modules(modules)
+    assert len(routes) >= 10
+    crossing = [
+        f"{path.relative_to(ROOT)}:{line} imports {target}"
+        for name, path in routes.items()
+        for target, line in imported_modules(name, path, known)
+        if target in routes and target != name
+    ]
+    assert crossing == []

@@ -6,9 +6,10 @@ import base64
 
 from starlette.responses import FileResponse
 
-from ..attachments.routes import content_disposition
+from .. import regulator_view
 from ..attachments.storage import LocalStorage
 from ..permissions import Permission
+from ..web.downloads import content_disposition
 from ..web.routing import Ctx, Routes
 from . import openapi, responses, service
 
@@ -29,7 +30,7 @@ def submission(ctx: Ctx):
     found = service.by_reference(ctx.db, ctx.params["reference"])
     if found is None:
         return responses.not_found("No submission has that reference")
-    return responses.json_response(service.detail(found, ctx.settings.base_url))
+    return responses.json_response(regulator_view.detail(found, ctx.settings.base_url))
 
 
 @routes.get("/api/v1/submissions/{reference}/attachments/{attachment_id}", permission=Permission.SUBMISSIONS_READ)

@@ -19,9 +19,9 @@ from sqlalchemy.orm import Session, joinedload
 from .. import audit
 from ..models import ApiToken, Attachment, Submission, utcnow
 from ..references import REFERENCE_ALPHABET, REFERENCE_LENGTH
+from ..regulator_view import API_PREFIX, summary
 from ..tokens import new_token, token_hash
 
-API_PREFIX = "/api/v1"
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
 # Writing last_used_at on every call would make every read a write; a minute is precise enough to audit.
@@ -211,39 +211,6 @@ def submitted_file(db: Session, submission: Submission, raw_id: str) -> tuple[di
     if row is None or row.sha256 != listed.get("sha256"):
         return None
     return listed, row
-
-
-# What the API says -------------------------------------------------------------------------------
-
-
-def submission_url(base_url: str, reference: str) -> str:
-    return f"{base_url}{API_PREFIX}/submissions/{reference}"
-
-
-def attachment_url(base_url: str, reference: str, attachment_id: int) -> str:
-    return f"{submission_url(base_url, reference)}/attachments/{attachment_id}"
-
-
-def summary(submission: Submission, base_url: str) -> dict:
-    snapshot = submission.snapshot
-    return {
-        "reference": submission.reference,
-        "type": snapshot.get("type") or {"key": submission.type_key, "version": submission.type_version},
-        "organisation": snapshot.get("organisation"),
-        "location": snapshot.get("location"),
-        "submitted_at": submission.submitted_at.isoformat(),
-        "follow_up_of": submission.parent_reference,
-        "url": submission_url(base_url, submission.reference),
-    }
-
-
-def detail(submission: Submission, base_url: str) -> dict:
-    snapshot = dict(submission.snapshot)
-    snapshot["attachments"] = [
-        {**item, "url": attachment_url(base_url, submission.reference, item["id"])}
-        for item in snapshot.get("attachments", [])
-    ]
-    return {**summary(submission, base_url), "content_hash": submission.content_hash, "snapshot": snapshot}
 
 
 def page_body(page: Page, base_url: str) -> dict:

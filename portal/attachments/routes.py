@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import logging
 import re
-from urllib.parse import quote
 
 from starlette.responses import FileResponse
 
 from ..notifications.errors import NotAllowed
 from ..notifications.reading import visible
 from ..permissions import Permission
+from ..web.downloads import content_disposition
 from ..web.routing import Ctx, Forbidden, NotFound, Routes
 from . import service
 from .scanner import scanner_for
@@ -104,12 +104,6 @@ def remove_post(ctx: Ctx):
     # Only once the removal is committed: a rolled-back removal must still find its file.
     ctx.after_commit.append(delete_file)
     return ctx.redirect(back)
-
-
-def content_disposition(filename: str) -> str:
-    """Both forms (RFC 6266): a plain ASCII name for old clients, the exact name in filename*."""
-    fallback = "".join(ch if 32 <= ord(ch) < 127 and ch not in '"\\%' else "_" for ch in filename)
-    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
 
 
 def _visible(ctx: Ctx):

@@ -14,9 +14,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ..accounts.sessions import Auth
-from ..api.webhooks import enqueue_submission_webhook
 from ..models import Notification, Submission, User, utcnow
 from ..references import new_reference
+from ..regulator_view import enqueue_submission_webhook
 from ..settings import Settings
 from .activity import email, link, record
 from .errors import WorkflowError
