@@ -24,6 +24,7 @@ from ..roles import ROLES
 from ..text import byte_size
 from . import fields
 from .govuk_macros import PortalTemplate
+from .undefined import PortalUndefined, names_read_but_never_set
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 TEMPLATES_DIR = ROOT / "templates"
@@ -46,6 +47,7 @@ def make_templates() -> Jinja2Templates:
             ]
         ),
         autoescape=True,
+        undefined=PortalUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
         # Templates are part of the release: read once per process, never stat'ed again per render.
@@ -66,6 +68,8 @@ def make_templates() -> Jinja2Templates:
     env.filters["filesize"] = byte_size
     env.filters["datetime"] = format_datetime
     env.filters["date"] = format_date
+    expected = names_read_but_never_set(env, "govuk_frontend_jinja/")
+    env.undefined = type("PortalUndefined", (PortalUndefined,), {"__slots__": (), "expected_names": expected})
     return Jinja2Templates(env=env)
 
 
