@@ -28,3 +28,23 @@ def test_every_portal_command_is_documented():
     commands = parser._subparsers._group_actions[0].choices
     for name in commands:
         assert f"`portal {name}" in README, name
+
+
+def test_the_docs_name_only_files_inside_the_repository_and_those_files_exist():
+    docs = {"README.md": README, "CONTRIBUTING.md": (ROOT / "CONTRIBUTING.md").read_text()}
+    docs.update({f"docs/{path.name}": path.read_text() for path in (ROOT / "docs").glob("*.md")})
+    assert {"docs/architecture.md", "docs/operations.md"} <= set(docs)
+    for name, text in docs.items():
+        assert "../" not in text, f"{name} points outside the repository"
+        base = (ROOT / name).parent
+        for target in re.findall(r"\]\(([^)#]+)\)", text):
+            if not target.startswith(("http://", "https://", "mailto:")):
+                assert (base / target).exists(), f"{name} links to {target}, which is not there"
+
+
+def test_the_architecture_names_modules_and_tests_that_exist():
+    text = (ROOT / "docs" / "architecture.md").read_text()
+    for path in re.findall(r"`((?:portal|tests|accessibility_tests)/[\w/]+\.py)`", text):
+        assert (ROOT / path).exists(), path
+    for name in re.findall(r"^  (\w+)/ ", text, re.MULTILINE):
+        assert (ROOT / "portal" / name).is_dir(), name
