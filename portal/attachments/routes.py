@@ -49,9 +49,14 @@ def _receive(form: FormData | None, settings) -> service.ReceivedFile | service.
 
 
 def _discard(received: service.ReceivedFile | service.RefusedFile, settings) -> None:
-    if isinstance(received, service.ReceivedFile):
-        # Deleted now rather than left for the sweep: nothing can record it once its request has refused it.
+    if not isinstance(received, service.ReceivedFile):
+        return
+    # Deleted now rather than left for the sweep: nothing can record it once its request has refused it.
+    try:
         LocalStorage(settings.storage_dir).delete(received.stored.key)
+    except OSError:
+        # The person's answer matters more than the disk space; the sweep takes the file later.
+        log.exception("could not delete refused upload's file %s", received.stored.key)
 
 
 @routes.post(
