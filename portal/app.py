@@ -106,6 +106,9 @@ class CachedStatic(StaticFiles):
         return response
 
 
+# Below clamd's default MaxThreads (10), so every upload being scanned has a clamd thread of its own.
+FILE_THREADS = 8
+
 # Only these paths take file uploads; everywhere else keeps the small body limit.
 UPLOAD_PATH = re.compile(r"^/notifications/[0-9]+/attachments/[a-z][a-z0-9_]*$")
 
@@ -195,4 +198,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     # imports the API package.
     app.state.bearer_auth = BearerAuth(authenticate=api_service.authenticate, unauthorised=api_responses.unauthorised)
     app.state.db_limiter = anyio.CapacityLimiter(settings.db_threads)
+    # Uploads' copies and virus scans (routing.Prepare) wait on disk and clamd, not on the CPU, so they
+    # get threads of their own: however many are scanning, the database threads stay free for everyone.
+    app.state.file_limiter = anyio.CapacityLimiter(FILE_THREADS)
     return app

@@ -336,6 +336,142 @@ def test_back_only_returns_to_the_notifications_own_pages(drafter, notification_
     assert response.headers["location"] == f"/notifications/{notification_id}"
 
 
+# Uploads hold no database thread ---------------------------------------------------------------
+
+
+class HeldClamd(ClamdHandler):
+    """A scan that takes as long as the test says: it answers once the server's `release` is set."""
+
+    def handle(self):
+        self.server.scanning.set()
+        self.server.release.wait(timeout=60)
+        super().handle()
+
+
+@pytest.fixture
+def held_clamd():
+    directory = tempfile.mkdtemp(prefix="clamd-", dir="/tmp")
+    path = os.path.join(directory, "clamd.sock")
+    server = FakeClamd(path, HeldClamd)
+    server.scanning, server.release = threading.Event(), threading.Event()
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server
+    server.release.set()
+    server.shutdown()
+    server.server_close()
+    os.unlink(path)
+    os.rmdir(directory)
+
+
+def in_thread(request) -> tuple[threading.Thread, dict]:
+    answer: dict = {}
+    thread = threading.Thread(target=lambda: answer.update(response=request()), daemon=True)
+    thread.start()
+    return thread, answer
+
+
+def test_an_upload_being_scanned_leaves_the_one_database_thread_to_other_requests(app_with, db_factory, held_clamd):
+    client, changed = app_with(db_threads=1, clamd_socket=held_clamd.server_address)
+    assert client.app.state.db_limiter.total_tokens == 1
+    notification_id = start_notification(db_factory)
+    token = csrf_from(client, "/account")
+    section = f"/notifications/{notification_id}/sections/what_happened"
+
+    uploading, upload_answer = in_thread(
+        lambda: client.post(
+            f"/notifications/{notification_id}/attachments/{QUESTION}",
+            data={"csrf_token": token, "back": section},
+            files={"file": ("report.pdf", PDF, "application/pdf")},
+        )
+    )
+    try:
+        assert held_clamd.scanning.wait(timeout=30), "the upload never reached its scan"
+        # The file is stored and being scanned; its record waits for the scan.
+        assert rows(db_factory) == [] and len(stored_files(changed)) == 1
+        reading_page, page_answer = in_thread(lambda: client.get("/dashboard"))
+        reading_page.join(timeout=30)
+        assert not reading_page.is_alive(), "the dashboard waited for the upload's scan"
+        assert page_answer["response"].status_code == 200
+        assert uploading.is_alive() and rows(db_factory) == []
+    finally:
+        held_clamd.release.set()
+        uploading.join(timeout=30)
+
+    assert upload_answer["response"].status_code == 303
+    assert upload_answer["response"].headers["location"] == section
+    [attachment] = rows(db_factory)
+    assert stored_files(changed) == [changed.storage_dir / attachment.storage_key]
+
+
+def test_a_notification_sent_for_review_during_the_scan_takes_no_file_and_keeps_none(app_with, db_factory, held_clamd):
+    client, changed = app_with(clamd_socket=held_clamd.server_address)
+    notification_id = start_notification(db_factory)
+    token = csrf_from(client, "/account")
+    uploading, upload_answer = in_thread(
+        lambda: client.post(
+            f"/notifications/{notification_id}/attachments/{QUESTION}",
+            data={"csrf_token": token},
+            files={"file": ("report.pdf", PDF, "application/pdf")},
+        )
+    )
+    try:
+        assert held_clamd.scanning.wait(timeout=30), "the upload never reached its scan"
+        with transaction(db_factory) as db:
+            db.get(Notification, notification_id).status = "in_review"
+    finally:
+        held_clamd.release.set()
+        uploading.join(timeout=30)
+
+    # The same answer as an upload to a notification that was already in review.
+    assert upload_answer["response"].status_code == 403
+    assert rows(db_factory) == [] and stored_files(changed) == []
+
+
+def test_the_last_place_taken_during_the_scan_is_refused_with_the_usual_page_and_keeps_no_file(
+    app_with, db_factory, held_clamd
+):
+    client, changed = app_with(clamd_socket=held_clamd.server_address)
+    notification_id = start_notification(db_factory, type_key="manager_absence_planned")
+    storage = LocalStorage(changed.storage_dir)
+
+    def added_directly(name: str):
+        """Another upload, without a scan, through the service."""
+        with transaction(db_factory) as db:
+            attachments.add_attachment(
+                db,
+                auth_for(db),
+                db.get(Notification, notification_id),
+                QUESTION,
+                SimpleNamespace(filename=name, file=io.BytesIO(PDF)),
+                storage=storage,
+                scanner=NoScanner(),
+                max_bytes=10**6,
+            )
+
+    added_directly("plan 1.pdf"), added_directly("plan 2.pdf")
+    token = csrf_from(client, "/account")
+    uploading, upload_answer = in_thread(
+        lambda: client.post(
+            f"/notifications/{notification_id}/attachments/{QUESTION}",
+            data={"csrf_token": token},
+            files={"file": ("too late.pdf", PDF, "application/pdf")},
+        )
+    )
+    try:
+        assert held_clamd.scanning.wait(timeout=30), "the upload never reached its scan"
+        added_directly("plan 3.pdf")
+    finally:
+        held_clamd.release.set()
+        uploading.join(timeout=30)
+
+    response = upload_answer["response"]
+    assert response.status_code == 400
+    assert "You can add up to 3 files here" in response.text
+    assert [row.filename for row in rows(db_factory)] == ["plan 1.pdf", "plan 2.pdf", "plan 3.pdf"]
+    assert stored_files(changed) == sorted(changed.storage_dir / row.storage_key for row in rows(db_factory))
+
+
 # Removing --------------------------------------------------------------------------------------
 
 

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import logging
-import re
+from urllib.parse import unquote, urlsplit
 
-from starlette.responses import FileResponse
+from starlette.datastructures import FormData
+from starlette.responses import FileResponse, Response
 
+from ..models import Notification
 from ..notifications.errors import NotAllowed
-from ..notifications.reading import visible
+from ..notifications.lookups import NOTIFICATION
 from ..permissions import Permission
+from ..safe_paths import same_site_path
 from ..web.downloads import content_disposition
-from ..web.routing import Ctx, Forbidden, NotFound, Routes
+from ..web.routing import Ctx, Forbidden, NotFound, Prepare, Routes
 from . import service
 from .scanner import scanner_for
 from .storage import LocalStorage
@@ -19,26 +22,60 @@ from .storage import LocalStorage
 log = logging.getLogger("portal.attachments")
 routes = Routes("attachments")
 
-# Only the notification's own pages, so "back" can never send anyone off-site.
-BACK_TAIL = re.compile(r"[A-Za-z0-9_\-/]*(#[A-Za-z0-9_\-]+)?")
+
+def _check_upload(ctx: Ctx, notification: Notification) -> Response | None:
+    try:
+        service.check_upload(ctx.db, ctx.auth, notification, ctx.params["question_key"], _upload_file(ctx))
+    except NotAllowed:
+        raise Forbidden() from None
+    except service.UnknownQuestion:
+        raise NotFound() from None
+    except service.RefusedFile as refused:
+        return _refused(ctx, notification, refused)
+    return None
+
+
+def _receive(form: FormData | None, settings) -> service.ReceivedFile | service.RefusedFile:
+    try:
+        return service.receive_file(
+            form.get("file") if form is not None else None,
+            storage=LocalStorage(settings.storage_dir),
+            scanner=scanner_for(settings),
+            max_bytes=settings.max_upload_bytes,
+        )
+    except service.RefusedFile as refused:
+        # Shown by the handler, in the transaction that loads the page's notification again.
+        return refused
+
+
+def _discard(received: service.ReceivedFile | service.RefusedFile, settings) -> None:
+    if not isinstance(received, service.ReceivedFile):
+        return
+    # Deleted now rather than left for the sweep: nothing can record it once its request has refused it.
+    try:
+        LocalStorage(settings.storage_dir).delete(received.stored.key)
+    except OSError:
+        # The person's answer matters more than the disk space; the sweep takes the file later.
+        log.exception("could not delete refused upload's file %s", received.stored.key)
 
 
 @routes.post(
-    "/notifications/{notification_id}/attachments/{question_key}", permission=Permission.NOTIFICATION_DRAFT, max_files=1
+    "/notifications/{notification_id}/attachments/{question_key}",
+    permission=Permission.NOTIFICATION_DRAFT,
+    max_files=1,
+    loads=NOTIFICATION,
+    prepare=Prepare(check=_check_upload, work=_receive, discard=_discard),
 )
-def upload_post(ctx: Ctx):
-    notification = _visible(ctx)
-    back = _back(ctx, notification.id)
+def upload_post(ctx: Ctx, notification: Notification, received: service.ReceivedFile | service.RefusedFile):
+    if isinstance(received, service.RefusedFile):
+        return _refused(ctx, notification, received)
     try:
-        service.add_attachment(
+        service.record_attachment(
             ctx.db,
             ctx.auth,
             notification,
             ctx.params["question_key"],
-            ctx.form.get("file") if ctx.form is not None else None,
-            storage=LocalStorage(ctx.settings.storage_dir),
-            scanner=scanner_for(ctx.settings),
-            max_bytes=ctx.settings.max_upload_bytes,
+            received,
             ip=ctx.client_ip,
             user_agent=ctx.user_agent,
         )
@@ -47,17 +84,20 @@ def upload_post(ctx: Ctx):
     except service.UnknownQuestion:
         raise NotFound() from None
     except service.RefusedFile as refused:
-        question = service.file_question(notification, ctx.params["question_key"])
-        return ctx.render(
-            "notifications/upload_problem.html",
-            status=400,
-            error=refused.message,
-            question=question,
-            notification=notification,
-            back=back,
-            max_size=service.size_words(ctx.settings.max_upload_bytes),
-        )
-    return ctx.redirect(back)
+        return _refused(ctx, notification, refused)
+    ctx.keep_prepared()
+    return ctx.redirect(_back(ctx, notification.id))
+
+
+def _refused(ctx: Ctx, notification: Notification, refused: service.RefusedFile) -> Response:
+    return ctx.render(
+        "notifications/upload_problem.html",
+        status=400,
+        error=refused.message,
+        question=service.file_question(notification, ctx.params["question_key"]),
+        notification=notification,
+        back=_back(ctx, notification.id),
+    )
 
 
 @routes.get(
@@ -79,11 +119,11 @@ def download(ctx: Ctx):
 
 
 @routes.post(
-    "/notifications/{notification_id}/attachments/{attachment_id}/remove", permission=Permission.NOTIFICATION_DRAFT
+    "/notifications/{notification_id}/attachments/{attachment_id}/remove",
+    permission=Permission.NOTIFICATION_DRAFT,
+    loads=NOTIFICATION,
 )
-def remove_post(ctx: Ctx):
-    notification = _visible(ctx)
-    back = _back(ctx, notification.id)
+def remove_post(ctx: Ctx, notification: Notification):
     try:
         attachment = service.remove_attachment(
             ctx.db, ctx.auth, notification, ctx.param_int("attachment_id"), ip=ctx.client_ip, user_agent=ctx.user_agent
@@ -103,19 +143,21 @@ def remove_post(ctx: Ctx):
 
     # Only once the removal is committed: a rolled-back removal must still find its file.
     ctx.after_commit.append(delete_file)
-    return ctx.redirect(back)
+    return ctx.redirect(_back(ctx, notification.id))
 
 
-def _visible(ctx: Ctx):
-    notification = visible(ctx.db, ctx.auth, ctx.param_int("notification_id"))
-    if notification is None:
-        raise NotFound()
-    return notification
+def _upload_file(ctx: Ctx):
+    return ctx.form.get("file") if ctx.form is not None else None
 
 
 def _back(ctx: Ctx, notification_id: int) -> str:
-    own = f"/notifications/{notification_id}"
-    back = ctx.form.get("back") if ctx.form is not None else None
-    if isinstance(back, str) and back.startswith(own + "/") and BACK_TAIL.fullmatch(back[len(own) + 1 :]):
-        return back
-    return own
+    """Back to the page the form was on, so long as it is one of this notification's own pages."""
+    own = ctx.url("notifications.task_list", notification_id=notification_id)
+    sent = ctx.form.get("back") if ctx.form is not None else None
+    back = same_site_path(sent) if isinstance(sent, str) else None
+    if back is None or not back.startswith(own + "/"):
+        return own
+    # "/notifications/1/../../dashboard" starts like one of them but is not (nor is it with %2e for the dots).
+    if any(segment in (".", "..") for segment in unquote(urlsplit(back).path).split("/")):
+        return own
+    return back

@@ -19,9 +19,10 @@ from ..notifications.definitions import Question
 from ..notifications.drafting import can_edit
 from ..notifications.errors import NotAllowed
 from ..notifications.reading import type_of, visible
+from ..text import byte_size
 from .scanner import Scanner, ScannerUnavailable
 from .sniff import sniff
-from .storage import LocalStorage, TooLarge
+from .storage import LocalStorage, Stored, TooLarge
 
 log = logging.getLogger("portal.attachments")
 
@@ -59,32 +60,42 @@ def file_question(notification: Notification, question_key: str) -> Question:
     return question
 
 
-def add_attachment(
-    db: Session,
-    auth: Auth,
-    notification: Notification,
-    question_key: str,
-    upload_file,
-    *,
-    storage: LocalStorage,
-    scanner: Scanner,
-    max_bytes: int,
-    ip: str = "",
-    user_agent: str = "",
-) -> Attachment:
+@dataclass(frozen=True)
+class ReceivedFile:
+    """A file stored under its key, its type sniffed and scanned clean, with no record yet.
+
+    Either record_attachment records it, or whoever received it deletes its stored file.
+    """
+
+    filename: str
+    content_type: str
+    stored: Stored
+
+
+def check_upload(db: Session, auth: Auth, notification: Notification, question_key: str, upload_file) -> Question:
+    """Everything that can refuse an upload before its file is copied, so a person who may not add a
+    file, or has no room for one, is told at once rather than after a long upload."""
     if not can_edit(auth, notification):
         raise NotAllowed("You cannot change this notification")
     question = file_question(notification, question_key)
-    if not hasattr(upload_file, "file") or upload_file.file is None:
+    if not _has_file(upload_file):
         raise RefusedFile(SELECT_A_FILE)
-    # Checked before copying, so a person at the limit is told at once rather than after a long upload.
     _check_room(db, notification, question)
+    return question
+
+
+def receive_file(upload_file, *, storage: LocalStorage, scanner: Scanner, max_bytes: int) -> ReceivedFile:
+    """Copies, sniffs and scans the file, taking no database connection: this is the slow part of an
+    upload, and on a database thread it would hold up every other request. Nothing is left stored
+    when the file is refused."""
+    if not _has_file(upload_file):
+        raise RefusedFile(SELECT_A_FILE)
     filename = display_name(upload_file.filename or "")
     upload_file.file.seek(0)
     try:
         stored = storage.save(upload_file.file, max_bytes=max_bytes)
     except TooLarge:
-        raise RefusedFile(f"The selected file must be smaller than {size_words(max_bytes)}") from None
+        raise RefusedFile(f"The selected file must be smaller than {byte_size(max_bytes)}") from None
     try:
         if stored.size == 0:
             raise RefusedFile(EMPTY if upload_file.filename else SELECT_A_FILE)
@@ -94,22 +105,41 @@ def add_attachment(
                 raise RefusedFile(WRONG_TYPE)
             verdict = _scan(scanner, file)
         if not verdict.clean:
-            log.warning("virus refused notification=%s signature=%s", notification.id, verdict.signature)
+            log.warning("virus refused signature=%s", verdict.signature)
             raise RefusedFile(VIRUS)
-        # Two uploads racing for the last place: the row lock makes the second count the first.
-        _lock(db, notification)
-        _check_room(db, notification, question)
     except BaseException:
         storage.delete(stored.key)
         raise
+    return ReceivedFile(filename=filename, content_type=kind[0], stored=stored)
+
+
+def record_attachment(
+    db: Session,
+    auth: Auth,
+    notification: Notification,
+    question_key: str,
+    received: ReceivedFile,
+    *,
+    ip: str = "",
+    user_agent: str = "",
+) -> Attachment:
+    """Records a received file, checking again what check_upload checked: the notification may have
+    been submitted, or filled up, while the file was on its way. When this raises, the caller deletes
+    the stored file."""
+    if not can_edit(auth, notification):
+        raise NotAllowed("You cannot change this notification")
+    question = file_question(notification, question_key)
+    # Two uploads racing for the last place: the row lock makes the second count the first.
+    _lock(db, notification)
+    _check_room(db, notification, question)
     attachment = Attachment(
         notification_id=notification.id,
         question_key=question.key,
-        filename=filename,
-        content_type=kind[0],
-        size=stored.size,
-        sha256=stored.sha256,
-        storage_key=stored.key,
+        filename=received.filename,
+        content_type=received.content_type,
+        size=received.stored.size,
+        sha256=received.stored.sha256,
+        storage_key=received.stored.key,
         uploaded_by_id=auth.user.id,
     )
     db.add(attachment)
@@ -123,10 +153,34 @@ def add_attachment(
         notification_id=notification.id,
         ip=ip,
         user_agent=user_agent,
-        filename=filename,
-        sha256=stored.sha256,
+        filename=received.filename,
+        sha256=received.stored.sha256,
     )
     return attachment
+
+
+def add_attachment(
+    db: Session,
+    auth: Auth,
+    notification: Notification,
+    question_key: str,
+    upload_file,
+    *,
+    storage: LocalStorage,
+    scanner: Scanner,
+    max_bytes: int,
+    ip: str = "",
+    user_agent: str = "",
+) -> Attachment:
+    """The three steps in the caller's one transaction, for callers with no other requests to keep
+    going (scripts, tests). The upload route runs the middle one outside its transactions."""
+    check_upload(db, auth, notification, question_key, upload_file)
+    received = receive_file(upload_file, storage=storage, scanner=scanner, max_bytes=max_bytes)
+    try:
+        return record_attachment(db, auth, notification, question_key, received, ip=ip, user_agent=user_agent)
+    except BaseException:
+        storage.delete(received.stored.key)
+        raise
 
 
 def remove_attachment(
@@ -209,12 +263,8 @@ def display_name(raw: str) -> str:
     return name
 
 
-def size_words(size: int) -> str:
-    if size >= 1024 * 1024:
-        return f"{round(size / (1024 * 1024), 1):g} MB"
-    if size >= 1024:
-        return f"{round(size / 1024):g} KB"
-    return f"{size} bytes"
+def _has_file(upload_file) -> bool:
+    return getattr(upload_file, "file", None) is not None
 
 
 def _scan(scanner: Scanner, file):

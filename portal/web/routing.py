@@ -2,7 +2,9 @@
 
 A handler is a plain function taking a Ctx. The wrapper reads the form, checks CSRF, then runs
 the handler in the bounded thread pool inside one database transaction, after the central
-permission check. Handlers never open sessions or check permissions themselves.
+permission check. Handlers never open sessions or check permissions themselves. A route with slow
+work on its request (an upload's copy and virus scan) declares it as `prepare=`, and the wrapper
+does that work between two transactions, holding no database thread.
 """
 
 from __future__ import annotations
@@ -81,6 +83,33 @@ class BearerAuth:
     unauthorised: Callable[[str | None], Response]
 
 
+@dataclass(frozen=True)
+class Prepare:
+    """Slow work a route does before its transaction, on a thread of its own pool (app.state.file_limiter).
+
+    The database threads are few (PORTAL_DB_THREADS), so a slow upload held on one stalls every other
+    request. In order:
+    1. check(ctx[, target]) in a short transaction of its own, after the permission check and the
+       Loader, so nothing is done for someone who may not: a Response answers at once, None goes on.
+    2. work(form, settings) outside any transaction; it cleans up after itself if it raises.
+    3. the handler, as handler(ctx[, target], prepared), in the route's one transaction after the
+       same checks again: the world may have changed while the work ran.
+    discard(prepared, settings) undoes the work unless the handler called ctx.keep_prepared() and
+    returned: so when it refuses, raises, or is never called. Kept work whose commit then fails is
+    left behind, since the commit may have happened: the route's own clean-up must find it.
+    """
+
+    check: Callable[..., Response | None]
+    work: Callable[[FormData | None, Any], Any]
+    discard: Callable[[Any, Any], None]
+
+
+@dataclass
+class _Prepared:
+    value: Any
+    kept: bool = False
+
+
 @dataclass
 class Endpoint:
     path: str
@@ -94,6 +123,7 @@ class Endpoint:
     load_auth: bool = True
     # The object the route acts on; its handler is called as handler(ctx, obj).
     loads: Loader | None = None
+    prepare: Prepare | None = None
 
 
 @dataclass
@@ -107,10 +137,18 @@ class Ctx:
     after_commit: list = field(default_factory=list)
     # The ApiToken that authenticated the request, on routes declaring an API permission; None elsewhere.
     api_token: Any = None
+    # What the route's Prepare.work made, on routes declaring one.
+    prepared: _Prepared | None = None
 
     @property
     def settings(self):
         return self.app.state.settings
+
+    def keep_prepared(self) -> None:
+        """The prepared work is now part of this transaction's change: it must not be discarded."""
+        if self.prepared is None:
+            raise RuntimeError("this route declares no prepare=")
+        self.prepared.kept = True
 
     @property
     def params(self) -> dict:
@@ -230,9 +268,10 @@ def starlette_route(endpoint: Endpoint) -> Route:
                     await form.close()
                 return render(request, "errors/csrf.html", status=403, back=_same_site_back(request))
         try:
-            return await anyio.to_thread.run_sync(
-                partial(_run, endpoint, request, form), limiter=request.app.state.db_limiter
-            )
+            if endpoint.prepare is None:
+                response = await _in_db_thread(request, partial(_run, endpoint, request, form))
+            else:
+                response = await _run_prepared(endpoint, endpoint.prepare, request, form)
         except (OperationalError, InterfaceError) as error:
             if not _database_down(error):
                 raise
@@ -241,12 +280,36 @@ def starlette_route(endpoint: Endpoint) -> Route:
         finally:
             if form is not None:
                 await form.close()
+        if response is None:
+            raise TypeError(f"{endpoint.name} returned no response")
+        return response
 
     # The route-permission test finds the declaration through this attribute. Starlette wraps only plain
     # functions as request handlers, so this stays a function, and mypy has no way to declare an
     # attribute on one.
     asgi_endpoint.portal_endpoint = endpoint  # type: ignore[attr-defined]
     return Route(endpoint.path, asgi_endpoint, methods=list(endpoint.methods), name=endpoint.name)
+
+
+async def _in_db_thread(request: Request, run: Callable[[], Response | None]) -> Response | None:
+    return await anyio.to_thread.run_sync(run, limiter=request.app.state.db_limiter)
+
+
+async def _run_prepared(
+    endpoint: Endpoint, prepare: Prepare, request: Request, form: FormData | None
+) -> Response | None:
+    answer = await _in_db_thread(request, partial(_run, endpoint, request, form, handler=prepare.check))
+    if answer is not None:
+        return answer
+    settings = request.app.state.settings
+    prepared = _Prepared(
+        await anyio.to_thread.run_sync(prepare.work, form, settings, limiter=request.app.state.file_limiter)
+    )
+    try:
+        return await _in_db_thread(request, partial(_run, endpoint, request, form, prepared=prepared))
+    finally:
+        if not prepared.kept:
+            prepare.discard(prepared.value, settings)
 
 
 def _database_down(error: Exception) -> bool:
@@ -266,8 +329,18 @@ def _same_site_back(request: Request) -> str:
     return request.url.path
 
 
-def _run(endpoint: Endpoint, request: Request, form: FormData | None) -> Response:
+def _run(
+    endpoint: Endpoint,
+    request: Request,
+    form: FormData | None,
+    *,
+    handler: Callable[..., Response | None] | None = None,
+    prepared: _Prepared | None = None,
+) -> Response | None:
+    """handler (the route's own unless given) in one transaction, after the permission check and the Loader."""
     app = request.app
+    handler = handler or endpoint.handler
+    extra = () if prepared is None else (prepared.value,)
     after_commit: list[Callable[[], None]] = []
     with transaction(app.state.session_factory) as db:
         auth = app.state.load_auth(db, request) if endpoint.load_auth else None
@@ -279,20 +352,31 @@ def _run(endpoint: Endpoint, request: Request, form: FormData | None) -> Respons
             form=form,
             permission=endpoint.permission,
             after_commit=after_commit,
+            prepared=prepared,
         )
         denied = check_permission(ctx, endpoint.permission)
         if denied is not None:
             return denied
         if endpoint.loads is None:
-            response = endpoint.handler(ctx)
+            response = _call(handler, prepared, ctx, *extra)
         else:
             target = endpoint.loads.fetch(ctx, ctx.param_int(endpoint.loads.param))
             if target is None:
                 raise NotFound()
-            response = endpoint.handler(ctx, target)
+            response = _call(handler, prepared, ctx, target, *extra)
     for callback in after_commit:
         callback()
     return response
+
+
+def _call(handler: Callable[..., Response | None], prepared: _Prepared | None, *args: Any) -> Response | None:
+    try:
+        return handler(*args)
+    except BaseException:
+        # A handler that fails after keeping the work has not made it part of anything: the transaction rolls back.
+        if prepared is not None:
+            prepared.kept = False
+        raise
 
 
 def check_permission(ctx: Ctx, permission: perms.Permission) -> Response | None:
