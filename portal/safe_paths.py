@@ -9,7 +9,7 @@ browsers drop, so that "/", tab, "/evil.example" becomes "//evil.example".
 from __future__ import annotations
 
 import unicodedata
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 
 def same_site_path(value: str | None) -> str | None:
@@ -28,3 +28,14 @@ def same_site_path(value: str | None) -> str | None:
     if parts.scheme or parts.netloc:
         return None
     return value
+
+
+def page_within(value: str | None, own: str) -> str | None:
+    """value when it is `own` or a page below it (a notification's own pages, say), else None."""
+    path = same_site_path(value)
+    if path is None or not (path == own or path.startswith(own + "/") or path.startswith(own + "?")):
+        return None
+    # "/notifications/1/../../dashboard" starts like one of them but is not (nor is it with %2e for the dots).
+    if any(segment in (".", "..") for segment in unquote(urlsplit(path).path).split("/")):
+        return None
+    return path

@@ -74,3 +74,14 @@ def test_every_caller_refuses_what_the_guard_refuses():
         assert safe_asked_from(path) == ""
     assert safe_next("/notifications/3") == "/notifications/3"
     assert safe_asked_from("/notifications/3") == "/notifications/3"
+
+
+def test_a_page_within_a_notification_is_that_notifications_own_page_or_none():
+    from portal.safe_paths import page_within
+
+    own = "/notifications/1"
+    assert page_within("/notifications/1", own) == "/notifications/1"
+    assert page_within("/notifications/1/document", own) == "/notifications/1/document"
+    assert page_within("/notifications/1/sections/a?x=1", own) == "/notifications/1/sections/a?x=1"
+    for refused in ("/notifications/12", "/notifications/1/../../dashboard", "/notifications/1/%2e%2e/2", "//x", None):
+        assert page_within(refused, own) is None, refused

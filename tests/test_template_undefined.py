@@ -14,7 +14,12 @@ class Person:
 
 @pytest.mark.parametrize(
     "source",
-    ["{{ notifcation.id }}", "{% if has_erors %}x{% endif %}", "{{ person.emial }}", "{% for x in itmes %}{% endfor %}"],
+    [
+        "{{ notifcation.id }}",
+        "{% if has_erors %}x{% endif %}",
+        "{{ person.emial }}",
+        "{% for x in itmes %}{% endfor %}",
+    ],
 )
 def test_a_misspelt_variable_or_attribute_raises(source):
     with pytest.raises(UndefinedError):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from urllib.parse import unquote, urlsplit
 
 from starlette.datastructures import FormData
 from starlette.responses import FileResponse, Response
@@ -12,7 +11,7 @@ from ..models import Notification
 from ..notifications.errors import NotAllowed
 from ..notifications.lookups import NOTIFICATION
 from ..permissions import Permission
-from ..safe_paths import same_site_path
+from ..safe_paths import page_within
 from ..web.downloads import content_disposition
 from ..web.routing import Ctx, Forbidden, NotFound, Prepare, Routes
 from . import service
@@ -154,10 +153,4 @@ def _back(ctx: Ctx, notification_id: int) -> str:
     """Back to the page the form was on, so long as it is one of this notification's own pages."""
     own = ctx.url("notifications.task_list", notification_id=notification_id)
     sent = ctx.form.get("back") if ctx.form is not None else None
-    back = same_site_path(sent) if isinstance(sent, str) else None
-    if back is None or not back.startswith(own + "/"):
-        return own
-    # "/notifications/1/../../dashboard" starts like one of them but is not (nor is it with %2e for the dots).
-    if any(segment in (".", "..") for segment in unquote(urlsplit(back).path).split("/")):
-        return own
-    return back
+    return page_within(sent if isinstance(sent, str) else None, own) or own

@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from ..models import Notification
 from ..permissions import Permission
+from ..safe_paths import page_within
 from ..web.routing import Ctx, NotFound, Routes, parse_id
 from . import comments, presenters, reading, review
 from .document import comment_threads, compiled_sections
@@ -145,7 +146,7 @@ def _back_to(ctx: Ctx, notification: Notification, default: str) -> str:
     """Back to the page the form was on, so long as it is one of this notification's pages."""
     back = _form_text(ctx, "back")
     own = ctx.url("notifications.task_list", notification_id=notification.id)
-    return back if back == own or back.startswith(own + "/") else default
+    return page_within(back, own) or default
 
 
 @routes.post(
