@@ -15,10 +15,9 @@ def _reason() -> GovukTextarea:
 
 
 class SignupDecisionForm(Form):
-    # Sent by the approve and reject buttons, so only a tampered form fails it.
+    # Sent by the approve and reject buttons (never rendered as radios), so only a tampered form fails it.
     decision = GovukRadios(
         "Decision",
-        choices=[("approve", "Approve"), ("reject", "Reject")],
         validate_choice=False,
         validators=[AnyOf(["approve", "reject"], message="Choose whether to approve or reject the request")],
     )
