@@ -1,11 +1,13 @@
 from __future__ import annotations
 
-from wtforms import EmailField, Form, StringField
+from wtforms import Form
 from wtforms.validators import DataRequired, Email, Length, Regexp
+
+from ..web.govuk_fields import GovukEmail, GovukTextInput
 
 
 class SignInForm(Form):
-    email = EmailField(
+    email = GovukEmail(
         "Email address",
         description="We will email you a link to sign in. It works once, for 15 minutes.",
         validators=[
@@ -17,7 +19,7 @@ class SignInForm(Form):
 
 
 class SignupRequestForm(Form):
-    organisation_name = StringField(
+    organisation_name = GovukTextInput(
         "Organisation name",
         description="The provider's name as registered with the regulator",
         validators=[
@@ -25,7 +27,7 @@ class SignupRequestForm(Form):
             Length(max=200, message="Organisation name must be 200 characters or fewer"),
         ],
     )
-    provider_id = StringField(
+    provider_id = GovukTextInput(
         "Regulator provider ID",
         description="For example, 1-101234567",
         validators=[

@@ -27,15 +27,12 @@ from ..models import (
 )
 from ..permissions import PERMISSIONS, Permission
 from ..roles import ROLES
+from ..rules import RuleBroken
 from ..tokens import new_token, token_hash
 from .email_link import normalise_email
 
 INVITATION_LIFETIME = timedelta(days=7)
 ADMIN_ROLE = "organisation_admin"
-
-
-class RuleBroken(Exception):
-    """A rule about people was broken; the message is written for the person to read."""
 
 
 @dataclass(frozen=True)
@@ -213,7 +210,7 @@ def check_location_ids(db: Session, organisation_id: int, grants: list[Grant]) -
     valid = {location.id for location in locations_of(db, organisation_id)}
     for grant in grants:
         if grant.location_id is not None and grant.location_id not in valid:
-            raise RuleBroken("Choose locations from this organisation")
+            raise RuleBroken("Choose locations from this organisation", field="grants")
 
 
 def change_roles(
@@ -227,14 +224,14 @@ def change_roles(
     user_agent: str = "",
 ) -> None:
     if not new:
-        raise RuleBroken("Choose at least one role, or remove the member instead")
+        raise RuleBroken("Choose at least one role, or remove the member instead", field="grants")
     check_location_ids(db, organisation_id, new)
     current = [Grant(g.role, g.location_id) for g in membership.grants]
     if _is_admin(current) and not _is_admin(new):
         if membership.user_id == actor.id:
-            raise RuleBroken("You cannot remove your own admin role. Ask another admin to do it")
+            raise RuleBroken("You cannot remove your own admin role. Ask another admin to do it", field="grants")
         if _admin_count(db, organisation_id, excluding_membership=membership.id) == 0:
-            raise RuleBroken("The organisation must keep at least one admin")
+            raise RuleBroken("The organisation must keep at least one admin", field="grants")
     locations = {location.id: location.name for location in locations_of(db, organisation_id)}
     membership.grants.clear()
     db.flush()
@@ -346,7 +343,7 @@ def invite(
 ) -> Invitation:
     email = normalise_email(email)
     if not grants:
-        raise RuleBroken("Choose at least one role")
+        raise RuleBroken("Choose at least one role", field="grants")
     check_location_ids(db, organisation_id, grants)
     already = db.scalar(
         select(Membership.id)
@@ -354,7 +351,7 @@ def invite(
         .where(Membership.organisation_id == organisation_id, User.email == email)
     )
     if already is not None:
-        raise RuleBroken(f"{email} is already a member of this organisation")
+        raise RuleBroken(f"{email} is already a member of this organisation", field="email")
     for old in db.scalars(
         select(Invitation).where(
             Invitation.organisation_id == organisation_id, Invitation.email == email, Invitation.status == "pending"

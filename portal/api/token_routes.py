@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from wtforms import Form, StringField
+from wtforms import Form
 from wtforms.validators import DataRequired, Length
 
 from ..permissions import Permission
+from ..web.govuk_fields import GovukTextInput
 from ..web.routing import Ctx, NotFound, Routes
 from . import service
 
@@ -13,7 +14,7 @@ routes = Routes("api_tokens")
 
 
 class TokenForm(Form):
-    name = StringField(
+    name = GovukTextInput(
         "Name",
         description="Say which system will use it, so you know what breaks if you revoke it",
         filters=[service.clean_token_name],

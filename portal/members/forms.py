@@ -1,10 +1,11 @@
 from __future__ import annotations
 
-from wtforms import EmailField, Form, SelectMultipleField
+from wtforms import Form
 from wtforms.validators import DataRequired, Email, Length
 
 from ..accounts.organisations import Grant
 from ..roles import PROVIDER_ROLES
+from ..web.govuk_fields import GovukCheckboxes, GovukEmail
 
 
 def grant_choices(locations) -> dict[str, list[tuple[str, str]]]:
@@ -21,7 +22,7 @@ def flat_choices(locations) -> list[tuple[str, str]]:
 
 
 class RolesForm(Form):
-    grants = SelectMultipleField("Roles", choices=[], validate_choice=True)
+    grants = GovukCheckboxes("Roles", choices=[], validate_choice=True)
 
     def __init__(self, formdata=None, *, locations, **kwargs):
         super().__init__(formdata, **kwargs)
@@ -45,7 +46,7 @@ class RolesForm(Form):
 
 
 class InviteForm(RolesForm):
-    email = EmailField(
+    email = GovukEmail(
         "Email address",
         description="They must sign in with this address to accept",
         validators=[
@@ -55,4 +56,4 @@ class InviteForm(RolesForm):
         ],
     )
     # Declared again so it follows email: the error summary lists errors in page order.
-    grants = SelectMultipleField("Roles", choices=[], validate_choice=True)
+    grants = GovukCheckboxes("Roles", choices=[], validate_choice=True)

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from .. import audit
 from ..accounts import organisations as orgs
-from ..accounts.organisations import Grant, RuleBroken
+from ..accounts.organisations import Grant
 from ..models import Invitation, Membership
 from ..permissions import Permission
 from ..roles import PROVIDER_ROLES
+from ..rules import RuleBroken
 from ..web.form_text import form_text
+from ..web.forms import show_rule_broken
 from ..web.routing import Ctx, Routes
 from .forms import InviteForm, RolesForm, grant_choices
 from .lookups import INVITATION, MEMBER, MY_INVITATION
@@ -65,7 +67,7 @@ def invite_post(ctx: Ctx):
             )
             return ctx.redirect_to("members.members", flash="Invitation sent.")
         except RuleBroken as broken:
-            form.email.errors = [str(broken)]
+            show_rule_broken(form, broken)
     return ctx.render("members/invite.html", status=400, form=form, **_roles_context(ctx, locations))
 
 
@@ -107,7 +109,7 @@ def change_roles(ctx: Ctx, membership: Membership):
             ctx.db, _org_id(ctx), membership, new, actor=ctx.auth.user, ip=ctx.client_ip, user_agent=ctx.user_agent
         )
     except RuleBroken as broken:
-        form.grants.errors = [str(broken)]
+        show_rule_broken(form, broken)
         return ctx.render("members/member.html", status=400, **context)
     return ctx.redirect_to("members.member", member_id=membership.id, flash="Roles changed.")
 

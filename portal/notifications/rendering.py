@@ -1,4 +1,9 @@
-"""A definition's question rendered through the GOV.UK Frontend macros."""
+"""A definition's question rendered through the GOV.UK Frontend macros.
+
+Questions come from the TOML definitions, not from WTForms classes, so they are not GovukField
+instances yet; they share the field classes' primitives (the macro lookup and the common params) so the
+two cannot drift apart on hints, error messages or ids.
+"""
 
 from __future__ import annotations
 
@@ -7,31 +12,15 @@ from typing import Any
 from jinja2 import Environment
 from markupsafe import Markup
 
-from ..web.govuk_macros import govuk_macro
+from ..web.govuk_fields import govuk_common
+from ..web.govuk_fields import macro as _macro
 from .definitions import Question
 
-MACROS = {
-    "input": ("input", "govukInput"),
-    "character-count": ("character-count", "govukCharacterCount"),
-    "radios": ("radios", "govukRadios"),
-    "checkboxes": ("checkboxes", "govukCheckboxes"),
-    "select": ("select", "govukSelect"),
-    "date-input": ("date-input", "govukDateInput"),
-    "fieldset": ("fieldset", "govukFieldset"),
-}
 
-
-def _macro(env: Environment, name: str):
-    return govuk_macro(env, *MACROS[name])
-
-
-def _common(question: Question, errors: dict[str, str]) -> dict:
-    params: dict[str, Any] = {}
-    if question.hint:
-        params["hint"] = {"text": question.hint}
-    if question.key in errors:
-        params["errorMessage"] = {"text": errors[question.key]}
-    return params
+def _common(question: Question, errors: dict[str, str]) -> dict[str, Any]:
+    # The key is both the id and the name; radios and checkboxes take their ids from idPrefix instead,
+    # and a date input's names from namePrefix, so the extra param changes nothing there.
+    return govuk_common(question.key, question.key, question.hint, errors.get(question.key))
 
 
 def _label_text(question: Question) -> str:

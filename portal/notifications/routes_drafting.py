@@ -18,8 +18,9 @@ from .definitions import Question, Section
 from .document import comment_threads, compiled_sections
 from .errors import NotAllowed
 from .form_input import anchor, section_raw, shown_values
+from .forms import NewNotificationForm
 from .lookups import NOTIFICATION
-from .registry import definition, sorted_types
+from .registry import sorted_types
 from .rendering import render_question
 from .states import allowed_moves
 
@@ -53,37 +54,40 @@ def notification_list(ctx: Ctx):
     )
 
 
-def _new_page(ctx: Ctx, *, errors: dict[str, str], chosen: dict[str, str], status: int = 200):
-    return ctx.render(
-        "notifications/new.html",
-        status=status,
-        error_list=presenters.error_list(errors, ("type", "location")),
-        errors=errors,
-        type_items=presenters.type_items(sorted_types(), chosen.get("type", "")),
-        location_items=presenters.location_items(
-            reading.drafting_locations(ctx.db, ctx.auth), chosen.get("location", "")
-        ),
-    )
+def _new_page(ctx: Ctx, formdata=None) -> tuple[NewNotificationForm, Any]:
+    """The form, and a function answering with the page that shows it."""
+    types, locations = sorted_types(), reading.drafting_locations(ctx.db, ctx.auth)
+    form = NewNotificationForm(formdata, types=types, locations=locations)
+
+    def page(status: int = 200):
+        return ctx.render(
+            "notifications/new.html",
+            status=status,
+            form=form,
+            type_items=presenters.type_items(types, form.type.data or ""),
+            location_items=presenters.location_items(locations, form.location.data or ""),
+        )
+
+    return form, page
 
 
 @routes.get("/notifications/new", permission=Permission.NOTIFICATION_DRAFT)
 def new(ctx: Ctx):
-    return _new_page(ctx, errors={}, chosen={})
+    return _new_page(ctx)[1]()
 
 
 @routes.post("/notifications/new", permission=Permission.NOTIFICATION_DRAFT)
 def new_post(ctx: Ctx):
-    chosen = {"type": _text(ctx, "type"), "location": _text(ctx, "location")}
-    errors = {}
-    if not definition(chosen["type"]):
-        errors["type"] = "Select what you are telling us about"
-    location_id = int(chosen["location"]) if chosen["location"].isdigit() else None
-    if location_id not in {location.id for location in reading.drafting_locations(ctx.db, ctx.auth)}:
-        errors["location"] = "Select the location where it happened"
-    if errors or location_id is None:
-        return _new_page(ctx, errors=errors, chosen=chosen, status=400)
+    form, page = _new_page(ctx, ctx.form)
+    if not form.validate():
+        return page(status=400)
     notification = drafting.start(
-        ctx.db, ctx.auth, type_key=chosen["type"], location_id=location_id, ip=ctx.client_ip, user_agent=ctx.user_agent
+        ctx.db,
+        ctx.auth,
+        type_key=form.type.data,
+        location_id=int(form.location.data),
+        ip=ctx.client_ip,
+        user_agent=ctx.user_agent,
     )
     return ctx.redirect_to("notifications.task_list", notification_id=notification.id)
 

@@ -6,49 +6,17 @@ Support staff read with support:view and answer with query:answer; neither reach
 
 from __future__ import annotations
 
-from wtforms import BooleanField, Form, HiddenField, SelectField, StringField, TextAreaField
-
 from ..models import SupportQuery
 from ..permissions import Permission
+from ..rules import RuleBroken
+from ..web.forms import show_rule_broken
 from ..web.routing import Ctx, Routes
 from ..web.templating import format_date
 from . import service
+from .forms import AssignForm, QuestionForm, ReplyForm, SupportReplyForm
 from .lookups import ANY_QUERY, ORGANISATION_QUERY
-from .service import QueryError
 
 routes = Routes("queries")
-
-
-class QuestionForm(Form):
-    subject = StringField(
-        "Summary of your question",
-        description="A few words, for example ‘Which form for a death during a hospital stay?’",
-    )
-    notification = SelectField("Which notification is it about?", choices=[], validate_choice=False)
-    message = TextAreaField(
-        "Your question",
-        description="Say what you were trying to do and what happened. Do not include "
-        "anyone’s medical details unless the support team needs them.",
-    )
-    asked_from = HiddenField()
-
-
-class ReplyForm(Form):
-    message = TextAreaField("Your reply")
-
-
-class SupportReplyForm(Form):
-    message = TextAreaField("Your reply")
-    resolve = BooleanField("This answers the question: mark it as resolved")
-
-
-class AssignForm(Form):
-    assignee = SelectField("Assigned to", choices=[], validate_choice=False)
-
-
-def _errors_onto(form: Form, errors: dict[str, str]) -> None:
-    for name, message in errors.items():
-        getattr(form, name).errors = [message]
 
 
 def _who(ctx: Ctx) -> dict:
@@ -84,20 +52,22 @@ def new_query(ctx: Ctx):
 @routes.post("/queries", permission=Permission.QUERY_ASK)
 def ask(ctx: Ctx):
     form = QuestionForm(ctx.form)
+    if not form.validate():
+        return _question_page(ctx, form, status=400)
     try:
         query = service.ask(
             ctx.db,
             ctx.auth,
-            subject=form.subject.data,
-            message=form.message.data,
+            subject=form.subject.data or "",
+            message=form.message.data or "",
             notification_id=form.notification.data or None,
             asked_from=form.asked_from.data,
             support_email=ctx.settings.support_email,
             base_url=ctx.settings.base_url,
             **_who(ctx),
         )
-    except QueryError as error:
-        _errors_onto(form, error.errors)
+    except RuleBroken as error:
+        show_rule_broken(form, error)
         return _question_page(ctx, form, status=400)
     return ctx.redirect_to(
         "queries.thread", query_id=query.id, flash="Question sent. We will email you when the support team replies."
@@ -123,19 +93,17 @@ def thread(ctx: Ctx, query: SupportQuery):
 @routes.post("/queries/{query_id}/reply", permission=Permission.QUERY_ASK, loads=ORGANISATION_QUERY)
 def reply(ctx: Ctx, query: SupportQuery):
     form = ReplyForm(ctx.form)
-    try:
-        service.reply_as_provider(
-            ctx.db,
-            ctx.auth,
-            query,
-            message=form.message.data,
-            support_email=ctx.settings.support_email,
-            base_url=ctx.settings.base_url,
-            **_who(ctx),
-        )
-    except QueryError as error:
-        _errors_onto(form, error.errors)
+    if not form.validate():
         return _thread_page(ctx, query, form, status=400)
+    service.reply_as_provider(
+        ctx.db,
+        ctx.auth,
+        query,
+        message=form.message.data or "",
+        support_email=ctx.settings.support_email,
+        base_url=ctx.settings.base_url,
+        **_who(ctx),
+    )
     return ctx.redirect_to("queries.thread", query_id=query.id, flash="Reply sent.", anchor="messages")
 
 
@@ -176,19 +144,17 @@ def support_thread(ctx: Ctx, query: SupportQuery):
 @routes.post("/support/queries/{query_id}/reply", permission=Permission.QUERY_ANSWER, loads=ANY_QUERY)
 def support_reply(ctx: Ctx, query: SupportQuery):
     form = SupportReplyForm(ctx.form)
-    try:
-        service.reply_as_support(
-            ctx.db,
-            ctx.auth.user,
-            query,
-            message=form.message.data,
-            resolve=bool(form.resolve.data),
-            base_url=ctx.settings.base_url,
-            **_who(ctx),
-        )
-    except QueryError as error:
-        _errors_onto(form, error.errors)
+    if not form.validate():
         return _support_thread_page(ctx, query, reply_form=form, status=400)
+    service.reply_as_support(
+        ctx.db,
+        ctx.auth.user,
+        query,
+        message=form.message.data or "",
+        resolve=bool(form.resolve.data),
+        base_url=ctx.settings.base_url,
+        **_who(ctx),
+    )
     return ctx.redirect_to(
         "queries.support_thread", query_id=query.id, flash="Reply sent to the provider.", anchor="messages"
     )
@@ -199,8 +165,8 @@ def support_assign(ctx: Ctx, query: SupportQuery):
     form = AssignForm(ctx.form)
     try:
         service.assign(ctx.db, ctx.auth.user, query, form.assignee.data, base_url=ctx.settings.base_url, **_who(ctx))
-    except QueryError as error:
-        _errors_onto(form, error.errors)
+    except RuleBroken as error:
+        show_rule_broken(form, error)
         return _support_thread_page(ctx, query, assign_form=form, status=400)
     return ctx.redirect_to("queries.support_thread", query_id=query.id, flash="Assignment saved.")
 

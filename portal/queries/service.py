@@ -29,6 +29,7 @@ from ..models import (
 )
 from ..notifications import reading as notifications
 from ..permissions import Permission
+from ..rules import RuleBroken
 from ..safe_paths import same_site_path
 
 MAX_SUBJECT = 150
@@ -52,33 +53,9 @@ STATUS_TAG_CLASSES = {
 }
 
 
-class QueryError(Exception):
-    """Messages keyed by the form field they are about, written for the person to read."""
-
-    def __init__(self, errors: dict[str, str]):
-        super().__init__("; ".join(errors.values()))
-        self.errors = errors
-
-
 def clean_text(value) -> str:
     # Null bytes cannot be stored by PostgreSQL and mean nothing to a reader.
     return (value if isinstance(value, str) else "").replace("\x00", "").strip()
-
-
-def _check_message(body: str, errors: dict[str, str]) -> None:
-    if not body:
-        errors["message"] = "Enter your message"
-    elif len(body) > MAX_MESSAGE:
-        errors["message"] = f"Message must be {MAX_MESSAGE:,} characters or fewer"
-
-
-def _reply_text(message) -> str:
-    body = clean_text(message)
-    errors: dict[str, str] = {}
-    _check_message(body, errors)
-    if errors:
-        raise QueryError(errors)
-    return body
 
 
 # Narrower than same_site_path: the support team sees this link beside a provider's question, so it
@@ -147,8 +124,8 @@ def ask(
     db: Session,
     auth: Auth,
     *,
-    subject,
-    message,
+    subject: str,
+    message: str,
     notification_id=None,
     asked_from="",
     support_email: str,
@@ -156,14 +133,10 @@ def ask(
     ip: str = "",
     user_agent: str = "",
 ) -> SupportQuery:
+    """subject and message come from QuestionForm, which has checked them; which notifications this person
+    may ask about only the service knows."""
     organisation = auth.require_organisation()
     subject, body = clean_text(subject), clean_text(message)
-    errors: dict[str, str] = {}
-    if not subject:
-        errors["subject"] = "Enter a short summary of your question"
-    elif len(subject) > MAX_SUBJECT:
-        errors["subject"] = f"Summary must be {MAX_SUBJECT} characters or fewer"
-    _check_message(body, errors)
     notification = None
     if notification_id not in (None, ""):
         try:
@@ -171,9 +144,9 @@ def ask(
         except (TypeError, ValueError):
             notification = None
         if notification is None:
-            errors["notification"] = "Select a notification from the list, or say the question is not about one"
-    if errors:
-        raise QueryError(errors)
+            raise RuleBroken(
+                "Select a notification from the list, or say the question is not about one", field="notification"
+            )
     query = SupportQuery(
         organisation_id=organisation.id,
         asked_by_id=auth.user.id,
@@ -249,13 +222,13 @@ def reply_as_provider(
     auth: Auth,
     query: SupportQuery,
     *,
-    message,
+    message: str,
     support_email: str,
     base_url: str,
     ip: str = "",
     user_agent: str = "",
 ) -> None:
-    body = _reply_text(message)
+    body = clean_text(message)
     _add_message(query, auth.user, body, from_support=False)
     # A reply to a resolved question reopens it: the person still needs help.
     query.status = "waiting_on_support"
@@ -351,13 +324,13 @@ def reply_as_support(
     actor: User,
     query: SupportQuery,
     *,
-    message,
+    message: str,
     resolve: bool,
     base_url: str,
     ip: str = "",
     user_agent: str = "",
 ) -> None:
-    body = _reply_text(message)
+    body = clean_text(message)
     _add_message(query, actor, body, from_support=True)
     if query.assigned_to_id is None:
         # Whoever answers an unassigned question owns it, so the provider's reply comes back to them.
@@ -394,7 +367,7 @@ def assign(
         except (TypeError, ValueError):
             assignee = None
         if assignee is None:
-            raise QueryError({"assignee": "Select someone from the list"})
+            raise RuleBroken("Select someone from the list", field="assignee")
     if (assignee.id if assignee else None) == query.assigned_to_id:
         return
     query.assigned_to_id, query.assigned_to = (assignee.id, assignee) if assignee else (None, None)

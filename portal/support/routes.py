@@ -6,17 +6,19 @@ from collections.abc import Callable
 from typing import Any
 
 from starlette.responses import Response
+from wtforms import Form
 
 from .. import outbox
 from ..accounts import organisations as orgs
-from ..accounts.organisations import RuleBroken
 from ..models import Notification, Organisation, User
 from ..notifications import presenters, reading
 from ..notifications.document import compiled_sections
 from ..permissions import Permission
-from ..web.form_text import form_text
+from ..rules import RuleBroken
+from ..web.forms import first_errors, show_rule_broken
 from ..web.routing import Ctx, NotFound, Routes
 from . import service
+from .forms import CorrectionForm, ReasonForm, SignupDecisionForm
 from .lookups import NOTIFICATION, ORGANISATION, PERSON
 from .service import ActionError
 
@@ -45,12 +47,11 @@ def workspace(ctx: Ctx):
 
 @routes.post("/support/emails/{message_id}/send-again", permission=Permission.SUPPORT_ACT)
 def send_email_again(ctx: Ctx):
-    reason = form_text(ctx.form, "reason")
+    form = ReasonForm(ctx.form)
     message_id = ctx.param_int("message_id")
-    try:
-        message = service.send_email_again(ctx.db, message_id, reason=reason, **_who(ctx))
-    except ActionError as error:
-        return _workspace(ctx, status=400, failed=f"email-{message_id}", errors=error.errors, values={"reason": reason})
+    if not form.validate():
+        return _workspace(ctx, status=400, failed=f"email-{message_id}", **_refused(form))
+    message = service.send_email_again(ctx.db, message_id, reason=form.reason.data, **_who(ctx))
     if message is None:
         raise NotFound()
     return ctx.redirect_to("support.workspace", flash="The email is queued to be sent again.")
@@ -58,9 +59,10 @@ def send_email_again(ctx: Ctx):
 
 @routes.post("/support/signups/{request_id}/decide", permission=Permission.SIGNUP_DECIDE)
 def decide_signup(ctx: Ctx):
-    decision = form_text(ctx.form, "decision")
-    if decision not in ("approve", "reject"):
-        return _workspace(ctx, status=400, error="Choose whether to approve or reject the request")
+    form = SignupDecisionForm(ctx.form)
+    if not form.validate():
+        return _workspace(ctx, status=400, error=form.decision.errors[0])
+    decision = form.decision.data
     try:
         orgs.decide_signup(
             ctx.db,
@@ -143,26 +145,35 @@ def _who(ctx: Ctx) -> dict[str, Any]:
     return {"actor": ctx.auth.user, "ip": ctx.client_ip, "user_agent": ctx.user_agent}
 
 
+def _refused(form: Form, error: RuleBroken | None = None) -> dict[str, Any]:
+    """The page's errors and typed values. A refusal naming no field is shown at the reason box, the one
+    field every help form has."""
+    if error is not None:
+        show_rule_broken(form, error if error.field else RuleBroken(error.message, field="reason"))
+    return {"errors": first_errors(form), "values": {name: form[name].data or "" for name in form._fields}}
+
+
+def _status(error: RuleBroken) -> int:
+    return 400 if isinstance(error, ActionError) else 409
+
+
 def _invitation_action(ctx: Ctx, organisation: Organisation, action: str) -> Response:
     # The invitation is found within the organisation the path names, so another's answers 404.
     invitation = service.invitation_of(ctx.db, organisation.id, ctx.param_int("invitation_id"))
     if invitation is None:
         raise NotFound()
-    reason = form_text(ctx.form, "reason")
+    form = ReasonForm(ctx.form)
     key = f"invitation-{invitation.id}"
+    if not form.validate():
+        return _organisation_page(ctx, organisation, status=400, failed=key, **_refused(form))
+    reason = form.reason.data
     try:
         if action == "resend":
             service.resend_invitation(ctx.db, invitation, reason=reason, base_url=ctx.settings.base_url, **_who(ctx))
         else:
             service.revoke_invitation(ctx.db, invitation, reason=reason, **_who(ctx))
-    except ActionError as error:
-        return _organisation_page(
-            ctx, organisation, status=400, failed=key, errors=error.errors, values={"reason": reason}
-        )
     except RuleBroken as error:
-        return _organisation_page(
-            ctx, organisation, status=409, failed=key, errors={"reason": str(error)}, values={"reason": reason}
-        )
+        return _organisation_page(ctx, organisation, status=_status(error), failed=key, **_refused(form, error))
     done = "Invitation sent again." if action == "resend" else "Invitation revoked."
     return ctx.redirect_to("support.organisation_page", organisation_id=organisation.id, flash=done)
 
@@ -187,37 +198,33 @@ def revoke_invitation(ctx: Ctx, organisation: Organisation):
 
 @routes.post("/support/organisations/{organisation_id}/correct", permission=Permission.SUPPORT_ACT, loads=ORGANISATION)
 def correct_organisation(ctx: Ctx, organisation: Organisation):
-    values = {name: form_text(ctx.form, name) for name in ("name", "provider_id", "reason")}
+    form = CorrectionForm(ctx.form)
+    if not form.validate():
+        return _organisation_page(ctx, organisation, status=400, failed="correct", **_refused(form))
     try:
         service.correct_organisation(
             ctx.db,
             organisation,
-            name=values["name"],
-            provider_id=values["provider_id"],
-            reason=values["reason"],
+            name=form.name.data or "",
+            provider_id=form.provider_id.data or "",
+            reason=form.reason.data,
             **_who(ctx),
         )
-    except ActionError as error:
-        return _organisation_page(ctx, organisation, status=400, failed="correct", errors=error.errors, values=values)
     except RuleBroken as error:
-        return _organisation_page(
-            ctx, organisation, status=409, failed="correct", errors={"reason": str(error)}, values=values
-        )
+        return _organisation_page(ctx, organisation, status=_status(error), failed="correct", **_refused(form, error))
     return ctx.redirect_to(
         "support.organisation_page", organisation_id=organisation.id, flash="Organisation details corrected."
     )
 
 
 def _person_action(ctx: Ctx, user: User, action: Callable[..., object], form_key: str, done: str) -> Response:
-    reason = form_text(ctx.form, "reason")
+    form = ReasonForm(ctx.form)
+    if not form.validate():
+        return _person_page(ctx, user, status=400, failed=form_key, **_refused(form))
     try:
-        action(ctx.db, user, reason=reason, **_who(ctx))
-    except ActionError as error:
-        return _person_page(ctx, user, status=400, failed=form_key, errors=error.errors, values={"reason": reason})
+        action(ctx.db, user, reason=form.reason.data, **_who(ctx))
     except RuleBroken as error:
-        return _person_page(
-            ctx, user, status=409, failed=form_key, errors={"reason": str(error)}, values={"reason": reason}
-        )
+        return _person_page(ctx, user, status=_status(error), failed=form_key, **_refused(form, error))
     return ctx.redirect_to("support.person_page", user_id=user.id, flash=done)
 
 

@@ -12,7 +12,6 @@ from sqlalchemy.orm import Session, joinedload
 
 from .. import audit, outbox
 from ..accounts import organisations as orgs
-from ..accounts.organisations import RuleBroken
 from ..accounts.sessions import end_all_sessions, memberships_of
 from ..models import (
     REGULATOR,
@@ -25,6 +24,7 @@ from ..models import (
     SupportQuery,
     User,
 )
+from ..rules import RuleBroken
 
 REASON_MAX = 2000
 QUERY_MAX = 200
@@ -33,22 +33,33 @@ NAME_MAX = 200
 PROVIDER_ID_MAX = 40
 
 
-class ActionError(Exception):
-    """Input the agent must correct: field name -> message written for them."""
+class ActionError(RuleBroken):
+    """Input the agent must correct (the page answers 400), where a plain RuleBroken is a state that
+    forbids the action (409)."""
 
-    def __init__(self, errors: dict[str, str]):
-        super().__init__("; ".join(errors.values()))
-        self.errors = errors
+
+def clean_reason(value) -> str:
+    # PostgreSQL refuses NUL in text and JSON, so it never reaches the audit event.
+    return (value if isinstance(value, str) else "").replace("\x00", "").strip()
 
 
 def check_reason(value) -> str:
-    # PostgreSQL refuses NUL in text and JSON, so it never reaches the audit event.
-    reason = (value if isinstance(value, str) else "").replace("\x00", "").strip()
+    """Every help action is audited with a written reason: the forms check it with this rule, and each
+    action checks it again, so no caller can write an audit event without one."""
+    reason = clean_reason(value)
     if not reason:
-        raise ActionError({"reason": "Enter the reason for this action"})
+        raise ActionError("Enter the reason for this action", field="reason")
     if len(reason) > REASON_MAX:
-        raise ActionError({"reason": f"The reason must be {REASON_MAX} characters or fewer"})
+        raise ActionError(f"The reason must be {REASON_MAX} characters or fewer", field="reason")
     return reason
+
+
+def clean_name(value) -> str:
+    return " ".join((value if isinstance(value, str) else "").replace("\x00", "").split())
+
+
+def clean_provider_id(value) -> str:
+    return (value if isinstance(value, str) else "").replace("\x00", "").strip()
 
 
 # Search -----------------------------------------------------------------------------------------
@@ -343,34 +354,20 @@ def correct_organisation(
     db: Session,
     organisation: Organisation,
     *,
-    name,
-    provider_id,
+    name: str,
+    provider_id: str,
     reason,
     actor: User,
     ip: str = "",
     user_agent: str = "",
 ) -> None:
-    name = " ".join((name if isinstance(name, str) else "").replace("\x00", "").split())
-    provider_id = (provider_id if isinstance(provider_id, str) else "").replace("\x00", "").strip()
-    errors = {}
-    if not name:
-        errors["name"] = "Enter the organisation’s name"
-    elif len(name) > NAME_MAX:
-        errors["name"] = f"The name must be {NAME_MAX} characters or fewer"
-    if not provider_id:
-        errors["provider_id"] = "Enter the provider ID"
-    elif len(provider_id) > PROVIDER_ID_MAX:
-        errors["provider_id"] = f"The provider ID must be {PROVIDER_ID_MAX} characters or fewer"
-    try:
-        reason = check_reason(reason)
-    except ActionError as error:
-        errors.update(error.errors)
+    """name and provider_id come from CorrectionForm, which has checked they are there and short enough."""
+    name, provider_id = clean_name(name), clean_provider_id(provider_id)
+    reason = check_reason(reason)
     if organisation.kind == REGULATOR:
         raise RuleBroken("Help actions are for providers’ organisations, not the regulator’s")
-    if not errors and name == organisation.name and provider_id == organisation.provider_id:
-        errors["name"] = "Change the name or the provider ID, or leave them as they are"
-    if errors:
-        raise ActionError(errors)
+    if name == organisation.name and provider_id == organisation.provider_id:
+        raise ActionError("Change the name or the provider ID, or leave them as they are", field="name")
     before = f"{organisation.name} ({organisation.provider_id})"
     organisation.name = name
     organisation.provider_id = provider_id
