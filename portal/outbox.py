@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import logging
 import smtplib
+import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 from email.message import EmailMessage
@@ -16,7 +18,9 @@ from typing import Any
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from . import emails
 from .models import OutboxMessage, utcnow
+from .models.outbox import MAX_SUBJECT
 from .settings import Settings
 from .webhook_sender import WebhookSender
 
@@ -26,14 +30,54 @@ MAX_ATTEMPTS = 8
 CLAIM_FOR = timedelta(minutes=5)
 
 
+# Cc: C0 and C1 controls, CR, LF and NEL among them; Zl and Zp: U+2028 and U+2029, which splitlines()
+# and so the email package's header folding treat as line ends.
+_UNSAFE_IN_HEADER = {"Cc", "Zl", "Zp"}
+
+
+def header_safe(text: str, limit: int = MAX_SUBJECT) -> str:
+    """Text made fit to be an email header: on one line, without control characters, at most `limit` long.
+
+    Subjects carry what people typed (a question's summary, an organisation's name). A CR or LF in one
+    would be refused by every sender ("Header values may not contain linefeed or carriage return
+    characters"), leaving the message failing for ever, or, with a sender less careful, start a header
+    of its own. So each control character, and each Unicode line or paragraph separator, becomes a
+    space, and runs of spaces become one. A subject longer than the column (a long organisation name
+    and a long question summary) is shortened to fit, rather than failing the change that sends it.
+    """
+    cleaned = "".join(" " if unicodedata.category(ch) in _UNSAFE_IN_HEADER else ch for ch in text)
+    cleaned = " ".join(cleaned.split())
+    if len(cleaned) > limit:
+        cleaned = cleaned[: limit - 1].rstrip() + "…"
+    return cleaned
+
+
+def _checked_recipient(recipient: str) -> str:
+    # Recipients are verified addresses or the support team's configured one, never text from a form as it
+    # came: one with a line break or a control character is a bug upstream, so it stops the change.
+    if any(unicodedata.category(ch) in _UNSAFE_IN_HEADER for ch in recipient):
+        raise ValueError(f"email recipient contains a line break or control character: {recipient!r}")
+    return recipient
+
+
 def enqueue(db: Session, *, template: str, recipient: str, subject: str, body: str) -> OutboxMessage:
-    message = OutboxMessage(template=template, recipient=recipient, subject=subject, body=body)
+    """One message with its words already written. Services use enqueue_email, which writes them."""
+    message = OutboxMessage(
+        template=template, recipient=_checked_recipient(recipient), subject=header_safe(subject), body=body
+    )
     db.add(message)
     return message
 
 
-def enqueue_each(db: Session, recipients, *, template: str, subject: str, body: str) -> None:
-    """One message per distinct address, in a stable order."""
+def enqueue_email(db: Session, *, template: str, recipient: str, **context: Any) -> OutboxMessage:
+    """The email templates/emails/<template>.txt, rendered with `context`, to one address."""
+    subject, body = emails.render(template, **context)
+    return enqueue(db, template=template, recipient=recipient, subject=subject, body=body)
+
+
+def enqueue_email_each(db: Session, recipients: Iterable[str], *, template: str, **context: Any) -> None:
+    """The same email to each distinct address, one message each, in a stable order."""
+    subject, body = emails.render(template, **context)
     for recipient in sorted(set(recipients)):
         enqueue(db, template=template, recipient=recipient, subject=subject, body=body)
 
@@ -180,6 +224,9 @@ def try_again(db: Session, message_id: int) -> OutboxMessage | None:
     message = db.scalar(select(OutboxMessage).where(OutboxMessage.id == message_id, *undeliverable_filter()))
     if message is not None:
         message.attempts, message.next_attempt_at, message.claimed_until = 0, utcnow(), None
+        if message.kind == "email":
+            # A message queued before subjects were made safe at enqueue may have failed for that reason.
+            message.subject = header_safe(message.subject)
     return message
 
 

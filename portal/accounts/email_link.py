@@ -8,7 +8,7 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .. import audit, outbox, ratelimit
+from .. import audit, links, outbox, ratelimit
 from ..models import Identity, SignInLink, User, utcnow
 from ..safe_paths import same_site_path
 from ..tokens import new_token, token_hash
@@ -61,18 +61,7 @@ def request_link(db: Session, *, email: str, ip: str, user_agent: str, base_url:
             next_path=safe_next(next_path),
         )
     )
-    link = f"{base_url}/sign-in/link/{token}"
-    outbox.enqueue(
-        db,
-        template="sign_in_link",
-        recipient=email,
-        subject="Your sign-in link",
-        body=(
-            "Use this link to sign in. It works once, for 15 minutes:\n\n"
-            f"{link}\n\n"
-            "If you did not ask to sign in, you can ignore this email."
-        ),
-    )
+    outbox.enqueue_email(db, template="sign_in_link", recipient=email, link=links.sign_in(base_url, token))
     user_id = db.scalar(select(User.id).where(User.email == email))
     audit.record(
         db,

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
-from .. import audit, outbox
+from .. import audit, links, outbox
 from ..models import (
     Invitation,
     Location,
@@ -140,12 +140,11 @@ def decide_signup(
             user_agent=user_agent,
             **fields,
         )
-        outbox.enqueue(
+        outbox.enqueue_email(
             db,
             template="signup_approved",
             recipient=request.user.email,
-            subject=f"Your organisation account for {request.organisation_name} is ready",
-            body="Your request was approved. Sign in to invite your colleagues.",
+            organisation_name=request.organisation_name,
         )
     else:
         request.status = "rejected"
@@ -316,17 +315,12 @@ def invitation(db: Session, organisation_id: int, invitation_id: int) -> Invitat
 
 
 def _send_invitation(db: Session, invitation: Invitation, token: str, base_url: str) -> None:
-    organisation = invitation.organisation
-    outbox.enqueue(
+    outbox.enqueue_email(
         db,
         template="invitation",
         recipient=invitation.email,
-        subject=f"You have been invited to join {organisation.name}",
-        body=(
-            f"You have been invited to prepare and send statutory notifications for {organisation.name}.\n\n"
-            f"Accept or decline the invitation: {base_url}/invitations/{token}\n\n"
-            "The link works for 7 days. Sign in with this email address to accept."
-        ),
+        organisation_name=invitation.organisation.name,
+        link=links.invitation(base_url, token),
     )
 
 

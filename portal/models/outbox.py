@@ -7,6 +7,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import Base, utcnow
 
+# The outbox shortens longer subjects to this (outbox.header_safe).
+MAX_SUBJECT = 300
+
 
 class OutboxMessage(Base):
     """An email written in the same transaction as the change that causes it; the worker sends it."""
@@ -19,7 +22,7 @@ class OutboxMessage(Base):
     kind: Mapped[str] = mapped_column(String(20), default="email", server_default="email")
     template: Mapped[str] = mapped_column(String(60))
     recipient: Mapped[str] = mapped_column(String(320))
-    subject: Mapped[str] = mapped_column(String(300))
+    subject: Mapped[str] = mapped_column(String(MAX_SUBJECT))
     body: Mapped[str]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -27,10 +27,6 @@ def record(
     )
 
 
-def email(db: Session, recipients: Iterable[User], *, template: str, subject: str, body: str) -> None:
-    outbox.enqueue_each(db, [user.email for user in recipients], template=template, subject=subject, body=body)
-
-
-def link(base_url: str, notification: Notification, suffix: str = "") -> str:
-    """An emailed link: written out here because an email has no request to build it from."""
-    return f"{base_url}/notifications/{notification.id}{suffix}"
+def email(db: Session, recipients: Iterable[User], *, template: str, **context: Any) -> None:
+    """The email templates/emails/<template>.txt to each of the people, once each."""
+    outbox.enqueue_email_each(db, [user.email for user in recipients], template=template, **context)

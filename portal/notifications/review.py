@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from .. import links
 from ..accounts.permission_holders import people_with
 from ..accounts.sessions import Auth
 from ..models import Notification, Organisation, ReviewRecord, User, utcnow
 from ..permissions import Permission
-from .activity import email, link, record
+from .activity import email, record
 from .errors import WorkflowError
 from .reading import answers_of, current_hash, editors_of, type_of
 from .states import require_move
@@ -40,9 +41,10 @@ def request_review(
         db,
         _people_at(db, notification, Permission.NOTIFICATION_REVIEW),
         template="review_requested",
-        subject=f"Review requested: {kind.title} at {notification.location.name}",
-        body=f"{auth.user.email} has asked for a review of a {kind.title} notification.\n\n"
-        f"Review it: {link(base_url, notification, '/review')}",
+        notification_type=kind.title,
+        location_name=notification.location.name,
+        requested_by=auth.user.email,
+        link=links.notification_review(base_url, notification.id),
     )
 
 
@@ -84,9 +86,10 @@ def request_changes(
         db,
         [u for u in (notification.assigned_to, notification.created_by) if u is not None],
         template="changes_requested",
-        subject=f"Changes requested: {kind.title}",
-        body=f"{auth.user.email} has asked for changes:\n\n{summary}\n\n"
-        f"Make the changes: {link(base_url, notification)}",
+        notification_type=kind.title,
+        requested_by=auth.user.email,
+        summary=summary,
+        link=links.notification(base_url, notification.id),
     )
 
 
@@ -114,9 +117,10 @@ def approve(
         db,
         _people_at(db, notification, Permission.NOTIFICATION_SUBMIT),
         template="approved",
-        subject=f"Ready to submit: {kind.title} at {notification.location.name}",
-        body=f"{auth.user.email} has approved a {kind.title} notification. It is ready to submit.\n\n"
-        f"Submit it: {link(base_url, notification, '/submit')}",
+        notification_type=kind.title,
+        location_name=notification.location.name,
+        approved_by=auth.user.email,
+        link=links.notification_submit(base_url, notification.id),
     )
 
 

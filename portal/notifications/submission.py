@@ -13,12 +13,13 @@ from sqlalchemy import CursorResult, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from .. import links
 from ..accounts.sessions import Auth
 from ..models import Notification, Submission, User, utcnow
 from ..references import new_reference
 from ..regulator_view import enqueue_submission_webhook
 from ..settings import Settings
-from .activity import email, link, record
+from .activity import email, record
 from .errors import WorkflowError
 from .reading import answers_of, attachments_of, current_hash, editors_of, submission_of, type_of, watchers_of
 from .states import require_move
@@ -75,10 +76,11 @@ def submit(
         db,
         [auth.user, *watchers_of(db, notification.id)],
         template="submitted",
-        subject=f"Submitted: {kind.title}, reference {submission.reference}",
-        body=f"{kind.title} at {notification.location.name} was submitted to the regulator by "
-        f"{auth.user.email}.\n\nReference: {submission.reference}\n\n"
-        f"Your copy: {link(settings.base_url, notification, '/receipt')}",
+        notification_type=kind.title,
+        location_name=notification.location.name,
+        reference=submission.reference,
+        submitted_by=auth.user.email,
+        link=links.notification_receipt(settings.base_url, notification.id),
     )
     return submission
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
-from .. import audit, outbox
+from .. import audit, links, outbox
 from ..accounts.permission_holders import people_with
 from ..accounts.sessions import Auth
 from ..models import (
@@ -159,13 +159,16 @@ def ask(
     db.add(query)
     db.flush()
     _record(db, "query:asked", auth.user, query, ip, user_agent, subject=subject)
-    about = f"About notification {notification.reference or '#' + str(notification.id)}.\n" if notification else ""
-    outbox.enqueue_each(
+    outbox.enqueue_email_each(
         db,
         [support_email] if support_email else [],
         template="query_asked",
-        subject=f"New question from {organisation.name}: {subject}",
-        body=f"{auth.user.email} asked:\n\n{body}\n\n{about}Answer it: {base_url}/support/queries/{query.id}",
+        organisation_name=organisation.name,
+        question_summary=subject,
+        asked_by=auth.user.email,
+        message=body,
+        about_notification=(notification.reference or f"#{notification.id}") if notification else "",
+        link=links.support_question(base_url, query.id),
     )
     return query
 
@@ -234,12 +237,15 @@ def reply_as_provider(
     query.status = "waiting_on_support"
     query.resolved_at = None
     _record(db, "query:replied", auth.user, query, ip, user_agent, subject=query.subject, by_support=False)
-    outbox.enqueue_each(
+    outbox.enqueue_email_each(
         db,
         _support_recipients(query, support_email),
         template="query_provider_replied",
-        subject=f"{query.organisation.name} replied: {query.subject}",
-        body=f"{auth.user.email} wrote:\n\n{body}\n\nReply: {base_url}/support/queries/{query.id}",
+        organisation_name=query.organisation.name,
+        question_summary=query.subject,
+        replied_by=auth.user.email,
+        message=body,
+        link=links.support_question(base_url, query.id),
     )
 
 
@@ -341,17 +347,14 @@ def reply_as_support(
     if resolve:
         _record(db, "query:resolved", actor, query, ip, user_agent, subject=query.subject)
     if query.asked_by is not None and query.asked_by.active:
-        ending = (
-            "We have marked your question as resolved. If you need more help, reply and it will reopen."
-            if resolve
-            else "Reply when you can."
-        )
-        outbox.enqueue_each(
+        outbox.enqueue_email(
             db,
-            [query.asked_by.email],
+            recipient=query.asked_by.email,
             template="query_support_replied",
-            subject=f"The support team replied: {query.subject}",
-            body=f"{body}\n\n{ending}\n\nRead and reply: {base_url}/queries/{query.id}",
+            question_summary=query.subject,
+            message=body,
+            resolved=resolve,
+            link=links.question(base_url, query.id),
         )
 
 
@@ -382,13 +385,14 @@ def assign(
         assignee=assignee.email if assignee else "nobody",
     )
     if assignee is not None and assignee.id != actor.id:
-        outbox.enqueue_each(
+        outbox.enqueue_email(
             db,
-            [assignee.email],
+            recipient=assignee.email,
             template="query_assigned",
-            subject=f"A question was assigned to you: {query.subject}",
-            body=f"{actor.email} assigned you a question from {query.organisation.name}.\n\n"
-            f"{base_url}/support/queries/{query.id}",
+            question_summary=query.subject,
+            assigned_by=actor.email,
+            organisation_name=query.organisation.name,
+            link=links.support_question(base_url, query.id),
         )
 
 
@@ -400,13 +404,12 @@ def resolve_as_support(
     query.status, query.resolved_at, query.updated_at = "resolved", utcnow(), utcnow()
     _record(db, "query:resolved", actor, query, ip, user_agent, subject=query.subject)
     if query.asked_by is not None and query.asked_by.active:
-        outbox.enqueue_each(
+        outbox.enqueue_email(
             db,
-            [query.asked_by.email],
+            recipient=query.asked_by.email,
             template="query_resolved",
-            subject=f"Your question was resolved: {query.subject}",
-            body=f"The support team marked your question as resolved. If you still need help, "
-            f"reply and it will reopen.\n\n{base_url}/queries/{query.id}",
+            question_summary=query.subject,
+            link=links.question(base_url, query.id),
         )
 
 
