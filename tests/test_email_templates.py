@@ -21,7 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
 from portal import emails, links, outbox
-from portal.accounts import email_link, organisations, sessions
+from portal.accounts import email_link, invitations, organisations, sessions
 from portal.db import transaction
 from portal.models import Location, Membership, Notification, Organisation, OutboxMessage, SupportQuery, User
 from portal.notifications import review, submission
@@ -456,7 +456,7 @@ def test_account_emails_with_a_hostile_organisation_name_are_delivered(db_factor
         db.add(Location(organisation_id=organisation_id, name="Main site", regulator_location_id="1-999000001"))
     with transaction(db_factory) as db:
         admin = db.scalar(select(User).where(User.email == "new.person@example.com"))
-        organisations.invite(
+        invitations.invite(
             db,
             organisation_id,
             email="colleague@example.com",

@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from portal import permissions
+from portal.accounts import invitations
 from portal.accounts import organisations as orgs
 from portal.app import all_endpoints
 from portal.db import transaction
@@ -42,7 +43,7 @@ def world(db_factory, demo_org, as_person):
     )
     with transaction(db_factory) as db:
         admin = db.query(User).filter_by(email="admin@riverside.example").one()
-        invitation = orgs.invite(
+        invitation = invitations.invite(
             db,
             demo_org["id"],
             email="new@riverside.example",

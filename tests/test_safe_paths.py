@@ -42,9 +42,10 @@ def test_anything_a_browser_could_read_as_another_site_is_refused(path):
     assert same_site_path(path) is None
 
 
-def _request(referer: str, path: str = "/sign-in") -> Request:
+def _request(referer: str, app, path: str = "/sign-in") -> Request:
     return Request(
         {
+            "app": app,
             "type": "http",
             "method": "POST",
             "scheme": "http",
@@ -57,15 +58,15 @@ def _request(referer: str, path: str = "/sign-in") -> Request:
     )
 
 
-def test_a_referer_on_this_site_is_the_back_link():
-    assert _same_site_back(_request("http://portal/members?page=2")) == "/members?page=2"
+def test_a_referer_on_this_site_is_the_back_link(app):
+    assert _same_site_back(_request("http://portal/members?page=2", app)) == "/members?page=2"
 
 
 @pytest.mark.parametrize(
     "referer", ["http://portal//evil.example", "http://portal//evil.example/path", "http://evil.example/", ""]
 )
-def test_a_referer_that_would_leave_the_site_falls_back_to_the_form_itself(referer):
-    assert _same_site_back(_request(referer)) == "/sign-in"
+def test_a_referer_that_would_leave_the_site_falls_back_to_the_form_itself(referer, app):
+    assert _same_site_back(_request(referer, app)) == "/sign-in"
 
 
 def test_every_caller_refuses_what_the_guard_refuses():
@@ -85,3 +86,10 @@ def test_a_page_within_a_notification_is_that_notifications_own_page_or_none():
     assert page_within("/notifications/1/sections/a?x=1", own) == "/notifications/1/sections/a?x=1"
     for refused in ("/notifications/12", "/notifications/1/../../dashboard", "/notifications/1/%2e%2e/2", "//x", None):
         assert page_within(refused, own) is None, refused
+
+
+def test_without_a_usable_referer_a_form_that_only_takes_posts_sends_you_to_the_start_page(client):
+    client.get("/sign-in")
+    response = client.post("/sign-out", data={}, headers={"referer": "http://evil.example/"})
+    assert response.status_code == 403
+    assert 'href="/"' in response.text and 'href="/sign-out"' not in response.text

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from portal.accounts import invitations
 from portal.accounts import organisations as orgs
 from portal.app import all_endpoints
 from portal.db import transaction
@@ -27,7 +28,7 @@ def _user_id(db_factory, email: str) -> int:
 def _invite(db_factory, organisation_id: int, email: str = "new@riverside.example") -> int:
     with transaction(db_factory) as db:
         admin = db.scalar(select(User).where(User.email == "admin@riverside.example"))
-        return orgs.invite(
+        return invitations.invite(
             db,
             organisation_id,
             email=email,

@@ -5,10 +5,11 @@ from __future__ import annotations
 from starlette.responses import Response
 
 from .. import outbox
+from ..numbers import parse_id
 from ..permissions import Permission
 from ..web.form_text import form_text
-from ..web.routing import Ctx, NotFound, Routes, parse_id
-from . import email_link, organisations, sessions, signing
+from ..web.routing import Ctx, NotFound, Routes
+from . import email_link, invitations, organisations, sessions, signing
 from .forms import SignInForm, SignupRequestForm
 
 routes = Routes("accounts")
@@ -112,7 +113,7 @@ def choose_organisation(ctx: Ctx):
     return ctx.render(
         "accounts/organisations.html",
         memberships=sessions.memberships_of(ctx.db, ctx.auth.user.id),
-        invitations=organisations.pending_invitations_for(ctx.db, ctx.auth.user.email),
+        invitations=invitations.pending_invitations_for(ctx.db, ctx.auth.user.email),
         requests=organisations.signup_requests_of(ctx.db, ctx.auth.user.id),
     )
 

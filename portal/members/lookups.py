@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..accounts import invitations
 from ..accounts import organisations as orgs
 from ..models import Invitation, Membership
 from ..web.routing import Ctx, Loader
@@ -12,11 +13,11 @@ def _member(ctx: Ctx, membership_id: int) -> Membership | None:
 
 
 def _invitation(ctx: Ctx, invitation_id: int) -> Invitation | None:
-    return orgs.invitation(ctx.db, ctx.auth.organisation.id, invitation_id)
+    return invitations.invitation(ctx.db, ctx.auth.organisation.id, invitation_id)
 
 
 def _my_invitation(ctx: Ctx, invitation_id: int) -> Invitation | None:
-    return orgs.invitation_for(ctx.db, ctx.auth.user, invitation_id)
+    return invitations.invitation_for(ctx.db, ctx.auth.user, invitation_id)
 
 
 # A member of the organisation in use.

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from .. import audit
+from ..accounts import invitations
 from ..accounts import organisations as orgs
 from ..accounts.organisations import Grant
 from ..models import Invitation, Membership
+from ..numbers import parse_number
 from ..permissions import Permission
 from ..roles import PROVIDER_ROLES
 from ..rules import RuleBroken
@@ -36,7 +38,7 @@ def members(ctx: Ctx):
     return ctx.render(
         "members/list.html",
         members=orgs.members_of(ctx.db, _org_id(ctx)),
-        invitations=orgs.invitations_of(ctx.db, _org_id(ctx)),
+        invitations=invitations.invitations_of(ctx.db, _org_id(ctx)),
         location_names={location.id: location.name for location in locations},
         describe=orgs.describe_grants,
         can_manage=ctx.auth.has(Permission.MEMBERS_MANAGE),
@@ -55,7 +57,7 @@ def invite_post(ctx: Ctx):
     form = InviteForm(ctx.form, locations=locations)
     if form.validate():
         try:
-            orgs.invite(
+            invitations.invite(
                 ctx.db,
                 _org_id(ctx),
                 email=form.email.data or "",
@@ -165,7 +167,7 @@ def leave_post(ctx: Ctx):
 @routes.post("/members/invitations/{invitation_id}/resend", permission=Permission.MEMBERS_MANAGE, loads=INVITATION)
 def resend(ctx: Ctx, invitation: Invitation):
     try:
-        orgs.resend_invitation(
+        invitations.resend_invitation(
             ctx.db,
             invitation,
             actor_id=ctx.auth.user.id,
@@ -181,7 +183,7 @@ def resend(ctx: Ctx, invitation: Invitation):
 @routes.post("/members/invitations/{invitation_id}/revoke", permission=Permission.MEMBERS_MANAGE, loads=INVITATION)
 def revoke(ctx: Ctx, invitation: Invitation):
     try:
-        orgs.revoke_invitation(
+        invitations.revoke_invitation(
             ctx.db, invitation, actor_id=ctx.auth.user.id, ip=ctx.client_ip, user_agent=ctx.user_agent
         )
     except RuleBroken:
@@ -191,10 +193,8 @@ def revoke(ctx: Ctx, invitation: Invitation):
 
 @routes.get("/history", permission=Permission.AUDIT_VIEW)
 def history(ctx: Ctx):
-    try:
-        page = max(1, int(ctx.query.get("page", "1")))
-    except ValueError:
-        page = 1
+    # Beyond the last page is an empty page, not an error; beyond any page the history could hold is page one.
+    page = parse_number(ctx.query.get("page", "1"), minimum=1, maximum=1_000_000) or 1
     events = audit.organisation_history(ctx.db, _org_id(ctx), limit=51, offset=(page - 1) * 50)
     return ctx.render("members/history.html", events=events[:50], has_next=len(events) > 50, page=page)
 
@@ -204,8 +204,8 @@ def history(ctx: Ctx):
 
 @routes.get("/invitations/{token}", permission=Permission.SIGNED_IN)
 def invitation_page(ctx: Ctx):
-    invitation = orgs.invitation_by_token(ctx.db, ctx.params["token"])
-    problem = orgs.invitation_problem(invitation, ctx.auth.user)
+    invitation = invitations.invitation_by_token(ctx.db, ctx.params["token"])
+    problem = invitations.invitation_problem(invitation, ctx.auth.user)
     if problem or invitation is None:
         return ctx.render(
             "members/invitation_problem.html",
@@ -221,18 +221,18 @@ def invitation_page(ctx: Ctx):
 @routes.post("/invitations/{invitation_id}/accept", permission=Permission.SIGNED_IN, loads=MY_INVITATION)
 def accept(ctx: Ctx, invitation: Invitation):
     # Expired or answered already: said in words, since the invitation is the person's own.
-    problem = orgs.invitation_problem(invitation, ctx.auth.user)
+    problem = invitations.invitation_problem(invitation, ctx.auth.user)
     if problem:
         return ctx.render("members/invitation_problem.html", status=400, problem=problem, email="")
-    orgs.accept_invitation(ctx.db, invitation, ctx.auth.user, ip=ctx.client_ip, user_agent=ctx.user_agent)
+    invitations.accept_invitation(ctx.db, invitation, ctx.auth.user, ip=ctx.client_ip, user_agent=ctx.user_agent)
     ctx.auth.session.organisation_id = invitation.organisation_id
     return ctx.redirect_to("dashboard.dashboard", flash=f"You have joined {invitation.organisation.name}.")
 
 
 @routes.post("/invitations/{invitation_id}/decline", permission=Permission.SIGNED_IN, loads=MY_INVITATION)
 def decline(ctx: Ctx, invitation: Invitation):
-    problem = orgs.invitation_problem(invitation, ctx.auth.user)
+    problem = invitations.invitation_problem(invitation, ctx.auth.user)
     if problem:
         return ctx.render("members/invitation_problem.html", status=400, problem=problem, email="")
-    orgs.decline_invitation(ctx.db, invitation, ctx.auth.user, ip=ctx.client_ip, user_agent=ctx.user_agent)
+    invitations.decline_invitation(ctx.db, invitation, ctx.auth.user, ip=ctx.client_ip, user_agent=ctx.user_agent)
     return ctx.redirect_to("accounts.choose_organisation", flash="You declined the invitation.")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from .definitions import Question, Section
@@ -77,3 +78,43 @@ def shown_values(section: Section, answers: dict, failed: dict) -> dict[str, Any
             elif each.key in answers:
                 values[each.key] = to_raw(each, answers[each.key])
     return values
+
+
+def kept_answers(text: str, section: Section) -> dict[str, Any] | None:
+    """What the conflict page carried in its hidden field: the person's own answers, as raw form input.
+
+    The field came back from the browser, so it is input like any other: None (a 400) unless it is an
+    object whose keys are this section's questions and whose values have the shapes a form gives (text,
+    a list of texts, a date's parts), with no lone surrogate or NUL that could not be stored or shown.
+    """
+    try:
+        kept = json.loads(text or "{}")
+    except (ValueError, RecursionError):
+        return None
+    known = {each.key for question in section.questions for each in (question, question.follow_up) if each}
+    if not isinstance(kept, dict) or not set(kept) <= known:
+        return None
+    return kept if all(_raw_shape(value) for value in kept.values()) else None
+
+
+def _raw_shape(value: Any) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, str):
+        return _storable(value)
+    if isinstance(value, list):
+        return all(isinstance(item, str) and _storable(item) for item in value)
+    if isinstance(value, dict):
+        return all(
+            isinstance(key, str) and (item is None or isinstance(item, str) and _storable(item))
+            for key, item in value.items()
+        )
+    return False
+
+
+def _storable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return "\x00" not in text

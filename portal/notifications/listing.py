@@ -11,12 +11,12 @@ from sqlalchemy.orm import Session, joinedload
 
 from ..accounts.sessions import Auth
 from ..models import Notification, utcnow
+from ..numbers import parse_id
 from ..permissions import Permission
 from .registry import definition, sorted_types
 from .states import OPEN_STATUSES, STATUSES
 
 PAGE_SIZE = 25
-MAX_ID = 2**31 - 1
 
 
 @dataclass
@@ -33,12 +33,8 @@ class ListFilters:
         """From the list page's query string; anything unrecognised is no filter at all."""
 
         def number(name: str) -> int | None:
-            try:
-                value = int(query.get(name, ""))
-            except ValueError:
-                return None
             # Beyond an integer column's range nothing can match, and PostgreSQL would refuse to compare.
-            return value if 0 < value <= MAX_ID else None
+            return parse_id(query.get(name, ""))
 
         status = query.get("status", "")
         return cls(

@@ -10,6 +10,7 @@ from markupsafe import Markup
 from .. import audit
 from ..accounts.organisations import locations_of
 from ..models import Notification, SectionDraft
+from ..numbers import parse_id, parse_number
 from ..permissions import Permission
 from ..web.routing import Ctx, Forbidden, NotFound, Routes
 from . import drafting, listing, presenters, reading
@@ -17,7 +18,7 @@ from .deadlines import due_date
 from .definitions import Question, Section
 from .document import comment_threads, compiled_sections
 from .errors import NotAllowed
-from .form_input import anchor, section_raw, shown_values
+from .form_input import anchor, kept_answers, section_raw, shown_values
 from .forms import NewNotificationForm
 from .lookups import NOTIFICATION
 from .registry import sorted_types
@@ -196,7 +197,8 @@ def section_page(ctx: Ctx, notification: Notification):
 
 def _version(ctx: Ctx) -> int:
     text = _text(ctx, "version")
-    return int(text) if text.isdigit() else -1
+    version = parse_number(text)
+    return -1 if version is None else version
 
 
 def _save(ctx: Ctx, notification: Notification, section: Section) -> drafting.SaveResult:
@@ -269,10 +271,9 @@ def _conflict_page(
 def resolve_conflict(ctx: Ctx, notification: Notification):
     """Each differing answer: keep mine, keep theirs, or (long text) both, one after the other."""
     section, _ = _editable_section(ctx, notification)
-    try:
-        mine = json.loads(_text(ctx, "mine") or "{}")
-    except ValueError:
-        mine = {}
+    mine = kept_answers(_text(ctx, "mine"), section)
+    if mine is None:
+        return ctx.render("errors/400.html", status=400)
     choices = {
         name.removeprefix("choice-"): value
         for name, value in (ctx.form.multi_items() if ctx.form is not None else [])
@@ -283,7 +284,7 @@ def resolve_conflict(ctx: Ctx, notification: Notification):
         ctx.auth,
         notification,
         section.key,
-        mine if isinstance(mine, dict) else {},
+        mine,
         choices,
         expected_version=_version(ctx),
         ip=ctx.client_ip,
@@ -301,7 +302,7 @@ def assign(ctx: Ctx, notification: Notification):
     user_id: int | None = None
     if chosen:
         # Not a number is nobody we know: refused like any colleague who cannot draft here.
-        user_id = int(chosen) if chosen.isdigit() else -1
+        user_id = parse_id(chosen) or -1
     try:
         drafting.assign(ctx.db, ctx.auth, notification, user_id, ip=ctx.client_ip, user_agent=ctx.user_agent)
     except NotAllowed:

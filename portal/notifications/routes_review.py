@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from ..models import Notification
+from ..numbers import parse_id
 from ..permissions import Permission
 from ..safe_paths import page_within
-from ..web.routing import Ctx, NotFound, Routes, parse_id
+from ..web.routing import Ctx, NotFound, Routes
 from . import comments, presenters, reading, review
 from .document import comment_threads, compiled_sections
 from .errors import WorkflowError

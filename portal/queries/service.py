@@ -28,6 +28,7 @@ from ..models import (
     utcnow,
 )
 from ..notifications import reading as notifications
+from ..numbers import parse_id, parse_number
 from ..permissions import Permission
 from ..rules import RuleBroken
 from ..safe_paths import same_site_path
@@ -139,10 +140,8 @@ def ask(
     subject, body = clean_text(subject), clean_text(message)
     notification = None
     if notification_id not in (None, ""):
-        try:
-            notification = notifications.visible(db, auth, int(notification_id))
-        except (TypeError, ValueError):
-            notification = None
+        chosen = parse_id(notification_id)
+        notification = notifications.visible(db, auth, chosen) if chosen is not None else None
         if notification is None:
             raise RuleBroken(
                 "Select a notification from the list, or say the question is not about one", field="notification"
@@ -272,10 +271,7 @@ class QueueFilters:
     def from_query(cls, params) -> QueueFilters:
         status = params.get("status", "open")
         assigned = params.get("assigned", "anyone")
-        try:
-            page = max(1, min(int(params.get("page", "1")), 100_000))
-        except ValueError:
-            page = 1
+        page = parse_number(params.get("page", "1"), minimum=1, maximum=100_000) or 1
         return cls(
             status=status if status in cls.STATUSES else "open",
             assigned=assigned if assigned in cls.ASSIGNED else "anyone",
@@ -365,10 +361,8 @@ def assign(
         assignee = None
     else:
         by_id = {user.id: user for user in agents(db)}
-        try:
-            assignee = by_id.get(int(assignee_id))
-        except (TypeError, ValueError):
-            assignee = None
+        chosen_id = parse_id(assignee_id)
+        assignee = by_id.get(chosen_id) if chosen_id is not None else None
         if assignee is None:
             raise RuleBroken("Select someone from the list", field="assignee")
     if (assignee.id if assignee else None) == query.assigned_to_id:

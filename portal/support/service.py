@@ -11,6 +11,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from .. import audit, outbox
+from ..accounts import invitations
 from ..accounts import organisations as orgs
 from ..accounts.sessions import end_all_sessions, memberships_of
 from ..models import (
@@ -163,7 +164,7 @@ def organisation_overview(db: Session, organisation: Organisation) -> dict:
     return {
         "locations": orgs.locations_of(db, organisation.id),
         "members": orgs.members_of(db, organisation.id),
-        "invitations": orgs.invitations_of(db, organisation.id),
+        "invitations": invitations.invitations_of(db, organisation.id),
         "notifications": list(
             db.scalars(
                 select(Notification)
@@ -256,14 +257,14 @@ def _check_provider_person(db: Session, user: User, actor: User) -> None:
 
 
 def invitation_of(db: Session, organisation_id: int, invitation_id: int) -> Invitation | None:
-    return orgs.invitation(db, organisation_id, invitation_id)
+    return invitations.invitation(db, organisation_id, invitation_id)
 
 
 def resend_invitation(
     db: Session, invitation: Invitation, *, reason, actor: User, base_url: str, ip: str = "", user_agent: str = ""
 ) -> None:
     reason = check_reason(reason)
-    orgs.resend_invitation(db, invitation, actor_id=actor.id, base_url=base_url, ip=ip, user_agent=user_agent)
+    invitations.resend_invitation(db, invitation, actor_id=actor.id, base_url=base_url, ip=ip, user_agent=user_agent)
     audit.record(
         db,
         "support:invitation_resent",
@@ -280,7 +281,7 @@ def revoke_invitation(
     db: Session, invitation: Invitation, *, reason, actor: User, ip: str = "", user_agent: str = ""
 ) -> None:
     reason = check_reason(reason)
-    orgs.revoke_invitation(db, invitation, actor_id=actor.id, ip=ip, user_agent=user_agent)
+    invitations.revoke_invitation(db, invitation, actor_id=actor.id, ip=ip, user_agent=user_agent)
     audit.record(
         db,
         "support:invitation_revoked",

@@ -2,10 +2,13 @@
 
 The message rides in a short-lived signed cookie rather than the query string: a reloaded or shared
 address never repeats "Approved", nobody can put words of their own into the banner, and any app
-process can read it without shared state.
+process can read it without shared state. It is bound to the browser that made the change (through its
+CSRF cookie), so a copied cookie shows nothing anywhere else.
 """
 
 from __future__ import annotations
+
+import hashlib
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from starlette.requests import Request
@@ -20,10 +23,15 @@ def _serializer(secret: str) -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(secret, salt="flash")
 
 
-def attach(response: Response, message: str, *, secret: str, secure: bool) -> Response:
+def _browser(request: Request) -> str:
+    csrf_cookie = request.scope.get("state", {}).get("csrf_cookie", "")
+    return hashlib.sha256(csrf_cookie.encode()).hexdigest()[:32]
+
+
+def attach(request: Request, response: Response, message: str, *, secret: str, secure: bool) -> Response:
     response.set_cookie(
         COOKIE,
-        _serializer(secret).dumps(message),
+        _serializer(secret).dumps([message, _browser(request)]),
         max_age=MAX_AGE_SECONDS,
         httponly=True,
         samesite="lax",
@@ -39,10 +47,13 @@ def take(request: Request, secret: str) -> str | None:
     if not raw:
         return None
     try:
-        message = _serializer(secret).loads(raw, max_age=MAX_AGE_SECONDS)
+        payload = _serializer(secret).loads(raw, max_age=MAX_AGE_SECONDS)
     except BadSignature:
         return None
-    return message if isinstance(message, str) else None
+    match payload:
+        case [str() as message, str() as browser] if browser == _browser(request):
+            return message
+    return None
 
 
 def clear(response: Response, *, secure: bool) -> None:

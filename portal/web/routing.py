@@ -24,10 +24,11 @@ from starlette.exceptions import HTTPException
 from starlette.formparsers import MultiPartException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
-from starlette.routing import Route
+from starlette.routing import Match, Route
 
 from .. import permissions as perms
 from ..db import transaction
+from ..numbers import parse_id
 from ..safe_paths import same_site_path
 from . import csrf
 from . import flash as flash_messages
@@ -46,18 +47,6 @@ class NotFound(HTTPException):
 class Forbidden(HTTPException):
     def __init__(self):
         super().__init__(403)
-
-
-# The largest id a database integer column holds (PostgreSQL's integer); anything larger cannot exist.
-MAX_ID = 2**31 - 1
-
-
-def parse_id(text: str | None) -> int | None:
-    """An id from a path, query string or form: ASCII digits within the column's range, else None."""
-    if not text or len(text) > 10 or not (text.isascii() and text.isdigit()):
-        return None
-    value = int(text)
-    return value if 0 < value <= MAX_ID else None
 
 
 @dataclass(frozen=True)
@@ -188,7 +177,9 @@ class Ctx:
         response = RedirectResponse(url, status_code=303)
         if flash:
             settings = self.settings
-            flash_messages.attach(response, flash, secret=settings.secret_key, secure=settings.is_production)
+            flash_messages.attach(
+                self.request, response, flash, secret=settings.secret_key, secure=settings.is_production
+            )
         return response
 
     def redirect_to(self, name: str, *, flash: str | None = None, anchor: str = "", **params: Any) -> RedirectResponse:
@@ -318,7 +309,8 @@ def _database_down(error: Exception) -> bool:
 
 
 def _same_site_back(request: Request) -> str:
-    """The page the form came from, when the Referer names one on this site; else the form's own path."""
+    """The page the form came from, when the Referer names one on this site; else the form's own path when
+    that is a page, and the start page when it only takes POSTs (a link to it would answer 405)."""
     referer = request.headers.get("referer", "")
     base = str(request.base_url)
     if referer.startswith(base):
@@ -326,7 +318,12 @@ def _same_site_back(request: Request) -> str:
         back = same_site_path("/" + referer[len(base) :])
         if back is not None:
             return back
-    return request.url.path
+    return request.url.path if _is_page(request, request.url.path) else "/"
+
+
+def _is_page(request: Request, path: str) -> bool:
+    scope = {"type": "http", "method": "GET", "path": path, "root_path": ""}
+    return any(route.matches(scope)[0] == Match.FULL for route in request.app.routes)
 
 
 def _run(
