@@ -68,7 +68,7 @@ def make_templates() -> Jinja2Templates:
     env.filters["filesize"] = byte_size
     env.filters["datetime"] = format_datetime
     env.filters["date"] = format_date
-    expected = names_read_but_never_set(env, "govuk_frontend_jinja/")
+    expected = names_read_but_never_set(env)
     env.undefined = type("PortalUndefined", (PortalUndefined,), {"__slots__": (), "expected_names": expected})
     return Jinja2Templates(env=env)
 

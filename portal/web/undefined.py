@@ -9,20 +9,30 @@ setting (the page template's optional variables such as `mainClasses`, and `unde
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
-from jinja2 import Environment, Undefined, meta
+from jinja2 import Environment, PackageLoader, Undefined, meta
 from jinja2.utils import missing
 
 
-def names_read_but_never_set(env: Environment, prefix: str) -> frozenset[str]:
-    """Every name the templates under a loader prefix read without defining: GOV.UK's page variables
-    (`mainClasses`, `htmlLang`, …) and the names its macros use for "unset" (`undefined`, `null`)."""
+@functools.cache
+def _names_govuk_templates_read_but_never_set() -> frozenset[str]:
+    # Parsing every GOV.UK template takes about half a second; their names only change with the package,
+    # so once per process, not once per app (the tests make hundreds of apps).
+    env = Environment(loader=PackageLoader("govuk_frontend_jinja", "templates"), autoescape=True)
     names: set[str] = set()
-    for name in env.list_templates(filter_func=lambda template: template.startswith(prefix)):
-        source, _, _ = env.loader.get_source(env, name)  # type: ignore[union-attr]  # make_templates sets one
+    for name in env.list_templates():
+        source, _, _ = env.loader.get_source(env, name)  # type: ignore[union-attr]  # set just above
         names |= meta.find_undeclared_variables(env.parse(source))
-    return frozenset(names - set(env.globals))
+    return frozenset(names)
+
+
+def names_read_but_never_set(env: Environment) -> frozenset[str]:
+    """Every name GOV.UK Frontend's templates read without defining, less this environment's globals:
+    the page variables (`mainClasses`, `htmlLang`, …) and the names the macros use for "unset"
+    (`undefined`, `null`)."""
+    return _names_govuk_templates_read_but_never_set() - set(env.globals)
 
 
 class PortalUndefined(Undefined):
