@@ -11,6 +11,8 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -39,6 +41,8 @@ PEOPLE = {
     "support_agent": "support@regulator.example",
     "support_lead": "lead@regulator.example",
     "newcomer": "newcomer@example.com",
+    # Made an organisation admin for one location by the page states that use them (pages_scope.py).
+    "location_admin": "location.admin@riverside.example",
 }
 
 
@@ -46,10 +50,10 @@ PEOPLE = {
 RUNNING: dict = {}
 
 
-@pytest.fixture(scope="session")
-def server(tmp_path_factory):
+@contextmanager
+def running_portal(data_dir: Path, **settings: str) -> Iterator[dict]:
+    """The portal served from its own process on a free port, with demo data; settings are PORTAL_* overrides."""
     port = free_port()
-    data_dir = tmp_path_factory.mktemp("a11y-data")
     base = f"http://127.0.0.1:{port}"
     env = {
         **os.environ,
@@ -58,6 +62,7 @@ def server(tmp_path_factory):
         "PORTAL_BASE_URL": base,
         "PORTAL_SEED_DEMO": "1",
         "PORTAL_DATABASE_URL": f"sqlite:///{data_dir / 'portal.sqlite3'}",
+        **settings,
     }
     log = open(data_dir / "server.log", "w")
     process = subprocess.Popen(
@@ -79,11 +84,19 @@ def server(tmp_path_factory):
             process.kill()
             raise RuntimeError(f"portal did not start: {(data_dir / 'server.log').read_text()[-3000:]}")
         time.sleep(0.2)
-    RUNNING.update(base=base, data_dir=data_dir, database_url=env["PORTAL_DATABASE_URL"])
-    yield dict(RUNNING)
-    process.terminate()
-    process.wait(timeout=10)
-    log.close()
+    try:
+        yield {"base": base, "data_dir": data_dir, "database_url": env["PORTAL_DATABASE_URL"]}
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        log.close()
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory):
+    with running_portal(tmp_path_factory.mktemp("a11y-data")) as running:
+        RUNNING.update(running)
+        yield dict(RUNNING)
 
 
 @pytest.fixture(scope="session")

@@ -10,6 +10,8 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from tests.journey import PDF
+
 
 @dataclass(frozen=True)
 class PageState:
@@ -144,6 +146,35 @@ def conflicting_save(page, base, new_page):
     page.fill("#completed_by_name", "Me Myself")
     page.click("main button:has-text('Save and come back later')")
     page.wait_for_load_state()
+
+
+def save_after_submission(page, base, new_page):
+    """A drafter types into an approved notification while the submitter submits it: the save arrives too late."""
+    from . import journeys
+
+    notification = journeys.approved(new_page, base)
+    page.goto(f"{base}/notifications/{notification}/sections/about_you")
+    journeys.post(new_page("submitter"), base, f"/notifications/{notification}/submit", {"declaration": "yes"})
+    page.fill("#completed_by_name", "Typed while it was being submitted")
+    page.click("main button:has-text('Save and continue')")
+    page.wait_for_load_state()
+
+
+def type_then_upload(page, base, new_page):
+    """Words typed, a file chosen and "Upload file" pressed straight away: the words come back saved."""
+    page.fill("#risk_mitigation", "Bed rails checked every hour.")
+    page.set_input_files(
+        "#supporting_documents", files=[{"name": "plan.pdf", "mimeType": "application/pdf", "buffer": PDF}]
+    )
+    press("Upload file")(page, base, new_page)
+
+
+def someone_else_saves_first(page, base, new_page):
+    other = new_page("drafter")
+    other.goto(page.url)
+    other.fill("#risk_mitigation", "Someone else's words.")
+    other.click("main button:has-text('Save and come back later')")
+    other.wait_for_load_state()
 
 
 def whole_document(page, base, new_page):
@@ -310,6 +341,7 @@ STATES = [
         "drafter",
         then(start_draft("dols_outcome"), post_in_page("/request-review")),
     ),
+    PageState("a save that arrived after submission", "*section-not-saved", "drafter", save_after_submission),
     PageState("organisation settings", "/organisation/settings", "organisation_admin", visit("/organisation/settings")),
     PageState(
         "upload refused",
@@ -323,6 +355,20 @@ STATES = [
                 files=[{"name": "tool.pdf", "mimeType": "application/pdf", "buffer": b"MZ\x90\x00 not a pdf"}],
             ),
             press("Upload file"),
+        ),
+    ),
+    PageState(
+        "section, after uploading a file with words typed",
+        "/notifications/{notification_id}/sections/{section_key}",
+        "drafter",
+        then(start_draft("serious_injury"), open_section("Risk and actions"), type_then_upload),
+    ),
+    PageState(
+        "conflict, after uploading a file",
+        "*upload-conflict",
+        "drafter",
+        then(
+            start_draft("serious_injury"), open_section("Risk and actions"), someone_else_saves_first, type_then_upload
         ),
     ),
     PageState("page not found", "*404", None, visit("/no-such-page")),
@@ -342,6 +388,18 @@ STATES += STATES_QUERIES
 from .pages_reports import STATES_REPORTS  # noqa: E402
 
 STATES += STATES_REPORTS
+from .pages_timeout import STATES_TIMEOUT  # noqa: E402
+
+STATES += STATES_TIMEOUT
+from .pages_kept_input import STATES_KEPT_INPUT  # noqa: E402
+
+STATES += STATES_KEPT_INPUT
+from .pages_scope import STATES_SCOPE  # noqa: E402
+
+STATES += STATES_SCOPE
+from .pages_locations import STATES_LOCATIONS  # noqa: E402
+
+STATES += STATES_LOCATIONS
 
 # Routes that serve no HTML page, each with the reason.
 NOT_PAGES = {
@@ -349,6 +407,11 @@ NOT_PAGES = {
     "/favicon.ico": "an empty 204",
     "/sign-in/one-login": "a redirect to the identity provider",
     "/sign-in/one-login/callback": "redirects; its error page is scanned in test_one_login_problem_page",
+    "/sign-in/one-login/jwks.json": "JSON: the portal's public client keys, for the identity provider",
+    # The main server has no staff provider, where these answer 404: test_staff_sign_in_pages.py starts one that has.
+    "/sign-in/staff": "scanned in test_staff_sign_in_pages.py, on a server with a staff provider",
+    "/sign-in/staff/start": "a redirect to the regulator's identity provider",
+    "/sign-in/staff/callback": "redirects; its refusal and problem pages are scanned in test_staff_sign_in_pages.py",
     "/notifications/{notification_id}/attachments/{attachment_id}/download": "a file download, not a page",
     "/notifications/{notification_id}/receipt.json": "the receipt as a JSON download",
     "/api/v1/submissions": "JSON for the regulator's intake systems (bearer token)",

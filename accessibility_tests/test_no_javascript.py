@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import re
 
+from playwright.sync_api import expect
+
 from .conftest import sign_in_through_pages
 
 
@@ -21,7 +23,7 @@ def test_sign_in_and_invite_without_javascript(server, browser):
     page.fill("#email", "nojs.colleague@example.com")
     page.check("input[name='grants'][value='drafter:all']")
     page.click("main form button:has-text('Send invitation')")
-    assert "Invitation sent" in page.content()
+    expect(page.locator("body")).to_contain_text("Invitation sent")
 
     invitee = browser.new_context(java_script_enabled=False).new_page()
     sign_in_through_pages(invitee, base, "nojs.colleague@example.com")
@@ -29,7 +31,7 @@ def test_sign_in_and_invite_without_javascript(server, browser):
     link = re.search(rf'href="{re.escape(base)}(/invitations/[^"]+)"', invitee.content()).group(1)
     invitee.goto(base + link)
     invitee.click("main button:has-text('Accept invitation')")
-    assert "You have joined Riverside Care Ltd" in invitee.content()
+    expect(invitee.locator("body")).to_contain_text("You have joined Riverside Care Ltd")
     context.close()
 
 
@@ -41,3 +43,31 @@ def test_conditional_questions_show_without_javascript(server, new_page):
     page.click("main form button:has-text('Start notification')")
     page.click("main a:has-text('About you')")
     assert page.is_visible("#other_contact"), "a follow-up question is on the page for people without JavaScript"
+
+
+def test_add_change_and_close_a_location_without_javascript(server, browser):
+    base = server["base"]
+    context = browser.new_context(java_script_enabled=False)
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    sign_in_through_pages(page, base, "admin@riverside.example")
+    page.goto(base + "/locations/new")
+    page.fill("#name", "Brook Lodge")
+    page.fill("#regulator_location_id", "1-40400")
+    page.click("main form button:has-text('Add location')")
+    expect(page.locator("body")).to_contain_text("There is a problem")  # the address is missing; what was typed stays
+    assert page.input_value("#regulator_location_id") == "1-40400"
+    page.fill("#address_line_1", "5 Brook Street")
+    page.fill("#town", "Riverside")
+    page.fill("#postcode", "rv4 5ee")
+    page.click("main form button:has-text('Add location')")
+    expect(page.locator("body")).to_contain_text("Brook Lodge added.")
+    page.click("div[data-location='1-40400'] a:has-text('Change')")
+    page.fill("#name", "Brook Lodge Care Home")
+    page.click("main form button:has-text('Save changes')")
+    expect(page.locator("body")).to_contain_text("Brook Lodge Care Home changed.")
+    page.click("div[data-location='1-40400'] a:has-text('Close')")
+    page.click("main form button:has-text('Close location')")
+    expect(page.locator("body")).to_contain_text("Brook Lodge Care Home is closed.")
+    assert "RV4 5EE" in page.locator("div[data-location='1-40400']").inner_text()
+    context.close()

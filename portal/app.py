@@ -5,9 +5,9 @@ from __future__ import annotations
 import logging
 import re
 from contextlib import asynccontextmanager
-from datetime import timedelta
 
 import anyio
+from sqlalchemy.exc import InterfaceError, OperationalError
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
@@ -17,10 +17,10 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
 
-from .accounts import sessions
+from .accounts import kept_input, sessions
 from .api import responses as api_responses
 from .api import service as api_service
-from .db import make_engine, make_session_factory
+from .db import make_engine, make_session_factory, transaction
 from .settings import Settings
 from .web.middleware import BodyLimitMiddleware, RequestContextMiddleware, security_headers
 from .web.routing import BearerAuth, render, starlette_route
@@ -33,6 +33,7 @@ def all_routes():
     """Every module's Routes, in one list. The permission tests walk this."""
     from .accounts.oidc_routes import routes as oidc
     from .accounts.routes import routes as accounts
+    from .accounts.staff_routes import routes as staff
     from .api.routes import routes as api
     from .api.token_routes import routes as api_tokens
     from .attachments.routes import routes as attachments
@@ -41,6 +42,7 @@ def all_routes():
     from .notifications.routes_drafting import routes as drafting
     from .notifications.routes_review import routes as review
     from .notifications.routes_submission import routes as submission
+    from .organisation.location_routes import routes as locations
     from .organisation.routes import routes as organisation
     from .pages.routes import routes as pages
     from .queries.routes import routes as queries
@@ -51,6 +53,7 @@ def all_routes():
         pages,
         accounts,
         oidc,
+        staff,
         dashboard,
         members,
         support,
@@ -61,6 +64,7 @@ def all_routes():
         submission,
         attachments,
         organisation,
+        locations,
         api,
         api_tokens,
     ]
@@ -114,23 +118,32 @@ UPLOAD_PATH = re.compile(r"^/notifications/[0-9]+/attachments/[a-z][a-z0-9_]*$")
 
 
 def upload_limit_for(settings: Settings):
-    # A little over the file limit, for the multipart framing and the other fields.
-    limit = settings.max_upload_bytes + 256 * 1024
+    # The file limit plus an ordinary form's: an upload carries its section's typed answers too, and
+    # refusing them with the file would lose them. A little more for the multipart framing.
+    limit = settings.max_upload_bytes + settings.max_request_bytes + 64 * 1024
     return lambda path: limit if UPLOAD_PATH.match(path) else None
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings.from_env()
     engine = make_engine(settings.database_url)
-    idle = timedelta(minutes=settings.session_idle_minutes)
-    absolute = timedelta(hours=settings.session_absolute_hours)
+    idle, absolute = sessions.limits(settings.session_idle_minutes, settings.session_absolute_hours)
 
     def load_auth(db, request: Request):
-        auth, reason = sessions.load_auth(
-            db, request.cookies.get(sessions.SESSION_COOKIE), idle=idle, absolute=absolute
-        )
-        request.state.session_end_reason = reason
+        auth, ended = sessions.load_auth(db, request.cookies.get(sessions.SESSION_COOKIE), idle=idle, absolute=absolute)
+        request.state.session_end_reason = ended.reason
+        request.state.ended_session = ended
+        if auth is not None:
+            # render() puts this on the page and on htmx answers, for the timeout warning's count.
+            request.state.session_seconds_left = sessions.seconds_left(auth.session, idle=idle, absolute=absolute)
         return auth
+
+    def keep_input(db, request: Request, page: str, fields: list[tuple[str, str]]) -> bool:
+        """routing's hook for keeps_input routes: keeps the words for the person whose session ended."""
+        ended = getattr(request.state, "ended_session", sessions.NO_SESSION)
+        if ended.user_id is None or ended.signed_out_at is None:
+            return False
+        return kept_input.keep(db, user_id=ended.user_id, page=page, fields=fields, signed_out_at=ended.signed_out_at)
 
     @asynccontextmanager
     async def lifespan(app):
@@ -144,17 +157,45 @@ def create_app(settings: Settings | None = None) -> Starlette:
         # Starlette calls this for HTTPException only; the signature is the one every handler shares.
         if not isinstance(exc, HTTPException):
             raise exc
+        if request.url.path.startswith("/api/"):
+            # Machines read the API: its errors are JSON, whatever raised them.
+            return api_responses.error(exc.status_code, str(exc.detail or "Error"))
         template = {403: "errors/403.html", 404: "errors/404.html"}.get(exc.status_code)
         if template is None:
             return PlainTextResponse(exc.detail or "Error", status_code=exc.status_code)
-        return render(request, template, status=exc.status_code)
+        return await anyio.to_thread.run_sync(
+            lambda: _error_page(request, template, exc.status_code), limiter=app.state.db_limiter
+        )
+
+    def _error_page(request: Request, template: str, status: int) -> Response:
+        """A 403 or 404 that keeps the signed-in person's header and navigation, so it does not look
+        as if they were signed out. The handler's own transaction has ended, so the person is read again."""
+        try:
+            with transaction(app.state.session_factory) as db:
+                auth = load_auth(db, request)
+                return render(request, template, status=status, auth=auth)
+        except (OperationalError, InterfaceError):
+            return render(request, template, status=status)
+
+    def _server_error_page(request: Request, request_id: str) -> Response:
+        """The 500 page keeps the signed-in person's header and navigation, as 403 and 404 do, so a fault
+        does not look like a sign-out. Whatever failed may fail this read too: then the page goes without."""
+        try:
+            with transaction(app.state.session_factory) as db:
+                auth = load_auth(db, request)
+                return render(request, "errors/500.html", status=500, auth=auth, request_id=request_id)
+        except Exception:
+            log.warning("the 500 page for request_id=%s is shown without the person's header", request_id)
+            return render(request, "errors/500.html", status=500, request_id=request_id)
 
     async def server_error(request: Request, exc: Exception) -> Response:
         request_id = request.scope.get("state", {}).get("request_id", "")
         log.exception("unhandled error request_id=%s", request_id)
         response: Response
         try:
-            response = render(request, "errors/500.html", status=500, request_id=request_id)
+            response = await anyio.to_thread.run_sync(
+                lambda: _server_error_page(request, request_id), limiter=app.state.db_limiter
+            )
         except Exception:
             response = PlainTextResponse(f"Sorry, there is a problem with the service. Reference: {request_id}", 500)
         # This response is sent outside the middleware stack, so it carries its own headers.
@@ -183,6 +224,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app.state.templates = make_templates()
     register_presenters(app.state.templates.env)
     app.state.load_auth = load_auth
+    app.state.keep_input = keep_input
     from .accounts import oidc as oidc_service
 
     oidc_config = oidc_service.OidcConfig.from_settings(settings)

@@ -28,6 +28,31 @@ EVENT_TYPES: dict[str, EventType] = {
         _event("account:sign_in_failed", ("method", "reason"), "Sign-in failed ({method}): {reason}"),
         _event("account:signed_out", ("everywhere",), "Signed out"),
         _event("account:sign_in_link_sent", ("email",), "Sign-in link sent to {email}"),
+        _event(
+            "account:sign_in_level_too_low",
+            ("method", "achieved", "required"),
+            "Sign-in refused ({method}): authenticated at {achieved}, {required} needed",
+        ),
+        _event(
+            "account:signed_out_by_provider",
+            ("method", "sessions"),
+            "Signed out at {method}, which ended {sessions} session(s) here",
+        ),
+        _event(
+            "account:staff_sign_in_refused",
+            ("reason", "subject", "claim_values"),
+            "Regulator staff sign-in refused: {reason}",
+        ),
+        _event(
+            "account:staff_identity_joined",
+            ("email",),
+            "Joined the staff account {email} to its sign-in at the regulator's identity provider",
+        ),
+        _event(
+            "account:staff_roles_changed",
+            ("before", "after"),
+            "Roles from the regulator's identity provider changed from {before} to {after}",
+        ),
         _event("member:invited", ("invitee", "roles"), "Invited {invitee} as {roles}"),
         _event("member:invitation_resent", ("invitee",), "Resent the invitation to {invitee}"),
         _event("member:invitation_revoked", ("invitee",), "Revoked the invitation to {invitee}"),
@@ -44,7 +69,7 @@ EVENT_TYPES: dict[str, EventType] = {
         _event("organisation:signup_approved", ("name", "provider_id", "requester"), "Approved the account for {name}"),
         _event("organisation:signup_rejected", ("name", "provider_id", "requester"), "Rejected the account for {name}"),
         _event("organisation:switched", ("organisation",), "Switched to {organisation}"),
-        _event("notification:started", ("type", "location"), "Started a {type} notification for {location}"),
+        _event("notification:started", ("type", "location"), "Started a notification: {type}, for {location}"),
         _event("notification:section_saved", ("section",), "Saved {section}"),
         _event("notification:assigned", ("assignee",), "Assigned the notification to {assignee}"),
         _event("notification:attachment_added", ("filename", "sha256"), "Attached {filename}"),
@@ -58,6 +83,26 @@ EVENT_TYPES: dict[str, EventType] = {
         _event("notification:commented", ("section",), "Commented on {section}"),
         _event("notification:follow_up_started", ("reference", "type"), "Started a follow-up to {reference}: {type}"),
         _event("organisation:separation_of_duties_changed", ("enabled",), "Separation of duties switched {enabled}"),
+        _event(
+            "location:added",
+            ("location", "location_id", "address"),
+            "Added the location {location} ({location_id}) at {address}",
+        ),
+        _event(
+            "location:renamed",
+            ("before", "after", "location_id"),
+            "Renamed the location {before} ({location_id}) to {after}",
+        ),
+        _event(
+            "location:address_changed",
+            ("location", "before", "after"),
+            "Changed the address of {location} from {before} to {after}",
+        ),
+        _event(
+            "location:closed",
+            ("location", "location_id"),
+            "Closed the location {location} ({location_id}): it takes no new notifications",
+        ),
         _event("api_token:created", ("name",), "Created the API token {name}"),
         _event("api_token:revoked", ("name",), "Revoked the API token {name}"),
         _event(

@@ -1,4 +1,4 @@
-"""The `portal` command: serve, db upgrade, demo, worker, org approve, attachments sweep."""
+"""The `portal` command: serve, db upgrade, demo, worker, org approve, attachments sweep, register import."""
 
 from __future__ import annotations
 
@@ -165,6 +165,27 @@ def cmd_attachments_sweep(settings: Settings, args) -> int:
     return 0
 
 
+def cmd_register_import(settings: Settings, args) -> int:
+    from pathlib import Path
+
+    from .db import transaction
+    from .register.importing import import_file
+
+    path = Path(args.file)
+    if not path.is_file():
+        print(f"no such file: {path}", file=sys.stderr)
+        return 2
+    _, factory = _engine_and_factory(settings)
+    started = time.monotonic()
+    with transaction(factory) as db:
+        report = import_file(db, path, location_id_pattern=settings.location_id_pattern, full=not args.partial)
+    for line in report.lines():
+        print(line, file=sys.stdout if report.imported else sys.stderr)
+    if report.imported:
+        print(f"Took {time.monotonic() - started:.1f} s.")
+    return 0 if report.imported else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="portal", description="The statutory notifications portal")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -206,6 +227,21 @@ def build_parser() -> argparse.ArgumentParser:
         help="only files last written this long ago, so uploads in progress are left alone (60)",
     )
     sweep.set_defaults(func=cmd_attachments_sweep)
+
+    register = commands.add_parser("register", help="the regulator's register of providers and locations")
+    register_commands = register.add_subparsers(dest="register_command", required=True)
+    register_import = register_commands.add_parser(
+        "import",
+        help="load the regulator's directory of registered locations (CSV, see docs/register.md); "
+        "a file with any malformed row changes nothing",
+    )
+    register_import.add_argument("file", help="the directory, saved as CSV UTF-8")
+    register_import.add_argument(
+        "--partial",
+        action="store_true",
+        help="the file lists some locations only: do not close the locations it leaves out",
+    )
+    register_import.set_defaults(func=cmd_register_import)
     return parser
 
 

@@ -19,6 +19,7 @@ class Permission(StrEnum):
 
     ORGANISATION_VIEW = "organisation:view"
     ORGANISATION_MANAGE = "organisation:manage"
+    LOCATIONS_MANAGE = "locations:manage"
     MEMBERS_VIEW = "members:view"
     MEMBERS_MANAGE = "members:manage"
     AUDIT_VIEW = "audit:view"
@@ -46,6 +47,7 @@ SIGNED_IN = Permission.SIGNED_IN
 PERMISSIONS: dict[Permission, str] = {
     Permission.ORGANISATION_VIEW: "see the organisation's dashboard and notifications list",
     Permission.ORGANISATION_MANAGE: "change the organisation's settings",
+    Permission.LOCATIONS_MANAGE: "add the organisation's locations, change their names and addresses, and close them",
     Permission.MEMBERS_VIEW: "see who belongs to the organisation",
     Permission.MEMBERS_MANAGE: "invite people, change their roles and remove them",
     Permission.AUDIT_VIEW: "see the organisation's history",
@@ -65,5 +67,15 @@ PERMISSIONS: dict[Permission, str] = {
 
 # Any live API token holds all of these; routing.check_permission authenticates the token instead of the session.
 API_PERMISSIONS: frozenset[Permission] = frozenset({Permission.SUBMISSIONS_READ})
+
+# Permissions about the organisation as a whole: a role granted for some locations never carries them, since
+# no location's share of the organisation's settings or history exists. An organisation admin for one
+# location manages that location's members; the settings and the whole history need an organisation-wide grant.
+# Managing locations is one of these: a new location lies outside every location-scoped grant, and closing one
+# ends what everyone granted there may start, so adding, changing and closing locations (docs/scope.md) needs
+# a grant for all locations.
+ORGANISATION_WIDE: frozenset[Permission] = frozenset(
+    {Permission.ORGANISATION_MANAGE, Permission.LOCATIONS_MANAGE, Permission.AUDIT_VIEW}
+)
 
 KNOWN: frozenset[Permission] = frozenset(Permission)

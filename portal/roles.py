@@ -6,7 +6,7 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from .permissions import PERMISSIONS, Permission
+from .permissions import ORGANISATION_WIDE, PERMISSIONS, Permission
 
 ROLES_DIR = Path(__file__).resolve().parent.parent / "roles"
 
@@ -56,3 +56,14 @@ PROVIDER_ROLES = [role for role in ROLES.values() if role.scope == "provider"]
 def roles_granting(permission: Permission) -> frozenset[str]:
     """The names of the roles that grant a permission."""
     return frozenset(name for name, role in ROLES.items() if permission in role.permissions)
+
+
+def permissions_at(role: str, location_id: int | None) -> frozenset[Permission]:
+    """What a role grants where it is granted: for some locations, all but the organisation-wide permissions.
+
+    An unknown role (one removed from roles/ while grants of it remain) grants nothing.
+    """
+    found = ROLES.get(role)
+    if found is None:
+        return frozenset()
+    return found.permissions if location_id is None else found.permissions - ORGANISATION_WIDE

@@ -3,10 +3,22 @@
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from . import vectors_of_trust
+from .oidc_checks import issuer_problem, rsa_size_problem, scopes_problem
+from .staff_oidc_config import StaffOidc, StaffOidcConfigError
+from .staff_oidc_config import parse as parse_staff_oidc
+
+# Production secrets shorter than this are refused: 32 random bytes cannot be guessed offline.
+MIN_SECRET_BYTES = 32
 
 
 class ConfigurationError(SystemExit):
@@ -35,6 +47,8 @@ class Settings:
     max_upload_bytes: int = 50 * 1024 * 1024
     clamd_socket: str = ""
     session_idle_minutes: int = 30
+    # How long before the idle sign-out the page warns and offers to stay signed in (WCAG 2.2.1).
+    session_warning_seconds: int = 120
     session_absolute_hours: int = 12
     without_delay_hours: int = 24
     email_sender: str = "log"
@@ -53,7 +67,18 @@ class Settings:
     oidc_key_id: str = ""
     oidc_scopes: str = "openid email"
     oidc_vtr: str = '["Cl.Cm"]'
+    # The next client key, published in the portal's JWKS before it signs anything (key rotation).
+    oidc_next_key_file: str = ""
+    oidc_next_key_id: str = ""
+    # The regulator's own identity provider for its staff; None when staff sign in by email link only.
+    staff_oidc: StaffOidc | None = None
+    # Off in production makes staff sign in through their provider: a regulator member's email link is refused.
+    staff_email_link: bool = True
     seed_demo: bool = False
+    # The regulator's location IDs: a location added by an organisation admin must match this whole, and the
+    # example (which must match it) is shown in the hint and the error message.
+    location_id_pattern: str = r"1-[0-9]+"
+    location_id_example: str = "1-123456789"
     extra: dict = field(default_factory=dict)
 
     @property
@@ -84,6 +109,12 @@ class Settings:
         if mode == "production":
             if not secret:
                 raise ConfigurationError("PORTAL_SECRET_KEY must be set in production")
+            if len(secret.strip().encode()) < MIN_SECRET_BYTES:
+                # It signs sessions' CSRF tokens and messages: a short one can be guessed offline.
+                raise ConfigurationError(
+                    f"PORTAL_SECRET_KEY must be at least {MIN_SECRET_BYTES} bytes in production; "
+                    "make one with: python -c 'import secrets; print(secrets.token_urlsafe(48))'"
+                )
             if not env.get("PORTAL_CLAMD_SOCKET") and env.get("PORTAL_ALLOW_UNSCANNED_UPLOADS") != "1":
                 raise ConfigurationError(
                     "PORTAL_CLAMD_SOCKET must be set in production, or PORTAL_ALLOW_UNSCANNED_UPLOADS=1"
@@ -111,8 +142,28 @@ class Settings:
             raise ConfigurationError(
                 "PORTAL_EMAIL_SENDER=notify needs PORTAL_NOTIFY_API_KEY and PORTAL_NOTIFY_TEMPLATE_ID"
             )
+        idle_minutes = number("PORTAL_SESSION_IDLE_MINUTES", 30)
+        warning_seconds = number("PORTAL_SESSION_WARNING_SECONDS", 120)
+        if idle_minutes < 1:
+            raise ConfigurationError("PORTAL_SESSION_IDLE_MINUTES must be at least 1")
+        if not 0 < warning_seconds < idle_minutes * 60:
+            # A warning as long as the idle limit would be open from the moment every page loads.
+            raise ConfigurationError(
+                "PORTAL_SESSION_WARNING_SECONDS must be more than 0 and less than PORTAL_SESSION_IDLE_MINUTES"
+            )
         webhook_url, webhook_secret = env.get("PORTAL_WEBHOOK_URL", "").strip(), env.get("PORTAL_WEBHOOK_SECRET", "")
         _check_webhook(webhook_url, webhook_secret, production=mode == "production")
+        _check_oidc(env, production=mode == "production")
+        location_pattern = env.get("PORTAL_LOCATION_ID_PATTERN") or cls.location_id_pattern
+        location_example = env.get("PORTAL_LOCATION_ID_EXAMPLE") or cls.location_id_example
+        _check_location_id_format(location_pattern, location_example)
+        staff_oidc = _staff_oidc(env, production=mode == "production")
+        staff_email_link = env.get("PORTAL_STAFF_EMAIL_LINK", "on")
+        if staff_email_link not in ("on", "off"):
+            raise ConfigurationError(f"PORTAL_STAFF_EMAIL_LINK must be on or off, not {staff_email_link!r}")
+        if staff_email_link == "off" and staff_oidc is None:
+            # Otherwise no member of staff could sign in at all.
+            raise ConfigurationError("PORTAL_STAFF_EMAIL_LINK=off needs PORTAL_STAFF_OIDC_ISSUER")
         return cls(
             env=mode,
             database_url=database_url,
@@ -127,7 +178,8 @@ class Settings:
             max_request_bytes=number("PORTAL_MAX_REQUEST_BYTES", 2 * 1024 * 1024),
             max_upload_bytes=number("PORTAL_MAX_UPLOAD_BYTES", 50 * 1024 * 1024),
             clamd_socket=env.get("PORTAL_CLAMD_SOCKET", ""),
-            session_idle_minutes=number("PORTAL_SESSION_IDLE_MINUTES", 30),
+            session_idle_minutes=idle_minutes,
+            session_warning_seconds=warning_seconds,
             session_absolute_hours=number("PORTAL_SESSION_ABSOLUTE_HOURS", 12),
             without_delay_hours=number("PORTAL_WITHOUT_DELAY_HOURS", 24),
             email_sender=sender,
@@ -139,14 +191,39 @@ class Settings:
             notify_base_url=env.get("PORTAL_NOTIFY_BASE_URL", "").rstrip("/"),
             webhook_url=webhook_url,
             webhook_secret=webhook_secret,
-            oidc_issuer=env.get("PORTAL_OIDC_ISSUER", "").rstrip("/"),
+            # Exactly as the provider publishes it: every id token's `iss` must equal it, trailing "/" included.
+            oidc_issuer=env.get("PORTAL_OIDC_ISSUER", "").strip(),
             oidc_client_id=env.get("PORTAL_OIDC_CLIENT_ID", ""),
             oidc_private_key_file=env.get("PORTAL_OIDC_PRIVATE_KEY_FILE", ""),
             oidc_key_id=env.get("PORTAL_OIDC_KEY_ID", ""),
             oidc_scopes=env.get("PORTAL_OIDC_SCOPES", "openid email"),
             oidc_vtr=env.get("PORTAL_OIDC_VTR", '["Cl.Cm"]'),
+            oidc_next_key_file=env.get("PORTAL_OIDC_NEXT_KEY_FILE", ""),
+            oidc_next_key_id=env.get("PORTAL_OIDC_NEXT_KEY_ID", ""),
+            staff_oidc=staff_oidc,
+            staff_email_link=staff_email_link == "on",
             seed_demo=env.get("PORTAL_SEED_DEMO", "1" if mode == "development" else "0") == "1",
+            location_id_pattern=location_pattern,
+            location_id_example=location_example,
         )
+
+
+def _staff_oidc(env: Mapping[str, str], *, production: bool) -> StaffOidc | None:
+    try:
+        return parse_staff_oidc(
+            issuer=env.get("PORTAL_STAFF_OIDC_ISSUER", "").strip(),
+            client_id=env.get("PORTAL_STAFF_OIDC_CLIENT_ID", ""),
+            client_secret=env.get("PORTAL_STAFF_OIDC_CLIENT_SECRET", ""),
+            private_key_file=env.get("PORTAL_STAFF_OIDC_PRIVATE_KEY_FILE", ""),
+            key_id=env.get("PORTAL_STAFF_OIDC_KEY_ID", ""),
+            certificate_file=env.get("PORTAL_STAFF_OIDC_CERTIFICATE_FILE", ""),
+            scopes=env.get("PORTAL_STAFF_OIDC_SCOPES", "openid email profile"),
+            roles_claim=env.get("PORTAL_STAFF_OIDC_ROLES_CLAIM", "groups"),
+            role_map=env.get("PORTAL_STAFF_OIDC_ROLE_MAP", ""),
+            production=production,
+        )
+    except StaffOidcConfigError as error:
+        raise ConfigurationError(str(error)) from None
 
 
 def _check_webhook(url: str, secret: str, *, production: bool) -> None:
@@ -160,6 +237,80 @@ def _check_webhook(url: str, secret: str, *, production: bool) -> None:
     if len(secret) < 32:
         # An unsigned or guessable signature would let anyone post fake submissions to the receiver.
         raise ConfigurationError("PORTAL_WEBHOOK_SECRET must be set, at least 32 characters, with PORTAL_WEBHOOK_URL")
+
+
+def _check_oidc(env: Mapping[str, str], *, production: bool) -> None:
+    """Everything One Login sign-in needs, checked before anyone is sent there: a fault found only after
+    the round trip would show people an error they can do nothing about."""
+    issuer, client_id = env.get("PORTAL_OIDC_ISSUER", "").strip(), env.get("PORTAL_OIDC_CLIENT_ID", "")
+    if not issuer and not client_id:
+        return
+    if not (issuer and client_id):
+        raise ConfigurationError("PORTAL_OIDC_ISSUER and PORTAL_OIDC_CLIENT_ID must be set together")
+    problem = issuer_problem(issuer)
+    if problem:
+        raise ConfigurationError(
+            f"PORTAL_OIDC_ISSUER must be an http(s) URL with a host and without a query, not {issuer!r}: it {problem}"
+        )
+    if production and not issuer.startswith("https://"):
+        raise ConfigurationError("PORTAL_OIDC_ISSUER must use https in production")
+    problem = scopes_problem("PORTAL_OIDC_SCOPES", env.get("PORTAL_OIDC_SCOPES", "openid email"))
+    if problem:
+        raise ConfigurationError(problem)
+    _load_rsa_key("PORTAL_OIDC_PRIVATE_KEY_FILE", env.get("PORTAL_OIDC_PRIVATE_KEY_FILE", ""), private=True)
+    key_id = env.get("PORTAL_OIDC_KEY_ID", "").strip()
+    if not key_id:
+        raise ConfigurationError("PORTAL_OIDC_KEY_ID must be set: the provider finds the portal's key by it")
+    try:
+        vectors_of_trust.requested(env.get("PORTAL_OIDC_VTR", '["Cl.Cm"]'))
+    except vectors_of_trust.BadVector as error:
+        raise ConfigurationError(f"PORTAL_OIDC_VTR: {error}") from None
+    next_file, next_id = env.get("PORTAL_OIDC_NEXT_KEY_FILE", ""), env.get("PORTAL_OIDC_NEXT_KEY_ID", "").strip()
+    if next_file or next_id:
+        if not (next_file and next_id):
+            raise ConfigurationError("PORTAL_OIDC_NEXT_KEY_FILE and PORTAL_OIDC_NEXT_KEY_ID must be set together")
+        if next_id == key_id:
+            raise ConfigurationError("PORTAL_OIDC_NEXT_KEY_ID must differ from PORTAL_OIDC_KEY_ID")
+        _load_rsa_key("PORTAL_OIDC_NEXT_KEY_FILE", next_file, private=False)
+
+
+def _load_rsa_key(name: str, path: str, *, private: bool) -> None:
+    """A readable PEM RSA key of at least oidc_checks.MIN_RSA_BITS; private when it must sign, else either half."""
+    if not path:
+        raise ConfigurationError(f"{name} must be set with PORTAL_OIDC_ISSUER")
+    try:
+        pem = Path(path).read_bytes()
+    except OSError as error:
+        raise ConfigurationError(f"{name} cannot be read: {error.strerror or error} ({path})") from None
+    key: object
+    try:
+        key = serialization.load_pem_private_key(pem, password=None)
+    except (ValueError, TypeError):  # TypeError: the key is encrypted, and the portal has no passphrase for it
+        if private or b"PRIVATE KEY" in pem:
+            raise ConfigurationError(f"{name} is not an unencrypted PEM private key ({path})") from None
+        try:
+            key = serialization.load_pem_public_key(pem)
+        except ValueError:
+            raise ConfigurationError(f"{name} is not a PEM key ({path})") from None
+    if not isinstance(key, (rsa.RSAPrivateKey, rsa.RSAPublicKey)):
+        raise ConfigurationError(f"{name} must hold an RSA key (RS256), not {type(key).__name__} ({path})")
+    problem = rsa_size_problem(name, key.key_size)
+    if problem:
+        raise ConfigurationError(f"{problem} ({path})")
+
+
+def _check_location_id_format(pattern: str, example: str) -> None:
+    try:
+        compiled = re.compile(pattern)
+    except re.error as error:
+        raise ConfigurationError(f"PORTAL_LOCATION_ID_PATTERN is not a regular expression: {error}") from None
+    if compiled.fullmatch(example) is None:
+        # The example is what people are told to copy: one the portal would refuse would leave them stuck.
+        raise ConfigurationError(
+            f"PORTAL_LOCATION_ID_EXAMPLE {example!r} does not match PORTAL_LOCATION_ID_PATTERN {pattern!r}"
+        )
+    if len(example) > 40:
+        raise ConfigurationError("PORTAL_LOCATION_ID_EXAMPLE must be at most 40 characters, as location IDs are")
 
 
 def _development_secret(data_dir: Path) -> str:

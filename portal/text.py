@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+# The language every page is written in: <html lang>, and the language One Login is asked to speak
+# (ui_locales), so a person moving between the two reads one language.
+PAGE_LANGUAGE = "en"
+
 KB = 1024
 MB = 1024 * 1024
 

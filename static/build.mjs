@@ -37,7 +37,7 @@ const appJs = readFileSync(join(root, "static/src/app.js"), "utf8")
 emit("app.js", appJs);
 emit("htmx.min.js", readFileSync(join(root, "node_modules/htmx.org/dist/htmx.min.js")));
 emit("favicon.svg", readFileSync(join(root, "static/src/favicon.svg")));
-for (const own of ["autosave.js"]) {
+for (const own of ["autosave.js", "session_timeout.js"]) {
   try {
     emit(own, readFileSync(join(root, "static/src", own)));
   } catch (error) {

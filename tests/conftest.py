@@ -22,6 +22,25 @@ from portal.settings import Settings
 
 POSTGRES_URL = os.environ.get("PORTAL_TEST_POSTGRES_URL", "")
 DATABASES = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
+# A test's record_property(SUMMARY, line) shows the line at the end of the run's output.
+SUMMARY = "summary"
+
+
+def pytest_terminal_summary(terminalreporter):
+    # Reports, with their user_properties, travel from pytest-xdist's workers to the process that prints,
+    # so this works with `-n` too, where a worker's own output is never shown.
+    lines = [
+        value
+        for reports in terminalreporter.stats.values()
+        for report in reports
+        if getattr(report, "when", None) == "call"
+        for name, value in getattr(report, "user_properties", ())
+        if name == SUMMARY
+    ]
+    if lines:
+        terminalreporter.write_sep("-", "summaries")
+        for line in sorted(lines):
+            terminalreporter.write_line(line)
 
 
 def _fresh_postgres_database() -> tuple[str, callable]:
@@ -211,10 +230,16 @@ def make_organisation(
     name: str,
     provider_id: str,
     members: list[tuple[str, str]],
-    locations: list[tuple[str, str]] = (("Main site", "1-999000001"),),
+    locations: list[tuple[str, str]] | None = None,
 ) -> dict:
-    """members: (email, role) pairs, each role for the whole organisation."""
+    """members: (email, role) pairs, each role for the whole organisation.
+
+    locations: (name, regulator location ID) pairs; by default one "Main site", its ID made from the provider
+    ID, since a regulator location ID is unique across the portal and a test may make several organisations."""
     from portal.models import Location, Membership, Organisation, RoleGrant, User
+
+    if locations is None:
+        locations = [("Main site", "1-9" + re.sub(r"[^0-9]", "", provider_id))]
 
     with transaction(db_factory) as session:
         organisation = Organisation(name=name, provider_id=provider_id)
@@ -280,3 +305,23 @@ def ask_question(client: TestClient, subject: str = "A question", message: str =
     )
     assert response.status_code == 303, response.text
     return int(re.search(r"/queries/([0-9]+)", response.headers["location"]).group(1))
+
+
+def add_member(db_factory, organisation_id: int, email: str, grants: list[tuple[str, int | None]]) -> int:
+    """A member with roles at chosen locations: (role, location id, or None for all locations) pairs.
+
+    Returns the membership's id."""
+    from portal.models import Membership, RoleGrant, User
+
+    with transaction(db_factory) as session:
+        user = session.scalar(select(User).where(User.email == email))
+        if user is None:
+            user = User(email=email)
+            session.add(user)
+            session.flush()
+        membership = Membership(user_id=user.id, organisation_id=organisation_id)
+        for role, location_id in grants:
+            membership.grants.append(RoleGrant(role=role, location_id=location_id))
+        session.add(membership)
+        session.flush()
+        return membership.id

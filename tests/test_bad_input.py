@@ -38,6 +38,8 @@ FORMS = [
     ("drafter", "/notifications/{notification}", "/notifications/{notification}/assign"),
     ("drafter", "/notifications/{notification}/document", "/notifications/{notification}/comments"),
     ("organisation_admin", "/organisation/settings", "/organisation/settings"),
+    ("organisation_admin", "/locations/new", "/locations/new"),
+    ("organisation_admin", "/locations/{location}/change", "/locations/{location}/change"),
     ("drafter", "/queries/new", "/queries"),
     ("drafter", "/queries/{query}", "/queries/{query}/reply"),
     ("support_agent", "/support/queries/{query}", "/support/queries/{query}/reply"),
@@ -58,6 +60,8 @@ def test_any_input_gets_a_page_never_a_500(who, page, action, as_person, as_role
     values = {"member": membership_id(db_factory, "reviewer@riverside.example", demo_org["id"])}
     if "{notification}" in page:
         values["notification"] = start_notification(as_role("drafter"), "dols_outcome", demo_org["locations"][0][0])
+    if "{location}" in page:
+        values["location"] = demo_org["locations"][1][0]
     if "{query}" in page:
         values["query"] = ask_question(as_role("drafter"), "Help", "Please")
     page, action = page.format(**values), action.format(**values)

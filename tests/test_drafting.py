@@ -281,6 +281,35 @@ def test_assign_to_a_colleague_and_see_it_in_their_attention_view(as_role, draft
     assert "Assigned the notification to admin@riverside.example" in timeline
 
 
+@pytest.mark.parametrize("who", ["reviewer", "nobody-we-know", "99999999999999999999", "٣"])
+def test_a_tampered_assignee_is_a_form_error_and_changes_nothing(drafter, location_id, db_factory, who):
+    from portal.models import User
+
+    from .conftest import audit_events
+
+    notification = start_notification(drafter, "dols_outcome", location_id)
+    with db_factory() as db:
+        assigned = db.get(Notification, notification).assigned_to_id
+    value = who
+    if who == "reviewer":  # a colleague, but one who cannot draft, so never offered
+        with db_factory() as db:
+            value = str(db.scalar(select(User.id).where(User.email == "reviewer@riverside.example")))
+    response = post_form(
+        drafter,
+        f"/notifications/{notification}/assign",
+        {"assignee": value},
+        from_page=f"/notifications/{notification}",
+    )
+    assert response.status_code == 400
+    assert "govuk-error-summary" in response.text and 'href="#assignee"' in response.text
+    assert 'id="assignee-error"' in response.text
+    assert "Select a colleague who can draft at this location" in response.text
+    assert "<title>Error: " in response.text
+    with db_factory() as db:
+        assert db.get(Notification, notification).assigned_to_id == assigned
+    assert not audit_events(db_factory, "notification:assigned")
+
+
 def test_only_active_colleagues_who_can_draft_here_are_offered_for_assignment(drafter, location_id, db_factory):
     notification = start_notification(drafter, "dols_outcome", location_id)
     with transaction(db_factory) as db:

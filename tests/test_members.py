@@ -1,5 +1,7 @@
 """Members, roles and invitations, as an organisation admin and the people they invite."""
 
+import re
+
 import pytest
 from sqlalchemy import select, update
 
@@ -8,7 +10,7 @@ from portal.accounts import organisations as orgs
 from portal.db import transaction
 from portal.models import AuditEvent, Invitation, Membership, RoleGrant, User, utcnow
 
-from .conftest import latest_email, link_in, make_organisation, membership_id, post_form, sign_in
+from .conftest import add_member, latest_email, link_in, make_organisation, membership_id, post_form, sign_in
 
 
 def roles_of(db_factory, email, organisation_id):
@@ -259,6 +261,181 @@ def test_a_person_in_two_organisations_chooses_and_switches(as_person, db_factor
         person, "/organisations/switch", {"organisation_id": stranger["id"]}, from_page="/organisations"
     )
     assert response.status_code == 404
+
+
+# Grants stay within the granter's own scope ------------------------------------------------------
+
+MANAGER = "manager@riverside.example"  # organisation admin at Riverside House only
+
+
+@pytest.fixture
+def scoped(db_factory, demo_org, as_person):
+    """A location admin at Riverside House, a drafter there, one at Meadow View, and one at both."""
+    (house, _), (meadow, _) = demo_org["locations"]
+    org = demo_org["id"]
+    ids = {
+        "manager": add_member(db_factory, org, MANAGER, [("organisation_admin", house)]),
+        "house": add_member(db_factory, org, "carer@house.example", [("drafter", house)]),
+        "meadow": add_member(db_factory, org, "carer@meadow.example", [("drafter", meadow)]),
+        "both": add_member(db_factory, org, "both@riverside.example", [("reviewer", house), ("drafter", meadow)]),
+    }
+    return {"house": house, "meadow": meadow, "org": org, "ids": ids, "manager": as_person(MANAGER)}
+
+
+def test_a_location_admin_cannot_make_themselves_admin_for_all_locations(scoped, db_factory):
+    me = scoped["ids"]["manager"]
+    for data in [{"grants": "organisation_admin:all"}, {"grants": "organisation_admin:all", "confirmed": "yes"}]:
+        response = post_form(scoped["manager"], f"/members/{me}/roles", data, from_page=f"/members/{me}")
+        assert response.status_code == 400
+        assert "You can give roles only at Riverside House, where you manage members" in response.text
+        assert 'href="#grants"' in response.text  # the error summary leads to the field
+    assert roles_of(db_factory, MANAGER, scoped["org"]) == [("organisation_admin", scoped["house"])]
+
+
+def test_a_location_admin_gives_roles_only_at_their_locations_and_keeps_the_choices(scoped, db_factory):
+    member = scoped["ids"]["house"]
+    house, meadow = scoped["house"], scoped["meadow"]
+    response = post_form(
+        scoped["manager"],
+        f"/members/{member}/roles",
+        [("grants", f"drafter:{house}"), ("grants", f"reviewer:{house}"), ("grants", f"submitter:{meadow}")],
+        from_page=f"/members/{member}",
+    )
+    assert response.status_code == 400 and "You can give roles only at Riverside House" in response.text
+    assert re.search(rf'value="reviewer:{house}"\s+checked', response.text)  # what they chose is kept
+    assert f'value="submitter:{meadow}"' not in response.text and 'value="drafter:all"' not in response.text
+    assert roles_of(db_factory, "carer@house.example", scoped["org"]) == [("drafter", house)]
+
+
+def test_a_location_admin_invites_only_at_their_locations(scoped, db_factory):
+    page = scoped["manager"].get("/members/invite").text
+    assert f'value="organisation_admin:{scoped["house"]}"' in page
+    assert 'value="organisation_admin:all"' not in page and f':{scoped["meadow"]}"' not in page
+    for grant in ["organisation_admin:all", "drafter:all", f"drafter:{scoped['meadow']}"]:
+        response = post_form(
+            scoped["manager"],
+            "/members/invite",
+            [("email", "friend@example.com"), ("grants", grant)],
+            from_page="/members/invite",
+        )
+        assert response.status_code == 400 and "You can give roles only at Riverside House" in response.text, grant
+        assert 'value="friend@example.com"' in response.text
+    with db_factory() as db:
+        assert db.scalar(select(Invitation.id)) is None
+    response = post_form(
+        scoped["manager"],
+        "/members/invite",
+        [("email", "friend@example.com"), ("grants", f"drafter:{scoped['house']}")],
+        from_page="/members/invite",
+    )
+    assert response.status_code == 303
+
+
+def test_a_location_admin_sees_and_changes_only_their_locations_members(scoped, as_role, db_factory):
+    manager, ids, house = scoped["manager"], scoped["ids"], scoped["house"]
+    listed = manager.get("/members").text
+    for email in [MANAGER, "carer@house.example", "both@riverside.example"]:
+        assert email in listed
+    for email in ["carer@meadow.example", "drafter@riverside.example", "admin@riverside.example"]:
+        assert email not in listed
+    hidden = [ids["meadow"], membership_id(db_factory, "admin@riverside.example", scoped["org"])]
+    for member in hidden:
+        assert manager.get(f"/members/{member}").status_code == 404
+        assert manager.get(f"/members/{member}/remove").status_code == 404
+        for path, data in [
+            (f"/members/{member}/roles", {"grants": f"drafter:{house}"}),
+            (f"/members/{member}/remove", {}),
+        ]:
+            assert post_form(manager, path, data, from_page="/members").status_code == 404
+    # A member with roles elsewhere: the roles at Riverside House change, the ones at Meadow View stay.
+    both = ids["both"]
+    page = manager.get(f"/members/{both}").text
+    assert "Roles elsewhere" in page and "Drafter (Meadow View)" in page and "/remove" not in page
+    response = post_form(
+        manager, f"/members/{both}/roles", {"grants": f"submitter:{house}", "confirmed": "yes"}, from_page="/members"
+    )
+    assert response.status_code == 303
+    assert roles_of(db_factory, "both@riverside.example", scoped["org"]) == [
+        ("drafter", scoped["meadow"]),
+        ("submitter", house),
+    ]
+    refused = post_form(manager, f"/members/{both}/remove", from_page="/members")
+    assert refused.status_code == 400 and "only an admin for all locations can remove them" in refused.text
+    assert post_form(manager, f"/members/{ids['house']}/remove", from_page="/members").status_code == 303
+
+
+def test_a_location_admin_sees_only_invitations_within_their_locations(scoped, as_role, db_factory):
+    admin = as_role("organisation_admin")
+    for email, grant in [("all@example.com", "drafter:all"), ("meadow@example.com", f"drafter:{scoped['meadow']}")]:
+        post_form(admin, "/members/invite", [("email", email), ("grants", grant)], from_page="/members/invite")
+    listed = scoped["manager"].get("/members").text
+    assert "all@example.com" not in listed and "meadow@example.com" not in listed
+    with db_factory() as db:
+        for invitation_id in db.scalars(select(Invitation.id)):
+            for action in ("resend", "revoke"):
+                response = post_form(
+                    scoped["manager"], f"/members/invitations/{invitation_id}/{action}", from_page="/members"
+                )
+                assert response.status_code == 404
+    with db_factory() as db:
+        assert set(db.scalars(select(Invitation.status))) == {"pending"}
+
+
+def test_a_location_admin_has_no_organisation_settings_or_history(scoped):
+    manager = scoped["manager"]
+    assert manager.get("/history").status_code == 403
+    assert manager.get("/organisation/settings").status_code == 403
+    response = post_form(manager, "/organisation/settings", {"separation_of_duties": "off"}, from_page="/members")
+    assert response.status_code == 403
+    navigation = manager.get("/members").text
+    assert 'href="/history"' not in navigation and 'href="/members"' in navigation
+
+
+def test_a_grant_for_some_locations_carries_no_organisation_wide_permission(scoped, db_factory):
+    from portal.accounts.permission_holders import people_with
+    from portal.accounts.sessions import grants_of
+    from portal.permissions import ORGANISATION_WIDE, Permission
+
+    with db_factory() as db:
+        membership = db.get(Membership, scoped["ids"]["manager"])
+        held = {permission for permission, _ in grants_of(membership)}
+        assert Permission.MEMBERS_MANAGE in held and not held & ORGANISATION_WIDE
+        for permission in ORGANISATION_WIDE:
+            holders = {user.email for user in people_with(db, permission, organisation_id=scoped["org"])}
+            assert holders == {"admin@riverside.example"}
+
+
+def test_an_admin_cannot_narrow_their_own_admin_role_to_one_location(as_role, db_factory, demo_org):
+    admin = as_role("organisation_admin")
+    me = membership_id(db_factory, "admin@riverside.example", demo_org["id"])
+    house = demo_org["locations"][0][0]
+    response = post_form(
+        admin,
+        f"/members/{me}/roles",
+        {"grants": f"organisation_admin:{house}", "confirmed": "yes"},
+        from_page="/members",
+    )
+    assert response.status_code == 400 and "cannot remove your own admin role" in response.text
+    assert roles_of(db_factory, "admin@riverside.example", demo_org["id"]) == [("organisation_admin", None)]
+
+
+def test_the_last_admin_for_all_locations_cannot_be_narrowed_by_another(db_factory, demo_org):
+    """Only an admin for all locations reaches another one, so the rule is the service's, held without HTTP."""
+    house = demo_org["locations"][0][0]
+    second = add_member(db_factory, demo_org["id"], "second@riverside.example", [("organisation_admin", None)])
+    with transaction(db_factory) as db:
+        admin_id = membership_id(db_factory, "admin@riverside.example", demo_org["id"])
+        db.get(Membership, admin_id).grants[0].location_id = house  # the first admin is now for one location
+    with transaction(db_factory) as db:
+        actor = db.scalar(select(User).where(User.email == "admin@riverside.example"))
+        target = orgs.member(db, demo_org["id"], second)
+        # The admin for one location does not reach them at all: their grant for all locations stays.
+        with pytest.raises(orgs.RuleBroken, match="You can give roles only at"):
+            orgs.change_roles(db, demo_org["id"], target, [orgs.Grant("drafter", None)], actor=actor)
+        with pytest.raises(orgs.RuleBroken, match="only an admin for all locations"):
+            orgs.remove_member(db, demo_org["id"], target, actor=actor)
+        change = orgs.plan_role_change(db, demo_org["id"], target, [orgs.Grant("drafter", house)], actor=actor)
+        assert orgs.Grant("organisation_admin", None) in change.after
 
 
 def test_history_shows_typed_events_to_admins(as_role, db_factory, demo_org):

@@ -11,6 +11,7 @@ PATHS = {
     "notifications.notification_list": "/notifications",
     "members.members": "/members",
     "members.history": "/history",
+    "locations.locations_list": "/locations",
     "queries.list_queries": "/queries",
     "support.workspace": "/support",
     "accounts.choose_organisation": "/organisations",
@@ -48,6 +49,12 @@ def test_one_page_sections_are_active_on_that_page_only():
     assert ("History", True) in menu(admin, "/history")
     assert ("Home", False) in menu(admin, "/dashboard/extra")
     assert ("Members", True) in menu(admin, "/members/3/remove")
+
+
+def test_an_organisation_admin_finds_the_locations_after_the_members():
+    admin = person("provider", Permission.MEMBERS_VIEW, Permission.LOCATIONS_MANAGE)
+    assert [text for text, _ in menu(admin, "/locations/4/close")][1:3] == ["Members", "Locations"]
+    assert ("Locations", True) in menu(admin, "/locations/4/close")
 
 
 def test_the_regulator_sees_the_support_workspace():

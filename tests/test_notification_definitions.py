@@ -377,6 +377,9 @@ def test_short_text_is_cleaned_and_required():
     assert answer(NAME, "  Jo Bloggs\x00 ") == ("Jo Bloggs", None)
     assert answer(NAME, "") == (None, "Enter your full name")
     assert answer(NAME, "   \x00") == (None, "Enter your full name")
+    # Invisible characters alone read as blank on every page, so they answer nothing.
+    assert answer(NAME, "\u200b\u200d\ufeff \u2060") == (None, "Enter your full name")
+    assert answer(NAME, "Zo\u00eb\u200d") == ("Zo\u00eb\u200d", None)
     assert answer(Question("job", "short_text", "Job title"), None) == (None, "Enter job title")
     assert answer(Question("nhs", "short_text", "NHS number"), None) == (None, "Enter NHS number")
     assert answer(Question("ref", "short_text", "Reference", required=False), "") == (None, None)

@@ -51,3 +51,15 @@ def test_static_assets_are_hashed_and_cached_for_a_year(client):
 def test_responses_are_compressed(client):
     response = client.get("/accessibility", headers={"accept-encoding": "gzip"})
     assert response.headers.get("content-encoding") == "gzip"
+
+
+def test_error_pages_keep_the_signed_in_persons_header_and_navigation(drafter):
+    for path, status in (("/no-such-page", 404), ("/notifications/999999", 404), ("/support", 403)):
+        page = drafter.get(path)
+        assert page.status_code == status, path
+        assert "Signed in as drafter@riverside.example" in page.text and "Sign out" in page.text, path
+
+
+def test_api_errors_are_json_whatever_raised_them(client):
+    response = client.get("/api/v1/no-such-thing")
+    assert response.status_code == 404 and response.headers["content-type"].startswith("application/json")

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from portal.db import transaction
 from portal.models import AuditEvent, OutboxMessage, SupportQuery, utcnow
 
-from .conftest import ask_question, count_queries, make_organisation, post_form
+from .conftest import add_member, ask_question, count_queries, make_organisation, post_form
 from .drafting import start_notification
 
 SUPPORT_INBOX = "support@regulator.example"
@@ -204,6 +204,68 @@ def test_another_organisations_question_is_not_found(drafter, as_person, db_fact
 def test_colleagues_see_the_organisations_questions(drafter, as_role):
     query_id = asked(drafter)
     assert f'href="/queries/{query_id}"' in as_role("reviewer").get("/queries").text
+
+
+# Questions follow what they are about ------------------------------------------------------------
+
+
+def _thread_reachable(client, query_id: int) -> dict[str, int]:
+    """Every provider route of one question, with the status it answers this person."""
+    return {
+        "list": int(f'href="/queries/{query_id}"' in client.get("/queries").text),
+        "page": client.get(f"/queries/{query_id}").status_code,
+        "reply": post_form(client, f"/queries/{query_id}/reply", {"message": "Mine now"}).status_code,
+        "resolve": post_form(client, f"/queries/{query_id}/resolve").status_code,
+    }
+
+
+SEEN = {"list": 1, "page": 200, "reply": 303, "resolve": 303}
+NOT_SEEN = {"list": 0, "page": 404, "reply": 404, "resolve": 404}
+
+
+def test_a_question_about_a_notification_is_seen_by_exactly_those_who_see_the_notification(
+    drafter, as_person, as_role, db_factory, demo_org
+):
+    (house, _), (meadow, _) = demo_org["locations"]
+    add_member(db_factory, demo_org["id"], "carer@meadow.example", [("drafter", meadow)])
+    add_member(db_factory, demo_org["id"], "carer@house.example", [("reviewer", house)])
+    meadow_carer, house_carer = as_person("carer@meadow.example"), as_person("carer@house.example")
+    notification = start_notification(drafter, "serious_injury", house)
+    query_id = asked(drafter, notification=str(notification))
+    assert meadow_carer.get(f"/notifications/{notification}").status_code == 404
+    assert _thread_reachable(meadow_carer, query_id) == NOT_SEEN
+    assert _thread_reachable(house_carer, query_id) == SEEN
+    assert _thread_reachable(as_role("reviewer"), query_id) == SEEN  # all locations
+    with db_factory() as db:
+        messages = db.get(SupportQuery, query_id).messages
+        assert [message.body for message in messages] == [MESSAGE, "Mine now", "Mine now"]
+
+
+def test_a_support_reply_to_another_locations_question_is_not_counted_for_them(
+    drafter, as_person, as_role, db_factory, demo_org
+):
+    (house, _), (meadow, _) = demo_org["locations"]
+    add_member(db_factory, demo_org["id"], "carer@meadow.example", [("drafter", meadow)])
+    notification = start_notification(drafter, "serious_injury", house)
+    query_id = asked(drafter, notification=str(notification))
+    post_form(as_role("support_agent"), f"/support/queries/{query_id}/reply", {"message": "Answered"})
+    assert "has replied to 1 of" in drafter.get("/dashboard").text
+    assert "has replied to" not in as_person("carer@meadow.example").get("/dashboard").text
+
+
+def test_a_question_about_no_notification_is_seen_by_its_asker_and_colleagues_for_all_locations(
+    drafter, as_person, as_role, db_factory, demo_org
+):
+    (house, _), (meadow, _) = demo_org["locations"]
+    add_member(db_factory, demo_org["id"], "carer@meadow.example", [("drafter", meadow)])
+    add_member(db_factory, demo_org["id"], "carer@house.example", [("drafter", house)])
+    meadow_carer, house_carer = as_person("carer@meadow.example"), as_person("carer@house.example")
+    theirs = asked(meadow_carer, subject="Where do I find my receipts?")
+    assert _thread_reachable(house_carer, theirs) == NOT_SEEN
+    assert _thread_reachable(as_role("reviewer"), theirs) == SEEN
+    assert _thread_reachable(meadow_carer, theirs) == SEEN
+    general = asked(drafter, subject="Our organisation's question")
+    assert _thread_reachable(meadow_carer, general) == NOT_SEEN
 
 
 def test_providers_cannot_reach_the_queue_and_support_cannot_ask(drafter, agent):

@@ -1,10 +1,12 @@
 """Every route declares a permission; the roles name only permissions the portal knows."""
 
+import pytest
 from starlette.routing import Mount
 
 from portal import permissions
 from portal.app import all_endpoints
 from portal.roles import ROLES
+from portal.web.routing import Routes
 
 # Mounted apps serve files, not pages: declared public here, with the reason.
 PUBLIC_MOUNTS = {"/static": "hashed CSS, JS and images, the same for everyone"}
@@ -54,3 +56,22 @@ def test_no_provider_role_reaches_the_support_workspace():
     for role in ROLES.values():
         if role.scope == "provider":
             assert not any(p.startswith(("support:", "signup:", "reports:", "api_tokens:")) for p in role.permissions)
+
+
+def test_only_the_back_channel_logout_takes_a_post_without_csrf_and_it_acts_for_nobody_by_cookie():
+    exempt = [endpoint for endpoint in all_endpoints() if endpoint.csrf_exempt]
+    assert [endpoint.path for endpoint in exempt] == ["/sign-in/one-login/back-channel-logout"]
+    for endpoint in exempt:
+        assert endpoint.permission == permissions.PUBLIC and not endpoint.load_auth
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"permission": permissions.Permission.SIGNED_IN, "load_auth": False},
+        {"permission": permissions.PUBLIC},  # would load the session a cookie names
+    ],
+)
+def test_a_route_without_csrf_must_be_public_and_load_no_session(options):
+    with pytest.raises(TypeError, match="without CSRF"):
+        Routes("x").post("/x", csrf_exempt="a reason", **options)

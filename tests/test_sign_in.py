@@ -11,7 +11,8 @@ from .conftest import latest_email, link_in, post_form, sign_in
 
 def test_a_person_signs_in_with_a_link_and_lands_on_their_dashboard(client, db_factory, demo_org):
     response = sign_in(client, db_factory, "drafter@riverside.example")
-    assert response.headers["location"] == "/dashboard"
+    assert response.headers["location"] == "/"
+    assert client.get("/").headers["location"] == "/dashboard"
     page = client.get("/dashboard")
     assert page.status_code == 200 and "Riverside Care Ltd" in page.text
 
@@ -87,7 +88,7 @@ def test_links_are_rate_limited_per_ip_across_addresses(client, db_factory):
 def test_next_only_goes_to_paths_on_this_site(client, db_factory, demo_org):
     post_form(client, "/sign-in", {"email": "admin@riverside.example", "next": "https://evil.example/"})
     path = link_in(latest_email(db_factory, "admin@riverside.example"), "/sign-in/link/")
-    assert post_form(client, path, from_page=path).headers["location"] == "/dashboard"
+    assert post_form(client, path, from_page=path).headers["location"] == "/"
 
 
 def test_signing_in_gives_a_new_session_id(client, db_factory, demo_org):
@@ -111,7 +112,7 @@ def test_idle_sessions_end_with_a_clear_page(client, db_factory, demo_org):
     with db_factory() as db, db.begin():
         db.execute(update(UserSession).values(last_seen_at=utcnow() - timedelta(minutes=31)))
     response = client.get("/dashboard")
-    assert response.headers["location"] == "/signed-out?reason=idle"
+    assert response.headers["location"] == "/signed-out?reason=idle&next=/dashboard"
     assert "had not done anything for 30 minutes" in client.get(response.headers["location"]).text
     assert client.get("/dashboard").headers["location"].startswith("/sign-in")
 
@@ -120,7 +121,7 @@ def test_sessions_end_after_the_absolute_limit_however_active(client, db_factory
     sign_in(client, db_factory, "drafter@riverside.example")
     with db_factory() as db, db.begin():
         db.execute(update(UserSession).values(created_at=utcnow() - timedelta(hours=13)))
-    assert client.get("/dashboard").headers["location"] == "/signed-out?reason=expired"
+    assert client.get("/dashboard").headers["location"] == "/signed-out?reason=expired&next=/dashboard"
 
 
 def test_sign_out_ends_the_session_on_the_server(client, db_factory, demo_org):
@@ -177,3 +178,27 @@ def test_development_outbox_page_shows_the_link_and_production_hides_it(client, 
 
     with TestClient(create_app(replace(settings, env="production"))) as production:
         assert production.get("/dev/outbox").status_code == 404
+
+
+def test_the_link_page_names_the_address_it_signs_in(client, db_factory, demo_org):
+    post_form(client, "/sign-in", {"email": "reviewer@riverside.example"})
+    path = link_in(latest_email(db_factory, "reviewer@riverside.example"), "/sign-in/link/")
+    page = client.get(path).text
+    assert "This link signs you in as <strong>reviewer@riverside.example</strong>" in page
+    assert "Sign in as reviewer@riverside.example" in page and "session ends" not in page
+
+
+def test_someone_elses_link_warns_that_the_current_session_ends(client, db_factory, demo_org):
+    sign_in(client, db_factory, "drafter@riverside.example")
+    post_form(client, "/sign-in", {"email": "reviewer@riverside.example"}, from_page="/help")
+    path = link_in(latest_email(db_factory, "reviewer@riverside.example"), "/sign-in/link/")
+    page = client.get(path).text
+    assert "You are signed in as drafter@riverside.example" in page
+    assert "that session ends and you will be signed in as reviewer@riverside.example instead" in page
+
+
+def test_support_staff_land_on_the_support_workspace_not_a_403(client, db_factory, demo_org):
+    sign_in(client, db_factory, "lead@regulator.example")
+    assert client.get("/").headers["location"] == "/support"
+    refused = client.get("/dashboard")
+    assert refused.status_code == 403 and 'href="/">Go to your home page' in refused.text

@@ -30,8 +30,19 @@ def saved_answers(db_factory, notification, section_key):
         '{"not_a_question": "x"}',
         '{"completed_by_name": [{"deep": 1}]}',
         '["a list"]',
+        '{"completed_by_name": {"day": "1", "evil": "<b>x</b>"}}',
+        '{"completed_by_name": ["a", "list"]}',
     ],
-    ids=["deeply nested", "lone surrogate", "NUL", "unknown key", "wrong shape", "not an object"],
+    ids=[
+        "deeply nested",
+        "lone surrogate",
+        "NUL",
+        "unknown key",
+        "wrong shape",
+        "not an object",
+        "date parts for text",
+        "a list for text",
+    ],
 )
 def test_a_tampered_conflict_resolution_is_refused_and_the_section_stays_readable(
     drafter, location_id, db_factory, kept

@@ -319,13 +319,13 @@ def test_a_worker_killed_after_storing_a_file_but_before_committing_leaves_a_fil
         kept_key = db.scalar(select(Attachment.storage_key))
 
     body, content_type = multipart({"csrf_token": token}, "lost.pdf", PDF + b"% lost\n")
-    # The row lock stops the upload at its "two uploads racing for the last place" lock, which comes
+    # The row lock stops the upload at the notification's lock, which its second half takes first:
     # after the file is stored under its key and before the record is written and committed.
     with HeldLock(
         database_url,
         "SELECT id FROM notifications WHERE id = %s FOR UPDATE",
         (notification,),
-        blocked="UPDATE notifications",
+        blocked="SELECT notifications.id",
     ) as lock:
         connection, port = send_raw(live, drafter, path, body, content_type)
         worker = wait_for(lambda: live.serving_pid(port), "a worker to take the upload")

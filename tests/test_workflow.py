@@ -195,6 +195,23 @@ def test_an_edit_after_approval_withdraws_the_approval(people, location_id, db_f
         assert db.scalar(select(AuditEvent).where(AuditEvent.event_type == "notification:approval_withdrawn"))
 
 
+def test_a_mistake_saved_with_continue_after_approval_shows_the_mistake_and_says_the_approval_went(
+    people, location_id, db_factory
+):
+    drafter, reviewer = people["drafter"], people["reviewer"]
+    notification = draft_complete(drafter, "dols_outcome", location_id, with_files=False)
+    act(drafter, notification, "request-review")
+    act(reviewer, notification, "approve")
+    path = f"/notifications/{notification}/sections/about_you"
+    version = re.search(r'name="version" value="(\d+)"', drafter.get(path).text).group(1)
+    response = post_form(
+        drafter, path, {"action": "continue", "version": version, "completed_by_name": ""}, from_page=path
+    )
+    assert response.status_code == 400 and "There is a problem" in response.text
+    assert "it now needs reviewing and approving again" in response.text
+    assert status_of(db_factory, notification) == "draft"
+
+
 def test_saving_without_changes_keeps_the_approval(people, location_id, db_factory):
     drafter, reviewer = people["drafter"], people["reviewer"]
     notification = draft_complete(drafter, "dols_outcome", location_id, with_files=False)
@@ -267,6 +284,40 @@ def test_comments_are_threaded_and_resolved(people, location_id, db_factory):
         reviewer, f"/notifications/{notification}/comments", {"section": "about_you", "body": " "}, from_page=back
     )
     assert empty.status_code == 400 and "Enter a comment" in empty.text
+    invisible = post_form(
+        reviewer,
+        f"/notifications/{notification}/comments",
+        {"section": "about_you", "body": "\u200b\u200b\ufeff"},
+        from_page=back,
+    )
+    assert invisible.status_code == 400 and "Enter a comment" in invisible.text
+
+
+def test_a_reply_to_a_reply_joins_the_thread_and_a_mangled_reply_is_refused(people, location_id, db_factory):
+    drafter, reviewer = people["drafter"], people["reviewer"]
+    notification = draft_complete(drafter, "dols_outcome", location_id, with_files=False)
+    act(drafter, notification, "request-review")
+    document = f"/notifications/{notification}/document"
+    comment = f"/notifications/{notification}/comments"
+    post_form(reviewer, comment, {"section": "about_you", "body": "Which ward?"}, from_page=document)
+    with db_factory() as db:
+        root = db.scalar(select(Comment))
+    post_form(
+        drafter, comment, {"section": "about_you", "parent_id": str(root.id), "body": "Ward 3."}, from_page=document
+    )
+    with db_factory() as db:
+        reply = db.scalar(select(Comment).where(Comment.parent_id == root.id))
+    post_form(reviewer, comment, {"parent_id": str(reply.id), "body": "Thank you, ward 3 it is."}, from_page=document)
+    with db_factory() as db:
+        assert db.scalar(select(Comment).where(Comment.body == "Thank you, ward 3 it is.")).parent_id == root.id
+    assert "Thank you, ward 3 it is." in reviewer.get(document).text
+    mangled = post_form(
+        reviewer, comment, {"section": "about_you", "parent_id": "abc", "body": "Kept words."}, from_page=document
+    )
+    assert mangled.status_code == 400 and "That comment no longer exists" in mangled.text
+    assert "Kept words." in mangled.text
+    with db_factory() as db:
+        assert db.scalar(select(Comment).where(Comment.body == "Kept words.")) is None
 
 
 def test_watchers_get_the_receipt(people, as_role, location_id, db_factory):

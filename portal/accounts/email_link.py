@@ -12,6 +12,7 @@ from .. import audit, links, outbox, ratelimit
 from ..models import Identity, SignInLink, User, utcnow
 from ..safe_paths import same_site_path
 from ..tokens import new_token, token_hash
+from .staff_sign_in import is_regulator_staff
 
 LINK_LIFETIME = timedelta(minutes=15)
 ISSUER = "urn:portal:email-link"
@@ -40,7 +41,8 @@ def safe_next(path: str | None) -> str:
     """Only paths on this site: never an absolute URL an attacker could send people to."""
     path = same_site_path(path)
     if path is None or len(path) > MAX_NEXT:
-        return "/dashboard"
+        # The start page sends each person on to their own home: support staff have no dashboard.
+        return "/"
     return path
 
 
@@ -78,7 +80,9 @@ def find_link(db: Session, token: str) -> SignInLink | None:
     return db.scalar(select(SignInLink).where(SignInLink.token_hash == token_hash(token)))
 
 
-def consume_link(db: Session, token: str, *, ip: str, user_agent: str) -> LinkResult:
+def consume_link(db: Session, token: str, *, ip: str, user_agent: str, staff_may_use: bool = True) -> LinkResult:
+    """staff_may_use=False (PORTAL_STAFF_EMAIL_LINK=off) refuses a member of the regulator's staff, who must
+    sign in through the regulator's identity provider, where leaving the organisation ends their access."""
     link = db.scalar(select(SignInLink).where(SignInLink.token_hash == token_hash(token)).with_for_update())
     failure = _link_failure(link)
     if link is None or failure:
@@ -91,10 +95,16 @@ def consume_link(db: Session, token: str, *, ip: str, user_agent: str) -> LinkRe
             method="email link",
             reason=failure,
         )
-        return LinkResult(user=None, next_path="/dashboard", failure=failure)
+        return LinkResult(user=None, next_path="/", failure=failure)
     link.used_at = utcnow()
     user = user_for_verified_email(db, ISSUER, link.email, link.email)
+    refusal = None
     if not user.active:
+        refusal = ("deactivated", "deactivated")
+    elif not staff_may_use and is_regulator_staff(db, user.id):
+        refusal = ("staff", "regulator staff use their identity provider")
+    if refusal is not None:
+        failure, reason = refusal
         audit.record(
             db,
             "account:sign_in_failed",
@@ -103,9 +113,9 @@ def consume_link(db: Session, token: str, *, ip: str, user_agent: str) -> LinkRe
             ip=ip,
             user_agent=user_agent,
             method="email link",
-            reason="deactivated",
+            reason=reason,
         )
-        return LinkResult(user=None, next_path="/dashboard", failure="deactivated")
+        return LinkResult(user=None, next_path="/", failure=failure)
     return LinkResult(user=user, next_path=link.next_path)
 
 
@@ -118,6 +128,21 @@ def _link_failure(link: SignInLink | None) -> str:
     if link.expires_at < utcnow():
         return "expired"
     return ""
+
+
+def staff_account_for(db: Session, issuer: str, subject: str, email: str) -> User | None:
+    """The regulator staff account a sign-in with this (issuer, subject, verified email) would open, if any.
+
+    user_for_verified_email joins any account by email, so without this check a member of staff taken out of
+    their directory group could still reach support through One Login, keeping roles only their identity
+    provider should decide. Nothing is written: a refused person gains no identity."""
+    identity = db.scalar(select(Identity).where(Identity.issuer == issuer, Identity.subject == subject))
+    user: User | None = identity.user if identity is not None else None
+    if user is None:
+        user = db.scalar(select(User).where(User.email == normalise_email(email)))
+    if user is None or not is_regulator_staff(db, user.id):
+        return None
+    return user
 
 
 def user_for_verified_email(db: Session, issuer: str, subject: str, email: str) -> User:

@@ -1,8 +1,8 @@
 from __future__ import annotations
 
-from wtforms import Form
 from wtforms.validators import DataRequired, Email, Length, Regexp
 
+from ..web.forms import Form
 from ..web.govuk_fields import GovukEmail, GovukTextInput
 
 

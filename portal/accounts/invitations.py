@@ -1,4 +1,8 @@
-"""Invitations: bound to one verified email, expiring, resent or revoked by an organisation admin."""
+"""Invitations: bound to one verified email, expiring, resent or revoked by an organisation admin.
+
+An invitation grants only within the inviter's own reach, and an admin for some locations sees, resends
+and revokes only the invitations whose every role lies within their locations (grants.py).
+"""
 
 from __future__ import annotations
 
@@ -17,23 +21,38 @@ from ..roles import ROLES
 from ..rules import RuleBroken
 from ..tokens import new_token, token_hash
 from .email_link import normalise_email
-from .organisations import INVITATION_LIFETIME, Grant, check_location_ids, describe_grants, locations_of
+from .grants import Reach
+from .organisations import (
+    INVITATION_LIFETIME,
+    WHOLE_ORGANISATION,
+    Grant,
+    check_grantable,
+    describe_grants,
+    locations_of,
+)
 
 
-def invitations_of(db: Session, organisation_id: int) -> list[Invitation]:
-    return list(
-        db.scalars(
-            select(Invitation)
-            .where(Invitation.organisation_id == organisation_id, Invitation.status == "pending")
-            .order_by(Invitation.created_at.desc())
-        )
+def grants_of(invitation: Invitation) -> list[Grant]:
+    return [Grant(item["role"], item["location_id"]) for item in invitation.grants]
+
+
+def invitations_of(db: Session, organisation_id: int, *, within: Reach = WHOLE_ORGANISATION) -> list[Invitation]:
+    """Pending invitations; with a reach limited to some locations, those whose every role lies there."""
+    pending = db.scalars(
+        select(Invitation)
+        .where(Invitation.organisation_id == organisation_id, Invitation.status == "pending")
+        .order_by(Invitation.created_at.desc())
     )
+    return [found for found in pending if within.covers_all(grants_of(found))]
 
 
-def invitation(db: Session, organisation_id: int, invitation_id: int) -> Invitation | None:
-    return db.scalar(
+def invitation(
+    db: Session, organisation_id: int, invitation_id: int, *, within: Reach = WHOLE_ORGANISATION
+) -> Invitation | None:
+    found = db.scalar(
         select(Invitation).where(Invitation.id == invitation_id, Invitation.organisation_id == organisation_id)
     )
+    return found if found is not None and within.covers_all(grants_of(found)) else None
 
 
 def _send_invitation(db: Session, invitation: Invitation, token: str, base_url: str) -> None:
@@ -60,7 +79,7 @@ def invite(
     email = normalise_email(email)
     if not grants:
         raise RuleBroken("Choose at least one role", field="grants")
-    check_location_ids(db, organisation_id, grants)
+    check_grantable(db, organisation_id, grants, actor=actor)
     already = db.scalar(
         select(Membership.id)
         .join(User, User.id == Membership.user_id)

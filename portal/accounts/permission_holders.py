@@ -9,7 +9,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from ..models import Membership, Organisation, RoleGrant, User
-from ..permissions import Permission
+from ..permissions import ORGANISATION_WIDE, Permission
 from ..roles import roles_granting
 
 
@@ -37,6 +37,9 @@ def people_with(
         holders = holders.join(Organisation, Organisation.id == Membership.organisation_id).where(
             Organisation.kind == organisation_kind
         )
-    if location_id is not None:
+    if permission in ORGANISATION_WIDE:
+        # As roles.permissions_at: a grant for some locations never carries these.
+        holders = holders.where(RoleGrant.location_id.is_(None))
+    elif location_id is not None:
         holders = holders.where(or_(RoleGrant.location_id.is_(None), RoleGrant.location_id == location_id))
     return list(db.scalars(select(User).where(User.id.in_(holders), User.active.is_(True)).order_by(User.email)))

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
 
 from .. import outbox
 from ..numbers import parse_id
 from ..permissions import Permission
+from ..rules import RuleBroken
+from ..safe_paths import same_site_path
 from ..web.form_text import form_text
 from ..web.routing import Ctx, NotFound, Routes
 from . import email_link, invitations, organisations, sessions, signing
@@ -59,12 +61,25 @@ def sign_in_link(ctx: Ctx):
     link = email_link.find_link(ctx.db, ctx.params["token"])
     if link is None or link.used_at is not None:
         return ctx.render("accounts/link_problem.html", status=400, failure="used" if link else "unknown")
-    return ctx.render("accounts/sign_in_link.html", token=ctx.params["token"])
+    # The address it signs in, and whose session it ends: opening a colleague's link must never
+    # swap people without a word.
+    return ctx.render(
+        "accounts/sign_in_link.html",
+        token=ctx.params["token"],
+        email=link.email,
+        signed_in_as=ctx.auth.user.email if ctx.auth is not None else None,
+    )
 
 
 @routes.post("/sign-in/link/{token}", permission=Permission.PUBLIC)
 def sign_in_link_post(ctx: Ctx):
-    result = email_link.consume_link(ctx.db, ctx.params["token"], ip=ctx.client_ip, user_agent=ctx.user_agent)
+    result = email_link.consume_link(
+        ctx.db,
+        ctx.params["token"],
+        ip=ctx.client_ip,
+        user_agent=ctx.user_agent,
+        staff_may_use=ctx.settings.staff_email_link,
+    )
     if result.user is None:
         return ctx.render("accounts/link_problem.html", status=400, failure=result.failure)
     return complete_sign_in(ctx, result.user, method="email link", next_path=result.next_path)
@@ -93,10 +108,24 @@ def sign_out(ctx: Ctx):
     return response
 
 
+@routes.post("/session/keep-alive", permission=Permission.SIGNED_IN)
+def keep_alive(ctx: Ctx):
+    """The timeout warning's "Stay signed in". A session that has already ended never gets here: the central
+    check answers with its redirect to the signed-out page, which the page's script reads as "signed out"."""
+    idle, absolute = sessions.limits(ctx.settings.session_idle_minutes, ctx.settings.session_absolute_hours)
+    seconds = sessions.keep_alive(ctx.auth.session, idle=idle, absolute=absolute)
+    return JSONResponse({"seconds_left": seconds}, headers={"cache-control": "no-store"})
+
+
 @routes.get("/signed-out", permission=Permission.PUBLIC)
 def signed_out(ctx: Ctx):
     reason = ctx.query.get("reason", "")
-    return ctx.render("accounts/signed_out.html", reason=reason if reason in ("idle", "expired", "ended") else "")
+    return ctx.render(
+        "accounts/signed_out.html",
+        reason=reason if reason in ("idle", "expired", "ended") else "",
+        # Where signing in again returns to: the page the person was on when their session ended.
+        next=same_site_path(ctx.query.get("next")) or "",
+    )
 
 
 @routes.get("/account", permission=Permission.SIGNED_IN)
@@ -141,14 +170,18 @@ def request_organisation_post(ctx: Ctx):
     form = SignupRequestForm(ctx.form)
     if not form.validate():
         return ctx.render("accounts/request_organisation.html", status=400, form=form)
-    organisations.request_signup(
-        ctx.db,
-        ctx.auth.user,
-        name=(form.organisation_name.data or "").strip(),
-        provider_id=(form.provider_id.data or "").strip(),
-        ip=ctx.client_ip,
-        user_agent=ctx.user_agent,
-    )
+    try:
+        organisations.request_signup(
+            ctx.db,
+            ctx.auth.user,
+            name=(form.organisation_name.data or "").strip(),
+            provider_id=(form.provider_id.data or "").strip(),
+            ip=ctx.client_ip,
+            user_agent=ctx.user_agent,
+        )
+    except RuleBroken as refused:
+        form.provider_id.errors = [str(refused)]
+        return ctx.render("accounts/request_organisation.html", status=400, form=form)
     return ctx.redirect_to(
         "accounts.choose_organisation",
         flash="Your request was sent. The support team will check it against the register and email you.",

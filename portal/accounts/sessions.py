@@ -11,12 +11,35 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 from ..db import rows_matched
 from ..models import Membership, Organisation, RoleGrant, User, UserSession, utcnow
 from ..permissions import Permission
-from ..roles import ROLES
+from ..roles import permissions_at
 from ..tokens import new_token, token_hash
 
 SESSION_COOKIE = "portal_session"
 # Writing last_seen_at on every request would turn every page view into a write.
 TOUCH_EVERY = timedelta(seconds=60)
+
+
+# Ended for these reasons, a session's person may get back what they posted after it ended: time ran out
+# while the page stayed open in their browser. A session ended any other way (signed out, signed in again,
+# signed out everywhere, ended by support) had its cookie taken from that browser, so a request still
+# carrying it is a copy: what it posts is never offered to the person as their own words.
+KEEPS_INPUT_AFTER = frozenset({"idle", "expired"})
+
+
+@dataclass(frozen=True)
+class EndedSession:
+    """A session the browser still presents after it ended: why, and whose it was.
+
+    reason is the word the signed-out page knows ("idle", "expired" or "ended"); user_id and signed_out_at
+    are set only when that person may get back what the browser posted after the end (KEEPS_INPUT_AFTER).
+    """
+
+    reason: str
+    user_id: int | None = None
+    signed_out_at: datetime | None = None
+
+
+NO_SESSION = EndedSession(reason="")
 
 
 class NoOrganisation(RuntimeError):
@@ -74,10 +97,7 @@ class Auth:
 def grants_of(membership: Membership) -> list[tuple[Permission, int | None]]:
     pairs: list[tuple[Permission, int | None]] = []
     for grant in membership.grants:
-        role = ROLES.get(grant.role)
-        if role is None:
-            continue
-        pairs.extend((permission, grant.location_id) for permission in role.permissions)
+        pairs.extend((permission, grant.location_id) for permission in permissions_at(grant.role, grant.location_id))
     return pairs
 
 
@@ -116,25 +136,27 @@ def start_session(
 
 def load_auth(
     db: Session, token: str | None, *, idle: timedelta, absolute: timedelta, now: datetime | None = None
-) -> tuple[Auth | None, str]:
-    """Returns the signed-in person, or None with why ('' when there was no session at all)."""
+) -> tuple[Auth | None, EndedSession]:
+    """The signed-in person, or None with the session that ended (NO_SESSION when there was none at all)."""
     if not token:
-        return None, ""
+        return None, NO_SESSION
     now = now or utcnow()
     row = db.scalar(
         select(UserSession).options(joinedload(UserSession.user)).where(UserSession.token_hash == token_hash(token))
     )
-    if row is None or row.ended_at is not None:
-        return None, "ended" if row is not None else ""
+    if row is None:
+        return None, NO_SESSION
+    if row.ended_at is not None:
+        return None, _ended(row, "ended", idle=idle, absolute=absolute)
     if not row.user.active:
         end_session(row, "deactivated", now)
-        return None, "ended"
+        return None, _ended(row, "ended", idle=idle, absolute=absolute)
     if now - row.last_seen_at > idle:
         end_session(row, "idle", now)
-        return None, "idle"
+        return None, _ended(row, "idle", idle=idle, absolute=absolute)
     if now - row.created_at > absolute:
         end_session(row, "expired", now)
-        return None, "expired"
+        return None, _ended(row, "expired", idle=idle, absolute=absolute)
     if now - row.last_seen_at > TOUCH_EVERY:
         row.last_seen_at = now
     auth = Auth(user=row.user, session=row)
@@ -148,7 +170,47 @@ def load_auth(
             auth.membership = membership
             auth.organisation = membership.organisation
             auth.grants = grants_of(membership)
-    return auth, ""
+    return auth, NO_SESSION
+
+
+def _ended(row: UserSession, reason: str, *, idle: timedelta, absolute: timedelta) -> EndedSession:
+    if row.ended_reason not in KEEPS_INPUT_AFTER or not row.user.active or row.ended_at is None:
+        return EndedSession(reason=reason)
+    # An idle session is only found ended at the next request, which may be hours later: the person was
+    # signed out when the idle time ran out, and that is the time they will recognise.
+    if row.ended_reason == "idle":
+        signed_out_at = min(row.ended_at, row.last_seen_at + idle)
+    elif row.ended_reason == "expired":
+        signed_out_at = min(row.ended_at, row.created_at + absolute)
+    else:
+        signed_out_at = row.ended_at
+    return EndedSession(reason=reason, user_id=row.user_id, signed_out_at=signed_out_at)
+
+
+def limits(idle_minutes: int, absolute_hours: int) -> tuple[timedelta, timedelta]:
+    """The idle and absolute limits, from the settings' numbers."""
+    return timedelta(minutes=idle_minutes), timedelta(hours=absolute_hours)
+
+
+def seconds_left(row: UserSession, *, idle: timedelta, absolute: timedelta, now: datetime | None = None) -> int:
+    """How long the session lasts if nothing more happens: what the page's timeout warning counts down from.
+
+    The server decides; the page only counts. Whichever limit comes first ends the session.
+    """
+    now = now or utcnow()
+    ends = min(row.last_seen_at + idle, row.created_at + absolute)
+    return max(0, int((ends - now).total_seconds()))
+
+
+def keep_alive(row: UserSession, *, idle: timedelta, absolute: timedelta, now: datetime | None = None) -> int:
+    """ "Stay signed in": the idle clock starts again now, however recently the session was last touched.
+
+    Returns the seconds now left. The absolute limit is not moved: staying signed in is for a pause, not
+    for keeping a session for ever.
+    """
+    now = now or utcnow()
+    row.last_seen_at = now
+    return seconds_left(row, idle=idle, absolute=absolute, now=now)
 
 
 def end_session(row: UserSession, reason: str, now: datetime | None = None) -> None:

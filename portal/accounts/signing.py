@@ -49,6 +49,21 @@ def sign_in_failed(db: Session, *, user: User | None, method: str, reason: str, 
     )
 
 
+def sign_in_level_too_low(db: Session, *, method: str, achieved: str, required: str, ip: str, user_agent: str) -> None:
+    """The provider confirmed the person less strongly than the portal asked: nobody is signed in, and the
+    audit says at which level, so a support agent can tell them what to do."""
+    audit.record(
+        db,
+        "account:sign_in_level_too_low",
+        actor_id=None,
+        ip=ip,
+        user_agent=user_agent,
+        method=method,
+        achieved=achieved,
+        required=required,
+    )
+
+
 def sign_out(db: Session, auth: Auth, *, everywhere: bool, ip: str, user_agent: str) -> None:
     if everywhere:
         sessions.end_all_sessions(db, auth.user.id, "signed out everywhere")

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from .. import audit
 from ..models import ApiToken, Attachment, Submission, utcnow
+from ..numbers import parse_id
 from ..references import REFERENCE_ALPHABET, REFERENCE_LENGTH
 from ..regulator_view import API_PREFIX, summary
 from ..tokens import new_token, token_hash
@@ -37,8 +38,7 @@ MAX_TOKEN_NAME = 100
 # RFC 6750's b64token, bounded: anything else is not a token we could have issued.
 TOKEN_SHAPE = re.compile(r"[A-Za-z0-9\-._~+/]{1,200}=*")
 CURSOR_SHAPE = re.compile(r"[A-Za-z0-9_\-]{1,64}")
-CURSOR_CONTENT = re.compile(rb"v1:([1-9][0-9]{0,17})")
-ID_SHAPE = re.compile(r"[1-9][0-9]{0,17}")
+CURSOR_CONTENT = re.compile(rb"v1:([0-9]+)")
 # Both databases' integer keys fit here; SQLite raises OverflowError on a larger Python int.
 MAX_ID = 2**63 - 1
 
@@ -146,9 +146,11 @@ def decode_cursor(cursor: str) -> int:
     except (binascii.Error, ValueError):
         raise BadRequest("since must be a next_cursor this API returned") from None
     match = CURSOR_CONTENT.fullmatch(raw)
-    if match is None:
+    # An id no column holds was never returned as a cursor (PostgreSQL refused to compare with one: a 500).
+    submission_id = parse_id(match.group(1).decode("ascii")) if match is not None else None
+    if submission_id is None:
         raise BadRequest("since must be a next_cursor this API returned")
-    return int(match.group(1))
+    return submission_id
 
 
 def parse_limit(raw: str | None) -> int:
@@ -194,9 +196,9 @@ def by_reference(db: Session, reference: str) -> Submission | None:
 
 def submitted_file(db: Session, submission: Submission, raw_id: str) -> tuple[dict, Attachment] | None:
     """(what the snapshot says of the file, its row), only for a file that was part of this submission."""
-    if not ID_SHAPE.fullmatch(raw_id):
+    attachment_id = parse_id(raw_id)
+    if attachment_id is None:
         return None
-    attachment_id = int(raw_id)
     listed = next(
         (item for item in submission.snapshot.get("attachments", []) if item.get("id") == attachment_id), None
     )

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from wtforms import Form
 from wtforms.validators import DataRequired, Length
 
 from ..permissions import Permission
+from ..web.forms import Form
 from ..web.govuk_fields import GovukTextInput
 from ..web.routing import Ctx, NotFound, Routes
 from . import service

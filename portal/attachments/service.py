@@ -8,16 +8,18 @@ import time
 import unicodedata
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from .. import audit
 from ..accounts.sessions import Auth
 from ..models import Attachment, Notification, utcnow
-from ..notifications.definitions import Question
-from ..notifications.drafting import can_edit
+from ..notifications.definitions import Question, Section
+from ..notifications.drafting import SaveResult, can_edit, save_section, withdraw_approval_if_changed
 from ..notifications.errors import NotAllowed
+from ..notifications.locking import changing
 from ..notifications.reading import type_of, visible
 from ..text import byte_size
 from .scanner import Scanner, ScannerUnavailable
@@ -126,11 +128,11 @@ def record_attachment(
     """Records a received file, checking again what check_upload checked: the notification may have
     been submitted, or filled up, while the file was on its way. When this raises, the caller deletes
     the stored file."""
+    # Two uploads racing for the last place: the lock makes the second count the first.
+    changing(db, notification)
     if not can_edit(auth, notification):
         raise NotAllowed("You cannot change this notification")
     question = file_question(notification, question_key)
-    # Two uploads racing for the last place: the row lock makes the second count the first.
-    _lock(db, notification)
     _check_room(db, notification, question)
     attachment = Attachment(
         notification_id=notification.id,
@@ -156,6 +158,7 @@ def record_attachment(
         filename=received.filename,
         sha256=received.stored.sha256,
     )
+    withdraw_approval_if_changed(db, auth, notification, ip=ip, user_agent=user_agent)
     return attachment
 
 
@@ -187,6 +190,7 @@ def remove_attachment(
     db: Session, auth: Auth, notification: Notification, attachment_id: int, *, ip: str = "", user_agent: str = ""
 ) -> Attachment:
     """Marks the file removed; the caller deletes the stored bytes once this has committed."""
+    changing(db, notification)
     if not can_edit(auth, notification):
         raise NotAllowed("You cannot change this notification")
     attachment = _current(db, notification.id, attachment_id)
@@ -204,7 +208,137 @@ def remove_attachment(
         user_agent=user_agent,
         filename=attachment.filename,
     )
+    db.flush()
+    withdraw_approval_if_changed(db, auth, notification, ip=ip, user_agent=user_agent)
     return attachment
+
+
+# Sent with the section's answers ---------------------------------------------------------------
+# The section page's "Upload file" and "Remove" buttons submit the section's own form, so what the
+# person typed in its other questions arrives with them. It is saved with the change to the files, in
+# the same transaction, the way "Save and come back later" saves: kept, not judged, since errors are
+# for "Save and continue" to show.
+
+
+@dataclass(frozen=True)
+class TypedAnswers:
+    """The section's answers as its form sent them (form_input.section_raw) and the version its page showed."""
+
+    raw: dict[str, Any]
+    version: int
+
+
+@dataclass
+class FileChange:
+    """What an upload sent from the section's form did."""
+
+    # The answers' save; None when the request carried no answers (the upload page, scripts).
+    saved: SaveResult | None
+    attachment: Attachment | None = None
+    refused: RefusedFile | None = None
+    # The notification was approved and this change (answers or file) sent it back to draft: the person
+    # is told, since its approval is gone and it must be reviewed again.
+    approval_withdrawn: bool = False
+
+
+def section_holding(notification: Notification, question_key: str) -> Section:
+    for section in type_of(notification).sections:
+        if any(each and each.key == question_key for q in section.questions for each in (q, q.follow_up)):
+            return section
+    raise UnknownQuestion(question_key)
+
+
+def question_of_attachment(db: Session, notification: Notification, attachment_id: int) -> str:
+    attachment = _current(db, notification.id, attachment_id)
+    if attachment is None:
+        raise UnknownAttachment(attachment_id)
+    return attachment.question_key
+
+
+def upload_with_answers(
+    db: Session,
+    auth: Auth,
+    notification: Notification,
+    question_key: str,
+    received: ReceivedFile | RefusedFile,
+    typed: TypedAnswers | None,
+    *,
+    ip: str = "",
+    user_agent: str = "",
+) -> FileChange:
+    """Saves the typed answers, then records the received file.
+
+    A refused file, whether refused on its way in or here (the question filled up meanwhile), still
+    has the answers saved. A conflict writes none of the answers, for the person to compare with the
+    other save, but the file is still recorded: files are not part of a section's versions, and
+    recording it loses nothing of the other person's. When no attachment comes back, the caller
+    deletes the stored file.
+    """
+    if not can_edit(auth, notification):
+        raise NotAllowed("You cannot change this notification")
+    file_question(notification, question_key)
+    was_approved = notification.status == "approved"
+    saved = _save_typed(db, auth, notification, question_key, typed, ip=ip, user_agent=user_agent)
+    change = FileChange(saved)
+    if isinstance(received, RefusedFile):
+        change.refused = received
+    else:
+        try:
+            change.attachment = record_attachment(
+                db, auth, notification, question_key, received, ip=ip, user_agent=user_agent
+            )
+        except RefusedFile as refused:
+            change.refused = refused
+    change.approval_withdrawn = was_approved and notification.status != "approved"
+    return change
+
+
+def remove_with_answers(
+    db: Session,
+    auth: Auth,
+    notification: Notification,
+    attachment_id: int,
+    typed: TypedAnswers | None,
+    *,
+    ip: str = "",
+    user_agent: str = "",
+) -> FileChange:
+    """Saves the typed answers, then removes the file (the change's attachment); on a conflict, the file
+    is removed all the same. The caller deletes the stored bytes once this has committed."""
+    if not can_edit(auth, notification):
+        raise NotAllowed("You cannot change this notification")
+    question_key = question_of_attachment(db, notification, attachment_id)
+    was_approved = notification.status == "approved"
+    saved = _save_typed(db, auth, notification, question_key, typed, ip=ip, user_agent=user_agent)
+    attachment = remove_attachment(db, auth, notification, attachment_id, ip=ip, user_agent=user_agent)
+    return FileChange(
+        saved, attachment=attachment, approval_withdrawn=was_approved and notification.status != "approved"
+    )
+
+
+def _save_typed(
+    db: Session,
+    auth: Auth,
+    notification: Notification,
+    question_key: str,
+    typed: TypedAnswers | None,
+    *,
+    ip: str,
+    user_agent: str,
+) -> SaveResult | None:
+    if typed is None:
+        return None
+    section = section_holding(notification, question_key)
+    return save_section(
+        db,
+        auth,
+        notification,
+        section.key,
+        typed.raw,
+        expected_version=typed.version,
+        ip=ip,
+        user_agent=user_agent,
+    )
 
 
 @dataclass
@@ -290,16 +424,6 @@ def _check_room(db: Session, notification: Notification, question: Question) -> 
     if count >= limit:
         files = "file" if limit == 1 else "files"
         raise RefusedFile(f"You can add up to {limit} {files} here – remove one before adding another")
-
-
-def _lock(db: Session, notification: Notification) -> None:
-    # A write that changes nothing, for its lock: a row lock on PostgreSQL, the write lock on SQLite.
-    db.execute(
-        update(Notification)
-        .where(Notification.id == notification.id)
-        .values(updated_at=Notification.updated_at)
-        .execution_options(synchronize_session=False)
-    )
 
 
 def _touch(notification: Notification, auth: Auth) -> None:

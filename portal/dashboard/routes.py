@@ -21,7 +21,14 @@ def dashboard(ctx: Ctx):
     locations = orgs.locations_of(ctx.db, ctx.auth.organisation.id)
     return ctx.render(
         "dashboard/dashboard.html",
-        location_rows=[[{"text": place.name}, {"text": place.regulator_location_id}] for place in locations],
+        location_rows=[
+            [
+                {"text": place.name},
+                {"text": place.regulator_location_id},
+                {"text": "Closed" if place.is_closed else "Open"},
+            ]
+            for place in locations
+        ],
         replies_waiting=replies,
         overdue=listing.overdue_drafts(ctx.db, ctx.auth, hours),
         overdue_hours=hours,

@@ -1,18 +1,22 @@
 from __future__ import annotations
 
-from wtforms import Form
 from wtforms.validators import DataRequired, Email, Length
 
 from ..accounts.organisations import Grant
 from ..roles import PROVIDER_ROLES
+from ..web.forms import Form
 from ..web.govuk_fields import GovukCheckboxes, GovukEmail
 
 
-def grant_choices(locations) -> dict[str, list[tuple[str, str]]]:
-    """Per role: the whole organisation, or chosen locations."""
+def grant_choices(locations, *, whole_organisation: bool = True) -> dict[str, list[tuple[str, str]]]:
+    """Per role: the whole organisation (for those who may grant there), or chosen locations."""
     return {
-        role.name: [(f"{role.name}:all", "All locations")]
-        + [(f"{role.name}:{location.id}", location.name) for location in locations]
+        role.name: ([(f"{role.name}:all", "All locations")] if whole_organisation else [])
+        # A closed location's drafts may still need finishing, reviewing and sending: roles there stay grantable.
+        + [
+            (f"{role.name}:{location.id}", location.name + (" (closed)" if location.is_closed else ""))
+            for location in locations
+        ]
         for role in PROVIDER_ROLES
     }
 
@@ -22,7 +26,12 @@ def flat_choices(locations) -> list[tuple[str, str]]:
 
 
 class RolesForm(Form):
+    """Any role at any of the organisation's locations is well formed; whether this person may grant it is
+    the service's to say (accounts/grants.py), so its refusal names where they may."""
+
     grants = GovukCheckboxes("Roles", choices=[], validate_choice=True)
+    # Changing roles may leave none at the chooser's locations while roles elsewhere remain: the service decides.
+    requires_one = False
 
     def __init__(self, formdata=None, *, locations, **kwargs):
         super().__init__(formdata, **kwargs)
@@ -32,7 +41,7 @@ class RolesForm(Form):
         valid = super().validate(extra_validators)
         if self.grants.errors:
             self.grants.errors = ["Choose roles from the list"]
-        elif not self.grants.data:
+        elif self.requires_one and not self.grants.data:
             self.grants.errors = ["Choose at least one role"]
             valid = False
         return valid
@@ -57,3 +66,4 @@ class InviteForm(RolesForm):
     )
     # Declared again so it follows email: the error summary lists errors in page order.
     grants = GovukCheckboxes("Roles", choices=[], validate_choice=True)
+    requires_one = True

@@ -5,6 +5,7 @@ from __future__ import annotations
 from .. import audit
 from ..accounts import invitations
 from ..accounts import organisations as orgs
+from ..accounts.grants import Reach
 from ..accounts.organisations import Grant
 from ..models import Invitation, Membership
 from ..numbers import parse_number
@@ -15,7 +16,7 @@ from ..web.form_text import form_text
 from ..web.forms import show_rule_broken
 from ..web.routing import Ctx, Routes
 from .forms import InviteForm, RolesForm, grant_choices
-from .lookups import INVITATION, MEMBER, MY_INVITATION
+from .lookups import INVITATION, MEMBER, MY_INVITATION, managing, seeing
 
 routes = Routes("members")
 
@@ -29,20 +30,37 @@ def _locations(ctx: Ctx):
 
 
 def _roles_context(ctx: Ctx, locations):
-    return {"roles": PROVIDER_ROLES, "grant_choices": grant_choices(locations), "locations": locations}
+    """The role checkboxes this person is offered: only where they manage members."""
+    reach = managing(ctx)
+    mine = [location for location in locations if reach.covers(location.id)]
+    return {
+        "roles": PROVIDER_ROLES,
+        "grant_choices": grant_choices(mine, whole_organisation=reach.whole_organisation),
+        "locations": locations,
+        "reach_names": _reach_names(reach, locations),
+    }
 
 
 @routes.get("/members", permission=Permission.MEMBERS_VIEW)
 def members(ctx: Ctx):
     locations = _locations(ctx)
+    seen = seeing(ctx)
     return ctx.render(
         "members/list.html",
-        members=orgs.members_of(ctx.db, _org_id(ctx)),
-        invitations=invitations.invitations_of(ctx.db, _org_id(ctx)),
-        location_names={location.id: location.name for location in locations},
+        members=orgs.members_of(ctx.db, _org_id(ctx), within=seen),
+        invitations=invitations.invitations_of(ctx.db, _org_id(ctx), within=managing(ctx)),
+        location_names=_names(locations),
         describe=orgs.describe_grants,
         can_manage=ctx.auth.has(Permission.MEMBERS_MANAGE),
+        reach_names=_reach_names(seen, locations),
     )
+
+
+def _reach_names(reach: Reach, locations) -> list[str]:
+    """The locations a limited reach covers, to say so on the page; none for the whole organisation."""
+    if reach.whole_organisation:
+        return []
+    return [location.name for location in locations if reach.covers(location.id)]
 
 
 @routes.get("/members/invite", permission=Permission.MEMBERS_MANAGE)
@@ -73,46 +91,57 @@ def invite_post(ctx: Ctx):
     return ctx.render("members/invite.html", status=400, form=form, **_roles_context(ctx, locations))
 
 
-@routes.get("/members/{member_id}", permission=Permission.MEMBERS_VIEW, loads=MEMBER)
-def member(ctx: Ctx, membership: Membership):
+def _member_page(ctx: Ctx, membership: Membership, form: RolesForm, status: int = 200):
     locations = _locations(ctx)
-    form = RolesForm(
-        locations=locations, data={"grants": [Grant(g.role, g.location_id).value for g in membership.grants]}
-    )
+    reach = managing(ctx)
     return ctx.render(
         "members/member.html",
+        status=status,
         member=membership,
         form=form,
-        can_manage=ctx.auth.has(Permission.MEMBERS_MANAGE),
+        can_manage=reach.touches(membership.grants) and ctx.auth.has(Permission.MEMBERS_MANAGE),
+        can_remove=orgs.removable_by(ctx.db, _org_id(ctx), membership, actor=ctx.auth.user),
+        kept_words=orgs.describe_grants(reach.outside(membership.grants), _names(locations)),
         **_roles_context(ctx, locations),
     )
+
+
+def _names(locations) -> dict[int, str]:
+    return {location.id: location.name for location in locations}
+
+
+@routes.get("/members/{member_id}", permission=Permission.MEMBERS_VIEW, loads=MEMBER)
+def member(ctx: Ctx, membership: Membership):
+    form = RolesForm(
+        locations=_locations(ctx), data={"grants": [Grant(g.role, g.location_id).value for g in membership.grants]}
+    )
+    return _member_page(ctx, membership, form)
 
 
 @routes.post("/members/{member_id}/roles", permission=Permission.MEMBERS_MANAGE, loads=MEMBER)
 def change_roles(ctx: Ctx, membership: Membership):
     locations = _locations(ctx)
     form = RolesForm(ctx.form, locations=locations)
-    context = dict(member=membership, form=form, can_manage=True, **_roles_context(ctx, locations))
     if not form.validate():
-        return ctx.render("members/member.html", status=400, **context)
-    new = form.parsed()
-    names = {location.id: location.name for location in locations}
-    lost = orgs.lost_abilities(membership.grants, new, names)
-    if lost and form_text(ctx.form, "confirmed") != "yes":
-        return ctx.render(
-            "members/confirm_roles.html",
-            member=membership,
-            lost=lost,
-            new=new,
-            new_words=orgs.describe_grants(new, names),
-        )
+        return _member_page(ctx, membership, form, status=400)
+    chosen = form.parsed()
     try:
+        # Every rule is checked before the confirmation page, so a refusal never follows a "yes".
+        change = orgs.plan_role_change(ctx.db, _org_id(ctx), membership, chosen, actor=ctx.auth.user)
+        if change.lost and form_text(ctx.form, "confirmed") != "yes":
+            return ctx.render(
+                "members/confirm_roles.html",
+                member=membership,
+                lost=change.lost,
+                new=chosen,
+                new_words=orgs.describe_grants(change.after, _names(locations)),
+            )
         orgs.change_roles(
-            ctx.db, _org_id(ctx), membership, new, actor=ctx.auth.user, ip=ctx.client_ip, user_agent=ctx.user_agent
+            ctx.db, _org_id(ctx), membership, chosen, actor=ctx.auth.user, ip=ctx.client_ip, user_agent=ctx.user_agent
         )
     except RuleBroken as broken:
         show_rule_broken(form, broken)
-        return ctx.render("members/member.html", status=400, **context)
+        return _member_page(ctx, membership, form, status=400)
     return ctx.redirect_to("members.member", member_id=membership.id, flash="Roles changed.")
 
 

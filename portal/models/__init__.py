@@ -1,6 +1,6 @@
 """Every model is imported here so Alembic and the tests see the whole schema."""
 
-from .accounts import Identity, RateLimitCounter, SignInLink, User, UserSession
+from .accounts import Identity, KeptInput, RateLimitCounter, SeenLogoutToken, SignInLink, User, UserSession
 from .audit import AuditEvent
 from .base import Base, utcnow
 from .notifications import Attachment, Notification, SectionDraft
@@ -15,6 +15,7 @@ from .organisations import (
     SignupRequest,
 )
 from .outbox import OutboxMessage
+from .register import RegisterLocation, RegisterProvider
 from .support import OPEN_STATUSES, QUERY_STATUSES, QueryMessage, SupportQuery
 from .workflow import ApiToken, Comment, ReviewRecord, Submission, Watch
 
@@ -35,6 +36,7 @@ __all__ = [
     "Base",
     "Identity",
     "Invitation",
+    "KeptInput",
     "Location",
     "Membership",
     "Organisation",
@@ -42,7 +44,10 @@ __all__ = [
     "PROVIDER",
     "REGULATOR",
     "RateLimitCounter",
+    "RegisterLocation",
+    "RegisterProvider",
     "RoleGrant",
+    "SeenLogoutToken",
     "SignInLink",
     "SignupRequest",
     "User",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, utcnow
@@ -86,3 +86,41 @@ class RateLimitCounter(Base):
     key: Mapped[str] = mapped_column(String(400))
     window_start: Mapped[datetime]
     count: Mapped[int] = mapped_column(default=0)
+
+
+class KeptInput(Base):
+    """What a person posted after their session had ended, kept for them alone until they sign in again.
+
+    One row per person and page: the page that offers it back (a section's own address, say). fields are
+    the posted (name, value) pairs in order, without the CSRF token or any file.
+    """
+
+    __tablename__ = "kept_inputs"
+    __table_args__ = (
+        UniqueConstraint("user_id", "page"),
+        Index("ix_kept_inputs_expires_at", "expires_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    page: Mapped[str] = mapped_column(String(500))
+    fields: Mapped[list] = mapped_column()
+    signed_out_at: Mapped[datetime]
+    kept_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+
+
+class SeenLogoutToken(Base):
+    """A back-channel logout token's jti, kept until the token expires, so a replayed one is refused."""
+
+    __tablename__ = "seen_logout_tokens"
+    __table_args__ = (
+        UniqueConstraint("issuer", "jti"),
+        Index("ix_seen_logout_tokens_expires_at", "expires_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    issuer: Mapped[str] = mapped_column(String(500))
+    jti: Mapped[str] = mapped_column(String(200))
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]

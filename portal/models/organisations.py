@@ -28,12 +28,33 @@ class Organisation(Base):
 
 
 class Location(Base):
+    """A place the organisation provides care at, as the regulator registers it.
+
+    The regulator's location ID names one location across the whole register, so it is unique across
+    organisations, closed locations included: a closed location keeps its ID, its notifications and
+    its history, and takes no new notifications (closed_at is set).
+    """
+
     __tablename__ = "locations"
+    __table_args__ = (UniqueConstraint("regulator_location_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"), index=True)
     name: Mapped[str] = mapped_column(String(200))
     regulator_location_id: Mapped[str] = mapped_column(String(40))
+    address_line_1: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    address_line_2: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    town: Mapped[str] = mapped_column(String(100), default="", server_default="")
+    postcode: Mapped[str] = mapped_column(String(10), default="", server_default="")
+    closed_at: Mapped[datetime | None]
+
+    @property
+    def is_closed(self) -> bool:
+        return self.closed_at is not None
+
+    @property
+    def address_lines(self) -> list[str]:
+        return [part for part in (self.address_line_1, self.address_line_2, self.town, self.postcode) if part]
 
     organisation: Mapped[Organisation] = relationship(back_populates="locations")
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import calendar
 import re
+import unicodedata
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -84,6 +85,12 @@ def _clean(text: str) -> str:
     return text.replace("\x00", "").strip()
 
 
+def has_visible_character(text: str) -> bool:
+    """False for text made only of spaces and invisible format characters (zero-width space, joiners,
+    byte-order marks): such an answer reads as blank on every page, so a required question is unanswered."""
+    return any(not character.isspace() and unicodedata.category(character) != "Cf" for character in text)
+
+
 def _one_string(raw: Any) -> str | None:
     """The cleaned text of a single-value input, or None when the input is not a string at all."""
     if raw is None:
@@ -104,7 +111,7 @@ def _text(question: Question, raw: Any, now: datetime) -> Result:
     if question.kind == "long_text":
         # Browsers send line breaks as CRLF; the character count people see counts each as one.
         text = text.replace("\r\n", "\n")
-    if not text:
+    if not text or not has_visible_character(text):
         return _empty(question, "Enter")
     limit = question.rules.get("max_length", 200)
     if len(text) > limit:

@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 from ..accounts.sessions import Auth
 from ..models import Comment, Notification, Watch, utcnow
 from .activity import record
+from .answers import has_visible_character
 from .errors import WorkflowError
 from .reading import type_of
 from .states import require
@@ -29,7 +30,7 @@ def add_comment(
 ) -> Comment:
     require(auth, notification, "comment")
     body = (body or "").replace("\x00", "").strip()
-    if not body:
+    if not has_visible_character(body):
         raise WorkflowError("Enter a comment")
     if len(body) > MAX_COMMENT:
         raise WorkflowError(f"Comment must be {MAX_COMMENT:,} characters or fewer")
@@ -38,6 +39,10 @@ def add_comment(
         parent = db.get(Comment, parent_id)
         if parent is None or parent.notification_id != notification.id:
             raise WorkflowError("That comment no longer exists")
+        # Threads are one level deep, as the document shows them: a reply to a reply joins the thread's
+        # top, rather than being stored where no page would ever show it.
+        if parent.parent_id is not None:
+            parent_id = parent.parent_id
         # A reply belongs to its thread, whatever the form said.
         section_key, question_key = parent.section_key, parent.question_key
     section = next((s for s in kind.sections if s.key == section_key), None)

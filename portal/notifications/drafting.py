@@ -18,7 +18,8 @@ from .activity import record
 from .answers import validate_answer
 from .definitions import NotificationType, Question, Section
 from .errors import NotAllowed, WorkflowError
-from .form_input import to_raw
+from .form_input import merge_choices
+from .locking import changing
 from .reading import attachments_of, colleagues_who_can_draft, current_hash, drafting_locations, section_of, type_of
 from .registry import definition, sorted_types
 from .states import MOVES, allowed_moves, require
@@ -32,6 +33,8 @@ class SaveResult:
     section: SectionDraft | None = None
     # What this save was given, for the page that compares it with theirs.
     raw: dict[str, Any] = field(default_factory=dict)
+    # This save changed an approved notification, so its approval was withdrawn: the person is told.
+    approval_withdrawn: bool = False
 
     @property
     def saved(self) -> bool:
@@ -55,7 +58,8 @@ def start(
     kind = definition(type_key)
     if kind is None:
         raise NotAllowed("Select the kind of event you are telling us about")
-    if auth.organisation is None or location_id not in {location.id for location in drafting_locations(db, auth)}:
+    places = drafting_locations(db, auth, closed_too=parent is not None)
+    if auth.organisation is None or location_id not in {location.id for location in places}:
         raise NotAllowed("Select a location where you can draft notifications")
     notification = Notification(
         organisation_id=auth.organisation.id,
@@ -98,6 +102,7 @@ def follow_up_types(notification: Notification) -> list[NotificationType]:
 def start_follow_up(
     db: Session, auth: Auth, notification: Notification, type_key: str, *, ip: str = "", user_agent: str = ""
 ) -> Notification:
+    changing(db, notification)
     require(auth, notification, "follow_up")
     kind = next((kind for kind in follow_up_types(notification) if kind.key == type_key), None)
     if kind is None:
@@ -183,6 +188,7 @@ def save_section(
     ip: str = "",
     user_agent: str = "",
 ) -> SaveResult:
+    changing(db, notification)
     if not can_edit(auth, notification):
         raise NotAllowed("You cannot change this notification")
     found = section_of(notification, section_key)
@@ -215,8 +221,8 @@ def save_section(
     notification.updated_at = now
     notification.updated_by_id = auth.user.id
     record(db, "notification:section_saved", auth, notification, ip, user_agent, section=section.title)
-    withdraw_approval_if_changed(db, auth, notification, ip=ip, user_agent=user_agent)
-    return SaveResult(errors=errors, section=draft, raw=raw)
+    withdrawn = withdraw_approval_if_changed(db, auth, notification, ip=ip, user_agent=user_agent)
+    return SaveResult(errors=errors, section=draft, raw=raw, approval_withdrawn=withdrawn)
 
 
 def resolve_conflict(
@@ -235,23 +241,12 @@ def resolve_conflict(
 
     mine is what this person had typed; choices holds "mine", "theirs" or "both" by question key.
     """
+    changing(db, notification)
     found = section_of(notification, section_key)
     if found is None:
         raise NotAllowed("That section is not part of this notification")
     section, draft = found
-    merged: dict[str, Any] = {}
-    for question in section.questions:
-        for each in (question, question.follow_up):
-            if each is None or each.kind == "file":
-                continue
-            theirs = draft.raw.get(each.key, to_raw(each, draft.answers.get(each.key)))
-            choice = choices.get(each.key, "mine")
-            if choice == "theirs":
-                merged[each.key] = theirs
-            elif choice == "both" and isinstance(mine.get(each.key), str) and isinstance(theirs, str):
-                merged[each.key] = f"{mine[each.key]}\n\n{theirs}"
-            else:
-                merged[each.key] = mine.get(each.key, theirs)
+    merged = merge_choices(section, mine, choices, draft.answers, draft.raw)
     return save_section(
         db, auth, notification, section.key, merged, expected_version=expected_version, ip=ip, user_agent=user_agent
     )
@@ -260,8 +255,14 @@ def resolve_conflict(
 def withdraw_approval_if_changed(
     db: Session, auth: Auth, notification: Notification, *, ip: str = "", user_agent: str = ""
 ) -> bool:
-    """Called after any edit: an approved notification whose content changed is back to draft."""
-    if notification.status != "approved" or notification.approved_hash == current_hash(db, notification):
+    """Called after any edit, files included: an approved notification whose content changed is back to draft."""
+    changing(db, notification)
+    # A save that leaves a section unfinished withdraws it too, even when no stored answer changed (an
+    # over-long optional answer is not stored): an approval never stands beside an unfinished section.
+    unfinished = any(draft.status != "completed" for draft in notification.sections)
+    if notification.status != "approved" or (
+        notification.approved_hash == current_hash(db, notification) and not unfinished
+    ):
         return False
     notification.status = MOVES["edit_after_approval"].target
     notification.approved_hash = None
@@ -272,11 +273,13 @@ def withdraw_approval_if_changed(
 def assign(
     db: Session, auth: Auth, notification: Notification, user_id: int | None, *, ip: str = "", user_agent: str = ""
 ) -> None:
+    changing(db, notification)
     if not can_edit(auth, notification):
         raise NotAllowed("You cannot change this notification")
     people = {user.id: user for user in colleagues_who_can_draft(db, notification)}
     if user_id is not None and user_id not in people:
-        raise NotAllowed("Select a colleague who can draft at this location")
+        # Only a tampered form names someone else: a form error, since the person may assign, just not to them.
+        raise WorkflowError("Select a colleague who can draft at this location", field="assignee")
     notification.assigned_to_id = user_id
     record(
         db,

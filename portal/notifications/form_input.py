@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from ..input_text import normalised, refused_character
 from .definitions import Question, Section
 
 DATE_PARTS = ("day", "month", "year")
@@ -80,6 +81,35 @@ def shown_values(section: Section, answers: dict, failed: dict) -> dict[str, Any
     return values
 
 
+def saved_raw(question: Question, answers: dict, failed: dict) -> Any:
+    """A saved section's answer to one question as the form shows it: what failed to pass, else the answer."""
+    return failed.get(question.key, to_raw(question, answers.get(question.key)))
+
+
+def merge_choices(
+    section: Section, mine: dict[str, Any], choices: dict[str, str], answers: dict, failed: dict
+) -> dict[str, Any]:
+    """For each answer: mine, theirs (the saved one), or (long text) both, mine first.
+
+    mine is what this person had typed; choices holds "mine", "theirs" or "both" by question key, and
+    an answer without a choice is mine.
+    """
+    merged: dict[str, Any] = {}
+    for question in section.questions:
+        for each in (question, question.follow_up):
+            if each is None or each.kind == "file":
+                continue
+            theirs = saved_raw(each, answers, failed)
+            choice = choices.get(each.key, "mine")
+            if choice == "theirs":
+                merged[each.key] = theirs
+            elif choice == "both" and isinstance(mine.get(each.key), str) and isinstance(theirs, str):
+                merged[each.key] = f"{mine[each.key]}\n\n{theirs}"
+            else:
+                merged[each.key] = mine.get(each.key, theirs)
+    return merged
+
+
 def kept_answers(text: str, section: Section) -> dict[str, Any] | None:
     """What the conflict page carried in its hidden field: the person's own answers, as raw form input.
 
@@ -91,30 +121,41 @@ def kept_answers(text: str, section: Section) -> dict[str, Any] | None:
         kept = json.loads(text or "{}")
     except (ValueError, RecursionError):
         return None
-    known = {each.key for question in section.questions for each in (question, question.follow_up) if each}
-    if not isinstance(kept, dict) or not set(kept) <= known:
+    questions = {each.key: each for question in section.questions for each in (question, question.follow_up) if each}
+    if not isinstance(kept, dict) or not set(kept) <= set(questions):
         return None
-    return kept if all(_raw_shape(value) for value in kept.values()) else None
+    shaped = all(_shaped_as_the_form_gives(questions[key], value) for key, value in kept.items())
+    return _in_nfc(kept) if shaped else None
 
 
-def _raw_shape(value: Any) -> bool:
+def _in_nfc(value: Any) -> Any:
+    if isinstance(value, str):
+        return normalised(value)
+    if isinstance(value, list):
+        return [_in_nfc(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _in_nfc(item) for key, item in value.items()}
+    return value
+
+
+def _shaped_as_the_form_gives(question: Question, value: Any) -> bool:
+    """The shape raw_from_form gives this kind of question: a list of texts for checkboxes, a date's own
+    parts for a date, text for the rest. Anything else was not typed into this form."""
     if value is None:
         return True
-    if isinstance(value, str):
-        return _storable(value)
-    if isinstance(value, list):
-        return all(isinstance(item, str) and _storable(item) for item in value)
-    if isinstance(value, dict):
-        return all(
-            isinstance(key, str) and (item is None or isinstance(item, str) and _storable(item))
-            for key, item in value.items()
+    if question.kind == "checkboxes":
+        return isinstance(value, list) and all(isinstance(item, str) and _storable(item) for item in value)
+    if question.kind in ("date", "datetime"):
+        parts = set(DATE_PARTS) | ({"time"} if question.kind == "datetime" else set())
+        return (
+            isinstance(value, dict)
+            and set(value) <= parts
+            and all(item is None or isinstance(item, str) and _storable(item) for item in value.values())
         )
-    return False
+    return isinstance(value, str) and _storable(value)
 
 
 def _storable(text: str) -> bool:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return "\x00" not in text
+    # The rule every form field meets at the boundary (portal/input_text.py): this JSON's fields are
+    # inside one form field, so the boundary saw only their escapes ("\\u0000"), never the characters.
+    return refused_character(text) is None

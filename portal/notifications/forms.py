@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from wtforms import Form
-
-from ..web.forms import Chosen
+from ..web.forms import Chosen, Form
 from ..web.govuk_fields import GovukRadios
 
 

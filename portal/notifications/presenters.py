@@ -253,6 +253,17 @@ def conflict_rows(section: Section, theirs: SectionDraft, mine_raw: Mapping[str,
     return rows
 
 
+def typed_rows(section: Section, mine_raw: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """What the person typed into a section, in words, for a page that could not save it."""
+    rows = []
+    for question in section.questions:
+        for each in (question, question.follow_up):
+            if each is None or each.kind == "file" or mine_raw.get(each.key) in EMPTY:
+                continue
+            rows.append({"question": each, "mine": _words(each, mine_raw.get(each.key))})
+    return rows
+
+
 def _same(a: Any, b: Any) -> bool:
     if a in EMPTY and b in EMPTY:
         return True

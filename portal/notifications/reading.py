@@ -91,11 +91,16 @@ def location_names(db: Session, organisation_id: int) -> dict[str, str]:
     }
 
 
-def drafting_locations(db: Session, auth: Auth) -> list[Location]:
+def drafting_locations(db: Session, auth: Auth, *, closed_too: bool = False) -> list[Location]:
+    """Where this person may start a notification. A closed location takes no new notifications: it is never
+    offered, and drafting.start refuses it. closed_too is for follow-ups, which report more about an event
+    that happened while it was open."""
     if auth.organisation is None:
         return []
     allowed = auth.locations_with(Permission.NOTIFICATION_DRAFT)
     query = select(Location).where(Location.organisation_id == auth.organisation.id).order_by(Location.name)
+    if not closed_too:
+        query = query.where(Location.closed_at.is_(None))
     if allowed is not None:
         query = query.where(Location.id.in_(allowed or {-1}))
     return list(db.scalars(query))
@@ -146,6 +151,12 @@ def timeline(db: Session, notification_id: int, limit: int = 50) -> list[AuditEv
             .limit(limit)
         )
     )
+
+
+def latest_change(db: Session, notification_id: int) -> AuditEvent | None:
+    """The last thing anyone did to it: what a person whose button lost a race is told about."""
+    found = timeline(db, notification_id, limit=1)
+    return found[0] if found else None
 
 
 def last_review_by(db: Session, notification_id: int, reviewer_id: int) -> ReviewRecord | None:

@@ -15,6 +15,7 @@ from ..models import Notification, Organisation, ReviewRecord, User, utcnow
 from ..permissions import Permission
 from .activity import email, record
 from .errors import WorkflowError
+from .locking import changing
 from .reading import answers_of, current_hash, editors_of, type_of
 from .states import require_move
 
@@ -28,6 +29,7 @@ def _people_at(db: Session, notification: Notification, permission: Permission) 
 def request_review(
     db: Session, auth: Auth, notification: Notification, *, base_url: str, ip: str = "", user_agent: str = ""
 ) -> None:
+    changing(db, notification)
     move = require_move(auth, notification, "request_review")
     kind = type_of(notification)
     drafts = {draft.section_key: draft for draft in notification.sections}
@@ -59,6 +61,7 @@ def request_changes(
     ip: str = "",
     user_agent: str = "",
 ) -> None:
+    changing(db, notification)
     move = require_move(auth, notification, "request_changes")
     kind = type_of(notification)
     summary = (summary or "").replace("\x00", "").strip()
@@ -96,6 +99,7 @@ def request_changes(
 def approve(
     db: Session, auth: Auth, notification: Notification, *, base_url: str, ip: str = "", user_agent: str = ""
 ) -> None:
+    changing(db, notification)
     move = require_move(auth, notification, "approve")
     organisation = db.get(Organisation, notification.organisation_id)
     if (
@@ -125,6 +129,7 @@ def approve(
 
 
 def withdraw(db: Session, auth: Auth, notification: Notification, *, ip: str = "", user_agent: str = "") -> None:
+    changing(db, notification)
     move = require_move(auth, notification, "withdraw")
     notification.status = move.target
     record(db, "notification:withdrawn", auth, notification, ip, user_agent, type=type_of(notification).title)

@@ -9,18 +9,21 @@ from markupsafe import Markup
 
 from .. import audit
 from ..accounts.organisations import locations_of
+from ..input_text import refusal_message
 from ..models import Notification, SectionDraft
 from ..numbers import parse_id, parse_number
 from ..permissions import Permission
+from ..web.form_text import refused_fields
 from ..web.routing import Ctx, Forbidden, NotFound, Routes
-from . import drafting, listing, presenters, reading
+from . import drafting, kept, listing, presenters, reading
 from .deadlines import due_date
 from .definitions import Question, Section
 from .document import comment_threads, compiled_sections
-from .errors import NotAllowed
+from .errors import NotAllowed, WorkflowError
 from .form_input import anchor, kept_answers, section_raw, shown_values
 from .forms import NewNotificationForm
 from .lookups import NOTIFICATION
+from .refusals import moved_on
 from .registry import sorted_types
 from .rendering import render_question
 from .states import allowed_moves
@@ -28,6 +31,9 @@ from .states import allowed_moves
 routes = Routes("notifications")
 
 SAVED = "Your answers were saved."
+APPROVAL_WITHDRAWN = (
+    "Your answers were saved. The notification had been approved, so it now needs reviewing and approving again."
+)
 
 
 @routes.get("/notifications", permission=Permission.NOTIFICATION_VIEW)
@@ -100,11 +106,17 @@ def _text(ctx: Ctx, name: str) -> str:
 
 @routes.get("/notifications/{notification_id}", permission=Permission.NOTIFICATION_VIEW, loads=NOTIFICATION)
 def task_list(ctx: Ctx, notification: Notification):
+    return _task_list_page(ctx, notification)
+
+
+def _task_list_page(ctx: Ctx, notification: Notification, *, status: int = 200, assign_error: str = ""):
     kind = reading.type_of(notification)
     drafts = {draft.section_key: draft for draft in notification.sections}
     moves = allowed_moves(ctx.auth, notification)
     return ctx.render(
         "notifications/task_list.html",
+        status=status,
+        assign_error=assign_error,
         notification=notification,
         kind=kind,
         moves=moves,
@@ -142,12 +154,13 @@ def _section_page(
     values: dict[str, Any],
     errors: dict[str, str],
     status: int = 200,
+    kept_words: kept.KeptSection | None = None,
+    notice: str | None = None,
 ):
     env = ctx.app.state.templates.env
     kind = reading.type_of(notification)
     locations = list(reading.location_names(ctx.db, notification.organisation_id).items())
     attachments = reading.attachments_of(ctx.db, notification.id)
-    back = ctx.url("notifications.section_page", notification_id=notification.id, section_key=section.key)
     file_macros = None
 
     def file_html(question: Question) -> Markup:
@@ -160,8 +173,6 @@ def _section_page(
             question,
             [a for a in attachments if a.question_key == question.key],
             notification.id,
-            back,
-            ctx.render_csrf_token(),
             errors.get(question.key),
         )
 
@@ -179,8 +190,9 @@ def _section_page(
         error_list=[{"text": message, "href": f"#{anchor(kind.question(key))}"} for key, message in errors.items()],
         has_errors=bool(errors),
         file_questions=[q for q in section.questions if q.kind == "file"],
-        attachments=attachments,
-        back=back,
+        kept=kept_words,
+        version=kept_words.version if kept_words is not None else draft.version,
+        **({"flash": notice} if notice else {}),
     )
 
 
@@ -190,9 +202,88 @@ def _section_page(
     loads=NOTIFICATION,
 )
 def section_page(ctx: Ctx, notification: Notification):
+    if not drafting.can_edit(ctx.auth, notification):
+        return _kept_for_a_notification_that_moved_on(ctx, notification)
     section, draft = _editable_section(ctx, notification)
-    values = shown_values(section, draft.answers, draft.raw)
-    return _section_page(ctx, notification, section, draft, values=values, errors={})
+    kept_words = kept.kept_section(ctx.db, ctx.auth.user.id, _page(ctx, notification, section), section, draft)
+    values = kept_words.values if kept_words is not None else shown_values(section, draft.answers, draft.raw)
+    return _section_page(ctx, notification, section, draft, values=values, errors={}, kept_words=kept_words)
+
+
+def _page(ctx: Ctx, notification: Notification, section: Section) -> str:
+    """The section's own page: where words kept after a session ended are offered back (keeps_input=)."""
+    return ctx.url("notifications.section_page", notification_id=notification.id, section_key=section.key)
+
+
+def _forget_kept(ctx: Ctx, notification: Notification, section: Section, result: drafting.SaveResult) -> None:
+    # Saved, so the words kept for this page are in the section now; a conflict keeps them until settled.
+    if result.conflict is None:
+        kept.forget(ctx.db, ctx.auth.user.id, _page(ctx, notification, section))
+
+
+def _kept_for_a_notification_that_moved_on(ctx: Ctx, notification: Notification):
+    """Words kept when a session ended, for a notification that was sent for review, submitted or withdrawn
+    before the person signed in again: shown back with what changed, where a bare 403 would lose them."""
+    found = reading.section_of(notification, ctx.params["section_key"])
+    if found is None or not ctx.auth.has(Permission.NOTIFICATION_DRAFT, notification.location_id):
+        raise Forbidden()
+    section, draft = found
+    kept_words = kept.kept_section(ctx.db, ctx.auth.user.id, _page(ctx, notification, section), section, draft)
+    if kept_words is None:
+        raise Forbidden()
+    return _unsaveable(ctx, notification, kept_words.values, status=200)
+
+
+def _unsaveable(
+    ctx: Ctx, notification: Notification, typed: dict[str, Any] | None = None, *, status: int = 409, words_only=False
+):
+    """The page for a save that arrives once the notification can no longer be changed (submitted, sent
+    for review or withdrawn while the person typed): their words and what changed, never a bare refusal.
+    None when the save may go ahead."""
+    if drafting.can_edit(ctx.auth, notification):
+        return None
+    if not ctx.auth.has(Permission.NOTIFICATION_DRAFT, notification.location_id):
+        raise Forbidden()
+    found = reading.section_of(notification, ctx.params["section_key"])
+    if found is None:
+        raise NotFound()
+    section, _ = found
+    rows = presenters.typed_rows(section, section_raw(section, ctx.form) if typed is None else typed)
+    latest = reading.latest_change(ctx.db, notification.id)
+    if words_only or ctx.request.headers.get("hx-request"):
+        # 200, so htmx puts the words into the live region; the words say nothing was saved.
+        return ctx.render(
+            "notifications/_autosave_status.html",
+            result=None,
+            draft=None,
+            notification=notification,
+            latest=latest,
+            describe=audit.describe,
+            status_words=presenters.STATUS_WORDS,
+        )
+    return ctx.render(
+        "notifications/not_saved.html",
+        status=status,
+        notification=notification,
+        kind=reading.type_of(notification),
+        section=section,
+        rows=rows,
+        latest=latest,
+        describe=audit.describe,
+        status_words=presenters.STATUS_WORDS,
+        can_follow_up="follow_up" in allowed_moves(ctx.auth, notification),
+    )
+
+
+def _refused_answers(section: Section, refused: dict[str, str]) -> dict[str, str]:
+    """Question key -> the error, for each question one of whose form fields ("key", "key-day") held refused text."""
+    questions = [each for question in section.questions for each in (question, question.follow_up) if each]
+    errors: dict[str, str] = {}
+    for name, what in refused.items():
+        question = next((q for q in questions if name == q.key or name.startswith(f"{q.key}-")), None)
+        if question is not None:
+            errors.setdefault(question.key, refusal_message(question.label, what))
+    return errors
 
 
 def _version(ctx: Ctx) -> int:
@@ -218,18 +309,43 @@ def _save(ctx: Ctx, notification: Notification, section: Section) -> drafting.Sa
     "/notifications/{notification_id}/sections/{section_key}",
     permission=Permission.NOTIFICATION_DRAFT,
     loads=NOTIFICATION,
+    keeps_input="notifications.section_page",
 )
 def section_post(ctx: Ctx, notification: Notification):
-    section, _ = _editable_section(ctx, notification)
+    refused = _unsaveable(ctx, notification)
+    if refused is not None:
+        return refused
+    section, draft = _editable_section(ctx, notification)
+    refused_input = refused_fields(ctx.form)
+    if refused_input:
+        # Nothing is saved: the section shows the person's words back, with each question whose answer held a
+        # character the input boundary refuses named (the boundary has taken the character out).
+        errors = _refused_answers(section, refused_input)
+        if errors:
+            values = section_raw(section, ctx.form)
+            return _section_page(ctx, notification, section, draft, values=values, errors=errors, status=400)
     result = _save(ctx, notification, section)
+    _forget_kept(ctx, notification, section, result)
     if result.conflict is not None:
         return _conflict_page(ctx, notification, section, result.conflict, result.raw)
-    if _text(ctx, "action") == "later":
-        return ctx.redirect_to("notifications.task_list", notification_id=notification.id, flash=SAVED)
-    if result.errors and result.section is not None:
+    later = _text(ctx, "action") == "later"
+    if result.errors and result.section is not None and not later:
+        # Errors first, even when the save withdrew an approval: "Save and continue" with a mistake must
+        # show the mistake, and says the approval went as well.
         return _section_page(
-            ctx, notification, section, result.section, values=result.raw, errors=result.errors, status=400
+            ctx,
+            notification,
+            section,
+            result.section,
+            values=result.raw,
+            errors=result.errors,
+            status=400,
+            notice=APPROVAL_WITHDRAWN if result.approval_withdrawn else None,
         )
+    if result.approval_withdrawn:
+        return ctx.redirect_to("notifications.task_list", notification_id=notification.id, flash=APPROVAL_WITHDRAWN)
+    if later:
+        return ctx.redirect_to("notifications.task_list", notification_id=notification.id, flash=SAVED)
     following = drafting.next_unfinished_section(notification, section.key)
     if following is None:
         return ctx.redirect_to("notifications.task_list", notification_id=notification.id)
@@ -240,11 +356,17 @@ def section_post(ctx: Ctx, notification: Notification):
     "/notifications/{notification_id}/sections/{section_key}/autosave",
     permission=Permission.NOTIFICATION_DRAFT,
     loads=NOTIFICATION,
+    keeps_input="notifications.section_page",
 )
 def autosave(ctx: Ctx, notification: Notification):
     """htmx saves while people type: never validates at them, only keeps their words safe."""
+    # Only the live region ever asks here, so its answer is always the region's words.
+    refused = _unsaveable(ctx, notification, words_only=True)
+    if refused is not None:
+        return refused
     section, _ = _editable_section(ctx, notification)
     result = _save(ctx, notification, section)
+    _forget_kept(ctx, notification, section, result)
     return ctx.render("notifications/_autosave_status.html", result=result, draft=result.section)
 
 
@@ -267,13 +389,20 @@ def _conflict_page(
     "/notifications/{notification_id}/sections/{section_key}/resolve",
     permission=Permission.NOTIFICATION_DRAFT,
     loads=NOTIFICATION,
+    keeps_input="notifications.section_page",
 )
 def resolve_conflict(ctx: Ctx, notification: Notification):
     """Each differing answer: keep mine, keep theirs, or (long text) both, one after the other."""
-    section, _ = _editable_section(ctx, notification)
-    mine = kept_answers(_text(ctx, "mine"), section)
+    found = reading.section_of(notification, ctx.params["section_key"])
+    if found is None:
+        raise NotFound()
+    mine = kept_answers(_text(ctx, "mine"), found[0])
     if mine is None:
         return ctx.render("errors/400.html", status=400)
+    refused = _unsaveable(ctx, notification, mine)
+    if refused is not None:
+        return refused
+    section, _ = _editable_section(ctx, notification)
     choices = {
         name.removeprefix("choice-"): value
         for name, value in (ctx.form.multi_items() if ctx.form is not None else [])
@@ -290,10 +419,26 @@ def resolve_conflict(ctx: Ctx, notification: Notification):
         ip=ctx.client_ip,
         user_agent=ctx.user_agent,
     )
+    _forget_kept(ctx, notification, section, result)
     if result.conflict is not None:
         return _conflict_page(ctx, notification, section, result.conflict, result.raw)
     # Like "save and come back later": the choice is saved; unfinished answers are for the task list to show.
     return ctx.redirect_to("notifications.task_list", notification_id=notification.id, flash=SAVED)
+
+
+@routes.post(
+    "/notifications/{notification_id}/sections/{section_key}/kept/discard",
+    permission=Permission.NOTIFICATION_DRAFT,
+    loads=NOTIFICATION,
+)
+def discard_kept(ctx: Ctx, notification: Notification):
+    """The person chose the saved answers over the words kept after their session ended."""
+    section, _ = _editable_section(ctx, notification)
+    kept.forget(ctx.db, ctx.auth.user.id, _page(ctx, notification, section))
+    return ctx.redirect(
+        _page(ctx, notification, section),
+        flash="We discarded what you typed. This page shows the saved answers.",
+    )
 
 
 @routes.post("/notifications/{notification_id}/assign", permission=Permission.NOTIFICATION_DRAFT, loads=NOTIFICATION)
@@ -306,7 +451,9 @@ def assign(ctx: Ctx, notification: Notification):
     try:
         drafting.assign(ctx.db, ctx.auth, notification, user_id, ip=ctx.client_ip, user_agent=ctx.user_agent)
     except NotAllowed:
-        raise Forbidden() from None
+        return moved_on(ctx, notification, "change who it is assigned to")
+    except WorkflowError as error:
+        return _task_list_page(ctx, notification, status=400, assign_error=error.message)
     return ctx.redirect_to("notifications.task_list", notification_id=notification.id, flash="Assignment changed.")
 
 
@@ -322,4 +469,7 @@ def document(ctx: Ctx, notification: Notification):
         attachments=reading.attachments_of(ctx.db, notification.id),
         status_words=presenters.STATUS_WORDS,
         moves=allowed_moves(ctx.auth, notification),
+        kept_comment=kept.kept_comment(
+            ctx.db, ctx.auth.user.id, ctx.url("notifications.document", notification_id=notification.id)
+        ),
     )

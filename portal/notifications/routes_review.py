@@ -9,23 +9,20 @@ from ..numbers import parse_id
 from ..permissions import Permission
 from ..safe_paths import page_within
 from ..web.routing import Ctx, NotFound, Routes
-from . import comments, presenters, reading, review
+from . import comments, kept, presenters, reading, review
 from .document import comment_threads, compiled_sections
 from .errors import WorkflowError
 from .lookups import NOTIFICATION
+from .refusals import refusal_page
 from .states import allowed_moves
 
 routes = Routes("notifications")
 
 
-def _problem(ctx: Ctx, notification: Notification, error: WorkflowError):
-    return ctx.render(
-        "notifications/problem.html",
-        status=400,
-        notification=notification,
-        message=str(error),
-        kind=reading.type_of(notification),
-    )
+def _problem(ctx: Ctx, notification: Notification, error: WorkflowError, *, kept: str = ""):
+    """Why it cannot be done now, with the latest change (often someone else's, a moment before) and
+    anything the person wrote, so what lost a race is explained and nothing typed is gone."""
+    return refusal_page(ctx, notification, str(error), kept=kept)
 
 
 def _form_text(ctx: Ctx, name: str) -> str:
@@ -63,11 +60,30 @@ def request_review(ctx: Ctx, notification: Notification):
     name="review",
 )
 def review_page(ctx: Ctx, notification: Notification):
-    return _review_page(ctx, notification, errors={}, summary="", chosen=[])
+    words = kept.kept_review(ctx.db, ctx.auth.user.id, _review_url(ctx, notification))
+    if words is None:
+        return _review_page(ctx, notification, errors={}, summary="", chosen=[])
+    return _review_page(ctx, notification, errors={}, summary=words.summary, chosen=words.sections, kept_review=words)
+
+
+def _review_url(ctx: Ctx, notification: Notification) -> str:
+    return ctx.url("notifications.review", notification_id=notification.id)
+
+
+def _document_url(ctx: Ctx, notification: Notification) -> str:
+    """Where a comment posted after the session ended is kept: the document page, whichever page it came from."""
+    return ctx.url("notifications.document", notification_id=notification.id)
 
 
 def _review_page(
-    ctx: Ctx, notification: Notification, *, errors: dict[str, str], summary: str, chosen: list[str], status: int = 200
+    ctx: Ctx,
+    notification: Notification,
+    *,
+    errors: dict[str, str],
+    summary: str,
+    chosen: list[str],
+    status: int = 200,
+    kept_review: kept.KeptReview | None = None,
 ):
     last = reading.last_review_by(ctx.db, notification.id, ctx.auth.user.id)
     changed = reading.changed_questions(notification, last)
@@ -88,11 +104,16 @@ def _review_page(
         has_errors=bool(errors),
         moves=allowed_moves(ctx.auth, notification),
         status_words=presenters.STATUS_WORDS,
+        kept_review=kept_review,
+        kept_comment=kept.kept_comment(ctx.db, ctx.auth.user.id, _document_url(ctx, notification)),
     )
 
 
 @routes.post(
-    "/notifications/{notification_id}/request-changes", permission=Permission.NOTIFICATION_REVIEW, loads=NOTIFICATION
+    "/notifications/{notification_id}/request-changes",
+    permission=Permission.NOTIFICATION_REVIEW,
+    loads=NOTIFICATION,
+    keeps_input="notifications.review",
 )
 def request_changes(ctx: Ctx, notification: Notification):
     summary = _form_text(ctx, "summary")
@@ -110,10 +131,11 @@ def request_changes(ctx: Ctx, notification: Notification):
         )
     except WorkflowError as error:
         if error.field is None:
-            return _problem(ctx, notification, error)
+            return _problem(ctx, notification, error, kept=summary)
         return _review_page(
             ctx, notification, errors={error.field: str(error)}, summary=summary, chosen=chosen, status=400
         )
+    kept.forget(ctx.db, ctx.auth.user.id, _review_url(ctx, notification))
     return ctx.redirect_to(
         "notifications.task_list",
         notification_id=notification.id,
@@ -151,10 +173,17 @@ def _back_to(ctx: Ctx, notification: Notification, default: str) -> str:
 
 
 @routes.post(
-    "/notifications/{notification_id}/comments", permission=Permission.NOTIFICATION_COMMENT, loads=NOTIFICATION
+    "/notifications/{notification_id}/comments",
+    permission=Permission.NOTIFICATION_COMMENT,
+    loads=NOTIFICATION,
+    keeps_input="notifications.document",
 )
 def comment(ctx: Ctx, notification: Notification):
+    replying_to = _form_text(ctx, "parent_id")
     try:
+        if replying_to and parse_id(replying_to) is None:
+            # A mangled reply must not quietly become a new thread of its own.
+            raise WorkflowError("That comment no longer exists")
         comments.add_comment(
             ctx.db,
             ctx.auth,
@@ -162,13 +191,14 @@ def comment(ctx: Ctx, notification: Notification):
             section_key=_form_text(ctx, "section"),
             question_key=_form_text(ctx, "question") or None,
             body=_form_text(ctx, "body"),
-            parent_id=parse_id(_form_text(ctx, "parent_id")),
+            parent_id=parse_id(replying_to),
             ip=ctx.client_ip,
             user_agent=ctx.user_agent,
         )
     except WorkflowError as error:
-        return _problem(ctx, notification, error)
-    document = ctx.url("notifications.document", notification_id=notification.id)
+        return _problem(ctx, notification, error, kept=_form_text(ctx, "body"))
+    document = _document_url(ctx, notification)
+    kept.forget(ctx.db, ctx.auth.user.id, document)
     return ctx.redirect(_back_to(ctx, notification, document) + "#comments")
 
 

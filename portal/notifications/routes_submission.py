@@ -13,6 +13,7 @@ from . import drafting, presenters, reading, submission
 from .document import compiled_sections
 from .errors import NotAllowed, WorkflowError
 from .lookups import NOTIFICATION
+from .refusals import refusal_page
 from .states import allowed_moves
 
 routes = Routes("notifications")
@@ -53,13 +54,7 @@ def submit(ctx: Ctx, notification: Notification):
     except WorkflowError as error:
         if error.field == "declaration":
             return _submit_page(ctx, notification, error=str(error), status=400)
-        return ctx.render(
-            "notifications/problem.html",
-            status=400,
-            notification=notification,
-            message=str(error),
-            kind=reading.type_of(notification),
-        )
+        return refusal_page(ctx, notification, str(error))
     return ctx.redirect_to("notifications.receipt", notification_id=notification.id)
 
 

@@ -7,9 +7,7 @@ writes anything more.
 
 from __future__ import annotations
 
-from typing import Any, cast
-
-from sqlalchemy import CursorResult, select, update
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -21,6 +19,7 @@ from ..regulator_view import enqueue_submission_webhook
 from ..settings import Settings
 from .activity import email, record
 from .errors import WorkflowError
+from .locking import changing
 from .reading import answers_of, attachments_of, current_hash, editors_of, submission_of, type_of, watchers_of
 from .states import require_move
 
@@ -39,6 +38,7 @@ def submit(
     user_agent: str = "",
 ) -> Submission:
     """The notification's one submission: made now, or the one an earlier request made."""
+    changing(db, notification)
     existing = submission_of(db, notification.id)
     if existing is not None:
         return existing
@@ -50,23 +50,11 @@ def submit(
     digest = current_hash(db, notification)
     if digest != notification.approved_hash:
         raise WorkflowError("The notification changed after it was approved. It needs approving again")
-    # Only one of any number of concurrent submits moves the row from approved to submitted; the
-    # others wrote nothing and find the submission it made.
-    moved = cast(
-        "CursorResult[Any]",
-        db.execute(
-            update(Notification)
-            .where(Notification.id == notification.id, Notification.status == "approved")
-            .values(status=move.target, submitted_at=utcnow())
-            .execution_options(synchronize_session=False)
-        ),
-    ).rowcount
-    if moved != 1:
-        existing = submission_of(db, notification.id)
-        if existing is None:
-            raise WorkflowError("This notification was changed by someone else. Try again")
-        return existing
-    db.refresh(notification)
+    # The notification's lock (changing(), above) makes this the only submit in flight: a second one
+    # waits, then finds the submission made here.
+    notification.status = move.target
+    notification.submitted_at = utcnow()
+    db.flush()
     submission = _freeze(db, auth, notification, digest)
     # The regulator's webhook, when one is configured, rides the same outbox as email.
     enqueue_submission_webhook(db, submission, settings)

@@ -15,7 +15,8 @@ routes = Routes("pages")
 @routes.get("/", permission=Permission.PUBLIC, name="start")
 def start(ctx: Ctx):
     if ctx.auth is not None:
-        return ctx.redirect_to("dashboard.dashboard")
+        # Each person's own home: the regulator's support team works from the support workspace.
+        return ctx.redirect_to("support.workspace" if ctx.auth.is_regulator else "dashboard.dashboard")
     return ctx.render("pages/start.html")
 
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from wtforms import Form, HiddenField
+from wtforms import HiddenField
 from wtforms.validators import DataRequired, Length
 
+from ..web.forms import Form
 from ..web.govuk_fields import GovukBoolean, GovukSelect, GovukTextarea, GovukTextInput
 from .service import MAX_MESSAGE, MAX_SUBJECT, clean_text
 
@@ -39,7 +40,8 @@ class QuestionForm(Form):
         "Say what you were trying to do and what happened. Do not include "
         "anyone’s medical details unless the support team needs them.",
     )
-    asked_from = HiddenField()
+    # Its label names it in a refusal: the page the question was asked from, sent by the form itself.
+    asked_from = HiddenField("The page you asked from")
 
 
 class ReplyForm(Form):

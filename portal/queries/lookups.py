@@ -1,4 +1,4 @@
-"""The question a route acts on: a provider sees only their own organisation's, the support team any."""
+"""The question a route acts on: a provider sees only those service.py lets them, the support team any."""
 
 from __future__ import annotations
 

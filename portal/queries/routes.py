@@ -1,6 +1,7 @@
 """Questions to the support team: the provider's pages under /queries, the support queue under /support/queries.
 
-Providers hold query:ask and see only their own organisation's questions (anyone else's answer 404).
+Providers hold query:ask and see only the questions they may (service.py: a question follows the notification it
+is about; anyone else's answers 404).
 Support staff read with support:view and answer with query:answer; neither reaches the other side's pages.
 """
 

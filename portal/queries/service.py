@@ -4,6 +4,15 @@ Statuses say whose turn it is. A provider's message puts the thread with support
 puts it with the provider; either side may mark it resolved, and a provider's reply reopens it.
 Every change is audited against the provider's organisation, so it shows in their history too, and
 every alert goes through the outbox in the same transaction.
+
+Questions follow what they are about. On the provider's side, every route (the list, a question's page,
+replying, resolving) and the dashboard's count find questions through `_visible_to`:
+- a question about a notification is seen by exactly those who may see that notification: notification:view
+  at its location or across the organisation, as notifications.reading.visible() decides for the notification;
+- a question about no notification is seen by the person who asked it and by those who hold query:ask
+  across the whole organisation; a colleague limited to some locations does not see others' general questions,
+  since nothing ties them to a location of theirs.
+Anyone else's answers 404, as another organisation's does.
 """
 
 from __future__ import annotations
@@ -12,7 +21,7 @@ import math
 import re
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from .. import audit, links, outbox
@@ -172,12 +181,29 @@ def ask(
     return query
 
 
+def _visible_to(auth: Auth) -> ColumnElement[bool]:
+    """The questions this person may see (the module's docstring says who sees what)."""
+    seeing = auth.locations_with(Permission.NOTIFICATION_VIEW)
+    about_one: ColumnElement[bool] = SupportQuery.notification_id.is_not(None)
+    if seeing is not None:
+        about_one = and_(
+            about_one,
+            SupportQuery.notification_id.in_(
+                select(Notification.id).where(Notification.location_id.in_(seeing or {-1}))
+            ),
+        )
+    general: ColumnElement[bool] = SupportQuery.notification_id.is_(None)
+    if auth.locations_with(Permission.QUERY_ASK) is not None:
+        general = and_(general, SupportQuery.asked_by_id == auth.user.id)
+    return and_(SupportQuery.organisation_id == auth.require_organisation().id, or_(about_one, general))
+
+
 def organisation_queries(db: Session, auth: Auth) -> list[SupportQuery]:
-    """The organisation's questions, open ones first, then the most recently active."""
+    """The organisation's questions this person may see, open ones first, then the most recently active."""
     rows = db.scalars(
         select(SupportQuery)
         .options(joinedload(SupportQuery.asked_by))
-        .where(SupportQuery.organisation_id == auth.require_organisation().id)
+        .where(_visible_to(auth))
         .order_by(SupportQuery.updated_at.desc(), SupportQuery.id.desc())
         .limit(PROVIDER_LIST_LIMIT)
     )
@@ -185,23 +211,18 @@ def organisation_queries(db: Session, auth: Auth) -> list[SupportQuery]:
 
 
 def replies_waiting(db: Session, auth: Auth) -> int:
-    """How many of the organisation's questions have a support reply nobody there has answered yet."""
+    """How many of the questions this person sees have a support reply nobody has answered yet."""
     return (
         db.scalar(
-            select(func.count(SupportQuery.id)).where(
-                SupportQuery.organisation_id == auth.require_organisation().id,
-                SupportQuery.status == "waiting_on_provider",
-            )
+            select(func.count(SupportQuery.id)).where(_visible_to(auth), SupportQuery.status == "waiting_on_provider")
         )
         or 0
     )
 
 
 def organisation_query(db: Session, auth: Auth, query_id: int) -> SupportQuery | None:
-    """The question if it belongs to this person's organisation; None (a 404) otherwise."""
-    return db.scalar(
-        _thread().where(SupportQuery.id == query_id, SupportQuery.organisation_id == auth.require_organisation().id)
-    )
+    """The question if this person may see it; None (a 404) otherwise."""
+    return db.scalar(_thread().where(SupportQuery.id == query_id, _visible_to(auth)))
 
 
 def _thread():

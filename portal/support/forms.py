@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from wtforms import Form
 from wtforms.validators import AnyOf, DataRequired, Length
 
-from ..web.forms import rule
+from ..web.forms import Form, rule
 from ..web.govuk_fields import GovukRadios, GovukTextarea, GovukTextInput
 from .service import NAME_MAX, PROVIDER_ID_MAX, check_reason, clean_name, clean_provider_id, clean_reason
 

@@ -5,8 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+from markupsafe import Markup
+
 from .. import audit
 from ..models import AuditEvent, Location, Membership, RoleGrant, UserSession
+from ..register import facts
+from ..register.facts import LocationFacts, OrganisationFacts
+from ..register.onboarding import SignupMatch
 from ..roles import ROLES
 from ..web.templating import format_datetime, link, with_url
 
@@ -35,7 +40,13 @@ def event_rows(events: Iterable[AuditEvent]) -> Rows:
 
 
 def location_rows(locations: Iterable[Location]) -> Rows:
-    return [[{"text": location.name}, {"text": location.regulator_location_id}] for location in locations]
+    return [
+        [
+            {"text": location.name + (" (closed)" if location.is_closed else "")},
+            {"text": location.regulator_location_id},
+        ]
+        for location in locations
+    ]
 
 
 def _role_words(grant: RoleGrant, where: str | None) -> str:
@@ -90,7 +101,105 @@ def session_rows(sessions: Iterable[UserSession]) -> Rows:
     ]
 
 
+def _row(key: str, value: str | Markup) -> dict[str, Any]:
+    return {"key": {"text": key}, "value": {"html": value} if isinstance(value, Markup) else {"text": value}}
+
+
+def _lines(lines: Iterable[str]) -> Markup:
+    """Several lines in one summary value, each escaped."""
+    return Markup("<br>").join(lines)
+
+
+def _differences(found: list[str], classes: str = "") -> Markup:
+    items = Markup("").join(Markup("<li>{}</li>").format(difference) for difference in found)
+    return Markup('<ul class="govuk-list govuk-list--bullet{}">{}</ul>').format(classes, items)
+
+
+def register_warning(register: OrganisationFacts) -> str:
+    """One sentence saying where the portal differs from the register, or "" where it does not."""
+    where = []
+    if register.differences:
+        where.append("about the provider")
+    if register.location_differences:
+        count = register.location_differences
+        where.append(f"at {count} location{'' if count == 1 else 's'}")
+    return f"The portal differs from the register {' and '.join(where)}." if where else ""
+
+
+_SMALL = Markup('<p class="govuk-body-s govuk-!-margin-bottom-1">{}</p>')
+
+
+def signup_match_html(match: SignupMatch) -> Markup:
+    """What the register has for a sign-up request's provider ID: its name, address and open locations,
+    which approval creates, then how the request differs."""
+    parts = []
+    if match.provider is not None:
+        parts.append(Markup('<p class="govuk-body-s govuk-!-margin-bottom-1">{}</p>').format(match.provider.name))
+        if match.provider.address_lines:
+            parts.append(
+                Markup('<p class="govuk-body-s govuk-!-margin-bottom-1">{}</p>').format(
+                    ", ".join(match.provider.address_lines)
+                )
+            )
+        if match.locations:
+            count = len(match.locations)
+            parts.append(
+                _SMALL.format(
+                    f"{count} open registered location{'' if count == 1 else 's'}; "
+                    "approving adds each one no other organisation has:"
+                )
+            )
+            items = Markup("").join(
+                Markup("<li>{} ({}){}</li>").format(
+                    row.name, row.location_id, ", another organisation’s" if row.location_id in match.taken else ""
+                )
+                for row in match.locations
+            )
+            parts.append(Markup('<ul class="govuk-list govuk-list--bullet govuk-!-font-size-16">{}</ul>').format(items))
+    if match.differences:
+        parts.append(Markup('<p class="govuk-body-s govuk-!-margin-bottom-1"><strong>Differences:</strong></p>'))
+        parts.append(_differences(match.differences, " govuk-!-font-size-16"))
+    elif match.provider is not None:
+        parts.append(Markup('<p class="govuk-body-s">Matches the request.</p>'))
+    return Markup("").join(parts)
+
+
+def register_provider_rows(register: OrganisationFacts) -> list[dict[str, Any]]:
+    """The register's facts about the organisation's provider ID, then how the portal differs."""
+    provider = register.provider
+    rows = []
+    if provider is not None:
+        rows += [
+            _row("Registered name", provider.name),
+            _row("Registered address", _lines(provider.address_lines) if provider.address_lines else "None"),
+            _row("Nominated individual", provider.nominated_individual or "None"),
+            _row("Status", facts.status_words(provider)),
+        ]
+    rows.append(_row("Differences", _differences(register.differences) if register.differences else "None"))
+    return rows
+
+
+def register_location_rows(place: LocationFacts) -> list[dict[str, Any]]:
+    """One location as the register has it, then how the portal differs."""
+    registered = place.registered
+    rows = []
+    if registered is not None:
+        rows += [
+            _row("Registered name", registered.name),
+            _row("Registered address", _lines(registered.address_lines) if registered.address_lines else "None"),
+            _row("Registered manager", registered.registered_manager or "None"),
+            _row("Service types", _lines(registered.service_types) if registered.service_types else "None"),
+            _row("Status", facts.status_words(registered)),
+        ]
+    rows.append(_row("Differences", _differences(place.differences) if place.differences else "None"))
+    return rows
+
+
 TEMPLATE_GLOBALS = {
+    "register_warning": register_warning,
+    "signup_match_html": signup_match_html,
+    "register_provider_rows": register_provider_rows,
+    "register_location_rows": register_location_rows,
     "help_error_items": help_error_items,
     "event_rows": event_rows,
     "location_rows": location_rows,

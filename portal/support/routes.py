@@ -15,7 +15,7 @@ from ..notifications import presenters, reading
 from ..notifications.document import compiled_sections
 from ..permissions import Permission
 from ..rules import RuleBroken
-from ..web.forms import first_errors, show_rule_broken
+from ..web.forms import first_error, first_errors, show_rule_broken
 from ..web.routing import Ctx, NotFound, Routes
 from . import service
 from .forms import CorrectionForm, ReasonForm, SignupDecisionForm
@@ -27,10 +27,12 @@ routes = Routes("support")
 
 def _workspace(ctx: Ctx, *, status=200, failed="", errors=None, values=None, **context):
     undelivered, undelivered_total = outbox.undeliverable(ctx.db)
+    signups = orgs.pending_signups(ctx.db)
     return ctx.render(
         "support/workspace.html",
         status=status,
-        signups=orgs.pending_signups(ctx.db),
+        signups=signups,
+        signup_matches=service.signup_matches(ctx.db, signups),
         undelivered=undelivered,
         undelivered_total=undelivered_total,
         failed=failed,
@@ -61,7 +63,7 @@ def send_email_again(ctx: Ctx):
 def decide_signup(ctx: Ctx):
     form = SignupDecisionForm(ctx.form)
     if not form.validate():
-        return _workspace(ctx, status=400, error=form.decision.errors[0])
+        return _workspace(ctx, status=400, error=first_error(form))
     decision = form.decision.data
     try:
         orgs.decide_signup(
@@ -72,8 +74,11 @@ def decide_signup(ctx: Ctx):
             ip=ctx.client_ip,
             user_agent=ctx.user_agent,
         )
+    except orgs.ProviderHasAccount as refused:
+        return _workspace(ctx, status=400, error=f"{refused} Reject this request instead.")
     except RuleBroken:
-        raise NotFound() from None
+        # Decided a moment ago by someone else, or never there: said in words, not a bare 404.
+        return _workspace(ctx, status=409, error="That request has already been decided. The list below is up to date.")
     return ctx.redirect_to(
         "support.workspace", flash="Request approved." if decision == "approve" else "Request rejected."
     )

@@ -22,9 +22,11 @@ from ..models import (
     Membership,
     Notification,
     Organisation,
+    SignupRequest,
     SupportQuery,
     User,
 )
+from ..register import facts, onboarding
 from ..rules import RuleBroken
 
 REASON_MAX = 2000
@@ -160,9 +162,15 @@ def person(db: Session, user_id: int) -> User | None:
     return db.get(User, user_id)
 
 
+def signup_matches(db: Session, signups: list[SignupRequest]) -> dict[int, onboarding.SignupMatch]:
+    return onboarding.matches(db, ((signup.id, signup.organisation_name, signup.provider_id) for signup in signups))
+
+
 def organisation_overview(db: Session, organisation: Organisation) -> dict:
+    locations = orgs.locations_of(db, organisation.id)
     return {
-        "locations": orgs.locations_of(db, organisation.id),
+        "locations": locations,
+        "register": facts.for_organisation(db, organisation, locations),
         "members": orgs.members_of(db, organisation.id),
         "invitations": invitations.invitations_of(db, organisation.id),
         "notifications": list(

@@ -99,6 +99,13 @@ class GovukTextInput(_Labelled, wtf.StringField):
     component = "input"
     input_type: ClassVar[str] = "text"
 
+    def process_formdata(self, valuelist):
+        super().process_formdata(valuelist)
+        if isinstance(self.data, str):
+            # A text input holds one line; a line break (pasted, or sent by a script) becomes a space, so a
+            # name or a subject never breaks the heading, title or table it is shown in.
+            self.data = " ".join(self.data.splitlines())
+
     def govuk_params(self, params, page_heading):
         return {
             **self.common_params(params),

@@ -72,6 +72,12 @@ class RequestContextMiddleware:
 
         try:
             await self.app(scope, receive, send_with_headers)
+        except Exception:
+            # Starlette's outermost middleware answers 500 once the error has passed this one: log what the
+            # person will get, not the 0 of a response not yet started.
+            if status["code"] == 0:
+                status["code"] = 500
+            raise
         finally:
             log.info(
                 "%s %s %s %.1fms request_id=%s",

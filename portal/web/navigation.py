@@ -25,6 +25,7 @@ PROVIDER_SECTIONS = (
     Section("dashboard.dashboard", "Home", covers_pages_below=False),
     Section("notifications.notification_list", "Notifications", Permission.NOTIFICATION_VIEW),
     Section("members.members", "Members", Permission.MEMBERS_VIEW),
+    Section("locations.locations_list", "Locations", Permission.LOCATIONS_MANAGE),
     Section("members.history", "History", Permission.AUDIT_VIEW, covers_pages_below=False),
     Section("queries.list_queries", "Questions", Permission.QUERY_ASK),
 )

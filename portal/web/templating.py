@@ -21,7 +21,7 @@ from starlette.templating import Jinja2Templates
 
 from ..permissions import Permission
 from ..roles import ROLES
-from ..text import byte_size
+from ..text import PAGE_LANGUAGE, byte_size
 from . import fields
 from .govuk_macros import PortalTemplate
 from .undefined import PortalUndefined, names_read_but_never_set
@@ -56,6 +56,8 @@ def make_templates() -> Jinja2Templates:
     env.template_class = PortalTemplate
     manifest = load_manifest()
     env.globals["P"] = Permission
+    # GOV.UK Frontend's template.html writes it as <html lang>.
+    env.globals["htmlLang"] = PAGE_LANGUAGE
     env.globals["url"] = url
     env.globals["asset"] = lambda name: f"/static/{manifest[name]}"
     env.globals["field"] = lambda form_field, **params: fields.render_field(env, form_field, **params)

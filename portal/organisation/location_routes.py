@@ -1,0 +1,101 @@
+"""The locations pages, for organisation admins for all locations: the list, adding, changing and closing one."""
+
+from __future__ import annotations
+
+from ..permissions import Permission
+from ..rules import RuleBroken
+from ..web.forms import show_rule_broken
+from ..web.routing import Ctx, Loader, Routes
+from . import locations
+from .location_forms import AddLocationForm, LocationForm
+
+routes = Routes("locations")
+
+# One of the signed-in organisation's locations, open or closed; another organisation's answers 404.
+LOCATION = Loader(
+    "location_id", lambda ctx, location_id: locations.location_in(ctx.db, ctx.auth.organisation.id, location_id)
+)
+
+
+def _who(ctx: Ctx) -> dict:
+    return {"actor_id": ctx.auth.user.id, "ip": ctx.client_ip, "user_agent": ctx.user_agent}
+
+
+@routes.get("/locations", permission=Permission.LOCATIONS_MANAGE)
+def locations_list(ctx: Ctx):
+    return ctx.render("organisation/locations.html", locations=locations.locations_of(ctx.db, ctx.auth.organisation.id))
+
+
+def _add_page(ctx: Ctx, form: AddLocationForm, status: int = 200):
+    return ctx.render("organisation/location_add.html", status=status, form=form)
+
+
+@routes.get("/locations/new", permission=Permission.LOCATIONS_MANAGE)
+def new(ctx: Ctx):
+    return _add_page(ctx, AddLocationForm(id_format=locations.IdFormat.of(ctx.settings)))
+
+
+@routes.post("/locations/new", permission=Permission.LOCATIONS_MANAGE)
+def new_post(ctx: Ctx):
+    id_format = locations.IdFormat.of(ctx.settings)
+    form = AddLocationForm(ctx.form, id_format=id_format)
+    if form.validate():
+        try:
+            added = locations.add(
+                ctx.db,
+                ctx.auth.organisation,
+                name=form.name.data or "",
+                regulator_location_id=form.regulator_location_id.data or "",
+                address=form.address(),
+                id_format=id_format,
+                **_who(ctx),
+            )
+            return ctx.redirect_to("locations.locations_list", flash=f"{added.name} added.")
+        except RuleBroken as broken:
+            show_rule_broken(form, broken)
+    return _add_page(ctx, form, status=400)
+
+
+def _closed_page(ctx: Ctx, location, status: int):
+    return ctx.render("organisation/location_closed.html", status=status, location=location)
+
+
+def _change_page(ctx: Ctx, location, form: LocationForm, status: int = 200):
+    return ctx.render("organisation/location_change.html", status=status, location=location, form=form)
+
+
+@routes.get("/locations/{location_id}/change", permission=Permission.LOCATIONS_MANAGE, loads=LOCATION)
+def change(ctx: Ctx, location):
+    if location.is_closed:
+        return _closed_page(ctx, location, 200)
+    return _change_page(ctx, location, LocationForm(obj=location))
+
+
+@routes.post("/locations/{location_id}/change", permission=Permission.LOCATIONS_MANAGE, loads=LOCATION)
+def change_post(ctx: Ctx, location):
+    if location.is_closed:
+        return _closed_page(ctx, location, 409)
+    form = LocationForm(ctx.form)
+    if not form.validate():
+        return _change_page(ctx, location, form, status=400)
+    changed = locations.change(ctx.db, location, name=form.name.data or "", address=form.address(), **_who(ctx))
+    return ctx.redirect_to(
+        "locations.locations_list", flash=f"{location.name} changed." if changed else "Nothing was changed."
+    )
+
+
+@routes.get("/locations/{location_id}/close", permission=Permission.LOCATIONS_MANAGE, loads=LOCATION)
+def close(ctx: Ctx, location):
+    if location.is_closed:
+        return _closed_page(ctx, location, 200)
+    return ctx.render("organisation/location_close.html", location=location)
+
+
+@routes.post("/locations/{location_id}/close", permission=Permission.LOCATIONS_MANAGE, loads=LOCATION)
+def close_post(ctx: Ctx, location):
+    if location.is_closed:
+        return _closed_page(ctx, location, 409)
+    locations.close(ctx.db, location, **_who(ctx))
+    return ctx.redirect_to(
+        "locations.locations_list", flash=f"{location.name} is closed. It takes no new notifications."
+    )
