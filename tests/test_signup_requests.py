@@ -78,6 +78,10 @@ def test_a_request_decided_a_moment_ago_is_not_decided_again(client, as_role, db
     assert organisations_with(db_factory, "1-106000006") == 1
 
 
+def test_deciding_a_request_that_never_existed_answers_not_found(as_role):
+    assert decide(as_role("support_lead"), 2_000_000, "approve").status_code == 404
+
+
 def test_two_requests_for_one_provider_make_one_organisation(as_person, as_role, db_factory):
     for email in ("first@newhome.example", "second@newhome.example"):
         assert ask(as_person(email)).status_code == 303

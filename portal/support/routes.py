@@ -10,7 +10,7 @@ from wtforms import Form
 
 from .. import outbox
 from ..accounts import organisations as orgs
-from ..models import Notification, Organisation, User
+from ..models import Notification, Organisation, SignupRequest, User
 from ..notifications import presenters, reading
 from ..notifications.document import compiled_sections
 from ..permissions import Permission
@@ -19,7 +19,7 @@ from ..web.forms import first_error, first_errors, show_rule_broken
 from ..web.routing import Ctx, NotFound, Routes
 from . import service
 from .forms import CorrectionForm, ReasonForm, SignupDecisionForm
-from .lookups import NOTIFICATION, ORGANISATION, PERSON
+from .lookups import NOTIFICATION, ORGANISATION, PERSON, SIGNUP_REQUEST
 from .service import ActionError
 
 routes = Routes("support")
@@ -59,8 +59,8 @@ def send_email_again(ctx: Ctx):
     return ctx.redirect_to("support.workspace", flash="The email is queued to be sent again.")
 
 
-@routes.post("/support/signups/{request_id}/decide", permission=Permission.SIGNUP_DECIDE)
-def decide_signup(ctx: Ctx):
+@routes.post("/support/signups/{request_id}/decide", permission=Permission.SIGNUP_DECIDE, loads=SIGNUP_REQUEST)
+def decide_signup(ctx: Ctx, signup: SignupRequest):
     form = SignupDecisionForm(ctx.form)
     if not form.validate():
         return _workspace(ctx, status=400, error=first_error(form))
@@ -68,7 +68,7 @@ def decide_signup(ctx: Ctx):
     try:
         orgs.decide_signup(
             ctx.db,
-            ctx.param_int("request_id"),
+            signup.id,
             approve=decision == "approve",
             actor_id=ctx.auth.user.id,
             ip=ctx.client_ip,
@@ -77,7 +77,7 @@ def decide_signup(ctx: Ctx):
     except orgs.ProviderHasAccount as refused:
         return _workspace(ctx, status=400, error=f"{refused} Reject this request instead.")
     except RuleBroken:
-        # Decided a moment ago by someone else, or never there: said in words, not a bare 404.
+        # Decided a moment ago by someone else: said in words. One never there is the Loader's 404.
         return _workspace(ctx, status=409, error="That request has already been decided. The list below is up to date.")
     return ctx.redirect_to(
         "support.workspace", flash="Request approved." if decision == "approve" else "Request rejected."

@@ -158,6 +158,10 @@ def organisation(db: Session, organisation_id: int) -> Organisation | None:
     return db.get(Organisation, organisation_id)
 
 
+def signup_request(db: Session, request_id: int) -> SignupRequest | None:
+    return db.get(SignupRequest, request_id)
+
+
 def person(db: Session, user_id: int) -> User | None:
     return db.get(User, user_id)
 
