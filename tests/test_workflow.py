@@ -5,7 +5,7 @@ import re
 import threading
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from portal.models import AuditEvent, Comment, Notification, Organisation, OutboxMessage, Submission
 from portal.notifications import states
@@ -357,3 +357,18 @@ def test_a_follow_up_is_linked_to_the_reference_and_goes_through_review(people, 
         assert (
             db.scalar(select(Submission.parent_reference).where(Submission.notification_id == follow_up)) == reference
         )
+
+
+def test_pressing_start_follow_up_twice_leaves_one_draft(people, location_id, db_factory):
+    drafter, reviewer, submitter = people["drafter"], people["reviewer"], people["submitter"]
+    first, _ = submitted(drafter, reviewer, submitter, "manager_absence_emergency", location_id)
+
+    def press() -> str:
+        form = {"type": "manager_return"}
+        return post_form(
+            drafter, f"/notifications/{first}/follow-up", form, from_page=f"/notifications/{first}/follow-up"
+        ).headers["location"]
+
+    assert press() == press()
+    with db_factory() as db:
+        assert db.scalar(select(func.count()).select_from(Notification).where(Notification.parent_id == first)) == 1

@@ -7,6 +7,7 @@ location through the state machine: a person may hold a role at one location onl
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, select, update
@@ -43,6 +44,10 @@ class SaveResult:
 
 def can_edit(auth: Auth, notification: Notification) -> bool:
     return "edit" in allowed_moves(auth, notification)
+
+
+# How long a second press of "Start follow-up" counts as the same press.
+REPEATED_PRESS = timedelta(minutes=2)
 
 
 def start(
@@ -107,6 +112,24 @@ def start_follow_up(
     kind = next((kind for kind in follow_up_types(notification) if kind.key == type_key), None)
     if kind is None:
         raise WorkflowError("Select what you are sending", field="type")
+    # A second press of "Start" (a double click, or Back and press again) must not leave two drafts:
+    # under the original's lock, the same person's untouched follow-up of this type is that press's answer.
+    pressed_again = db.scalar(
+        select(Notification)
+        .where(
+            Notification.parent_id == notification.id,
+            Notification.type_key == kind.key,
+            Notification.created_by_id == auth.user.id,
+            Notification.status == "draft",
+            Notification.created_at >= utcnow() - REPEATED_PRESS,
+            ~select(SectionDraft.id)
+            .where(SectionDraft.notification_id == Notification.id, SectionDraft.version > 0)
+            .exists(),
+        )
+        .limit(1)
+    )
+    if pressed_again is not None:
+        return pressed_again
     new = start(
         db,
         auth,
