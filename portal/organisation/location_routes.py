@@ -6,7 +6,7 @@ from ..permissions import Permission
 from ..rules import RuleBroken
 from ..web.forms import show_rule_broken
 from ..web.routing import Ctx, Loader, Routes
-from . import locations
+from . import locations, register_sync
 from .location_forms import AddLocationForm, LocationForm
 
 routes = Routes("locations")
@@ -23,7 +23,12 @@ def _who(ctx: Ctx) -> dict:
 
 @routes.get("/locations", permission=Permission.LOCATIONS_MANAGE)
 def locations_list(ctx: Ctx):
-    return ctx.render("organisation/locations.html", locations=locations.locations_of(ctx.db, ctx.auth.organisation.id))
+    organisation_id = ctx.auth.organisation.id
+    return ctx.render(
+        "organisation/locations.html",
+        locations=locations.locations_of(ctx.db, organisation_id),
+        register_changes=register_sync.latest_changes(ctx.db, organisation_id),
+    )
 
 
 def _add_page(ctx: Ctx, form: AddLocationForm, status: int = 200):
