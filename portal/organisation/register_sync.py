@@ -27,7 +27,7 @@ from sqlalchemy import and_, exists, func, select
 from sqlalchemy.orm import Session
 
 from .. import audit, links, outbox
-from ..accounts.permission_holders import people_with
+from ..accounts.permission_holders import people_with_in_each
 from ..models import PROVIDER, AuditEvent, Location, Organisation, RegisterLocation, utcnow
 from ..models.register import DEREGISTERED, DORMANT, NOT_LISTED
 from ..permissions import Permission
@@ -128,11 +128,11 @@ def follow_the_register(db: Session, *, base_url: str, now: datetime | None = No
 
 def _tell_the_admins(db: Session, changes: dict[int, _Changes], base_url: str, now: datetime) -> None:
     names = dict(db.execute(select(Organisation.id, Organisation.name).where(Organisation.id.in_(changes))).all())
+    admins = people_with_in_each(db, Permission.LOCATIONS_MANAGE, changes)
     for organisation_id, change in sorted(changes.items()):
-        admins = people_with(db, Permission.LOCATIONS_MANAGE, organisation_id=organisation_id)
         outbox.enqueue_email_each(
             db,
-            [admin.email for admin in admins],
+            [admin.email for admin in admins.get(organisation_id, [])],
             template="register_changes",
             organisation_name=names[organisation_id],
             date=now.strftime("%-d %B %Y"),
