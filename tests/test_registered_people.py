@@ -160,3 +160,13 @@ def test_notifications_about_the_manager_start_with_their_name(demo_org, as_pers
     assert 'value="Rui Reviewer"' in page
     with db_factory() as db:
         assert db.get(Notification, emergency).status == "draft"
+
+
+def test_the_locations_page_says_who_each_registered_manager_is(demo_org, as_person, db_factory):
+    admin = as_person(ADMIN)
+    house = _location(db_factory, "Riverside House")
+    assert "Not linked to a member" in admin.get("/locations").text
+    reviewer = membership_id(db_factory, "reviewer@riverside.example", demo_org["id"])
+    assert _record_manager(admin, house.id, str(reviewer)).status_code == 303
+    card = admin.get("/locations").text.split('data-location="1-201000001"', 1)[1].split("</dl>", 1)[0]
+    assert "Rui Reviewer (a member here)" in card
