@@ -400,6 +400,9 @@ STATES += STATES_SCOPE
 from .pages_locations import STATES_LOCATIONS  # noqa: E402
 
 STATES += STATES_LOCATIONS
+from .pages_register_changes import STATES_REGISTER_CHANGES  # noqa: E402
+
+STATES += STATES_REGISTER_CHANGES
 
 # Routes that serve no HTML page, each with the reason.
 NOT_PAGES = {

@@ -71,3 +71,37 @@ def test_add_change_and_close_a_location_without_javascript(server, browser):
     expect(page.locator("body")).to_contain_text("Brook Lodge Care Home is closed.")
     assert "RV4 5EE" in page.locator("div[data-location='1-40400']").inner_text()
     context.close()
+
+
+def test_record_the_registered_people_without_javascript(server, browser):
+    """The registered manager's and the nominated individual's radios are plain forms, and the saved choice is
+    shown checked, without JavaScript."""
+    base = server["base"]
+    context = browser.new_context(java_script_enabled=False)
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    sign_in_through_pages(page, base, "admin@riverside.example")
+    page.goto(base + "/locations")
+    page.click("div[data-location='1-201000001'] a:has-text('Change')")
+    expect(page.locator("main")).to_contain_text("names Morgan Manager as this location’s registered manager")
+    page.get_by_label("Ada Admin").check()
+    page.click("main form button:has-text('Save registered manager')")
+    expect(page.locator("body")).to_contain_text("Registered manager saved.")
+    assert page.get_by_label("Ada Admin").is_checked()
+    page.goto(base + "/organisation/settings")
+    page.get_by_label("Ada Admin").check()
+    page.click("main form button:has-text('Save nominated individual')")
+    expect(page.locator("body")).to_contain_text("Nominated individual saved.")
+
+    assert page.get_by_label("Ada Admin").is_checked()
+
+    # Back as they were, so the other tests meet the demo's people unlinked.
+    page.get_by_label("Not a member of this portal").check()
+    page.click("main form button:has-text('Save nominated individual')")
+    expect(page.locator("body")).to_contain_text("Nominated individual saved.")
+    page.goto(base + "/locations")
+    page.click("div[data-location='1-201000001'] a:has-text('Change')")
+    page.get_by_label("Not a member of this portal").check()
+    page.click("main form button:has-text('Save registered manager')")
+    expect(page.locator("body")).to_contain_text("Registered manager saved.")
+    context.close()

@@ -11,7 +11,13 @@ locations to a provider), then, for each database, --rounds times on a freshly m
 - **changed**: a second file where 1% of locations are renamed, 1% go dormant, 1% are no longer listed
   and 1% are new.
 
-Each is portal.register.importing.import_file in one committed transaction, as the command runs it; the
+Before the first step, --organisations portal organisations (default 1,000) are made with the provider IDs of
+as many generated providers, spread through the file, each with an admin and one of its four locations already
+in the portal: after each import the portal follows the register (portal.organisation.register_sync), so the
+first import adds three locations to each and emails each admin, and the changed file adds and closes some.
+
+Each is portal.register.importing.import_file and then follow_the_register in one committed transaction, as
+the command runs them; the
 SQL statements' own time is summed beside the wall time, and this process's CPU time
 (reading the file, the driver; not the PostgreSQL server's) is given too, since it does not depend on
 what else the machine is doing. The PostgreSQL database named in the URL is
@@ -43,6 +49,7 @@ def parse_args(argv=None):
     parser.add_argument("url", help="a PostgreSQL database to create (and drop) for the run")
     parser.add_argument("--locations", type=int, default=100_000)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--organisations", type=int, default=1_000, help="portal organisations with provider IDs")
     parser.add_argument("--skip-sqlite", action="store_true")
     parser.add_argument("--skip-postgresql", action="store_true")
     return parser.parse_args(argv)
@@ -69,15 +76,40 @@ def write_files(directory: Path, count: int) -> tuple[Path, Path]:
     return first, write_directory(directory / "changed.csv", changed())
 
 
-def one_round(url: str, files: dict[str, Path]) -> dict[str, dict]:
+def seed_organisations(factory, count: int, locations: int) -> None:
+    """count organisations, each with the provider ID of a generated provider, an admin, and the provider's first
+    location (as tests/register_files.generated_places numbers them: four to a provider)."""
+    from portal.db import transaction
+    from portal.models import Location, Membership, Organisation, RoleGrant, User
+
+    providers = locations // 4
+    spacing = max(providers // count, 1) if count else 1
+    with transaction(factory) as db:
+        for number in range(min(count, providers)):
+            provider = number * spacing
+            organisation = Organisation(name=f"Provider {provider} Ltd", provider_id=f"1-{2_000_000_000 + provider}")
+            organisation.locations.append(
+                Location(name=f"Location {provider * 4}", regulator_location_id=f"1-{1_000_000_000 + provider * 4}")
+            )
+            user = User(email=f"admin{provider}@bench.example")
+            db.add_all([organisation, user])
+            db.flush()
+            membership = Membership(user_id=user.id, organisation_id=organisation.id)
+            membership.grants.append(RoleGrant(role="organisation_admin", location_id=None))
+            db.add(membership)
+
+
+def one_round(url: str, files: dict[str, Path], organisations: int, locations: int) -> dict[str, dict]:
     from sqlalchemy import event
 
     from portal.db import make_engine, make_session_factory, transaction
     from portal.migrate import upgrade
+    from portal.organisation.register_sync import follow_the_register
     from portal.register.importing import import_file
 
     engine = make_engine(url)
     upgrade(engine)
+    seed_organisations(make_session_factory(engine), organisations, locations)
     sql_seconds: list[float] = []
 
     @event.listens_for(engine, "before_cursor_execute")
@@ -95,6 +127,7 @@ def one_round(url: str, files: dict[str, Path]) -> dict[str, dict]:
         started, cpu_started = time.perf_counter(), time.process_time()
         with transaction(factory) as db:
             report = import_file(db, path, location_id_pattern=r"1-[0-9]+")
+            portal = follow_the_register(db, base_url="https://portal.example")
         wall, cpu = time.perf_counter() - started, time.process_time() - cpu_started
         assert report.imported, report.lines()
         steps[step] = {
@@ -104,10 +137,11 @@ def one_round(url: str, files: dict[str, Path]) -> dict[str, dict]:
             "statements": len(sql_seconds),
             "locations": dataclasses.asdict(report.locations),
             "providers": dataclasses.asdict(report.providers),
+            "portal": dataclasses.asdict(portal),
         }
         print(
             f"    {step:8} {wall:6.2f} s  (SQL {sum(sql_seconds):5.2f} s, this process's CPU {cpu:5.2f} s)  "
-            f"locations: {report.locations}",
+            f"locations: {report.locations}; portal: {portal}",
             flush=True,
         )
     engine.dispose()
@@ -117,7 +151,13 @@ def one_round(url: str, files: dict[str, Path]) -> dict[str, dict]:
 def main(argv=None) -> int:
     args = parse_args(argv)
     load = common.machine_load("register import")
-    results: dict = {"machine": load, "locations": args.locations, "rounds": args.rounds, "databases": {}}
+    results: dict = {
+        "machine": load,
+        "locations": args.locations,
+        "organisations": args.organisations,
+        "rounds": args.rounds,
+        "databases": {},
+    }
     with tempfile.TemporaryDirectory(prefix="register-bench-") as scratch:
         directory = Path(scratch)
         started = time.perf_counter()
@@ -142,7 +182,7 @@ def main(argv=None) -> int:
                 else:
                     common.create_database(args.url, replace=True)
                     url = common.plain_url(args.url)
-                rounds.append(one_round(url, files))
+                rounds.append(one_round(url, files, args.organisations, args.locations))
                 if database == "postgresql":
                     common.drop_database(args.url)
             results["databases"][database] = {
@@ -153,6 +193,7 @@ def main(argv=None) -> int:
                     "median_cpu_seconds": round(statistics.median(r[step]["cpu_seconds"] for r in rounds), 2),
                     "statements": rounds[0][step]["statements"],
                     "locations": rounds[0][step]["locations"],
+                    "portal": rounds[0][step]["portal"],
                 }
                 for step in files
             }

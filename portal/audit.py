@@ -103,6 +103,29 @@ EVENT_TYPES: dict[str, EventType] = {
             ("location", "location_id"),
             "Closed the location {location} ({location_id}): it takes no new notifications",
         ),
+        # Made by `portal register import`, not by a person: the history names the regulator's register.
+        _event(
+            "location:added_from_register",
+            ("location", "location_id", "address"),
+            "The regulator's register lists the location {location} ({location_id}) at {address}, so it was added",
+        ),
+        _event(
+            "location:closed_from_register",
+            ("location", "location_id", "register_status"),
+            "The regulator's register shows the location {location} ({location_id}) as {register_status}, "
+            "so it was closed: it takes no new notifications",
+        ),
+        _event(
+            "location:registered_manager_recorded",
+            ("location", "location_id", "before", "after"),
+            "Recorded who the registered manager of {location} ({location_id}) is in the portal: "
+            "{after} (was {before})",
+        ),
+        _event(
+            "organisation:nominated_individual_recorded",
+            ("before", "after"),
+            "Recorded who the nominated individual is in the portal: {after} (was {before})",
+        ),
         _event("api_token:created", ("name",), "Created the API token {name}"),
         _event("api_token:revoked", ("name",), "Revoked the API token {name}"),
         _event(
@@ -146,6 +169,19 @@ EVENT_TYPES: dict[str, EventType] = {
         ),
     ]
 }
+
+
+# Events no person made: an import of the regulator's register made them, and the history says so.
+BY_THE_REGISTER = frozenset({"location:added_from_register", "location:closed_from_register"})
+THE_REGISTER = "The regulator's register"
+
+
+def made_by(event: AuditEvent, *, nobody: str) -> str:
+    """Who made an event, in words: the person, the regulator's register, or `nobody`'s words for the rest
+    (the support team, or the portal, where an event without a person is theirs)."""
+    if event.actor is not None:
+        return event.actor.email
+    return THE_REGISTER if event.event_type in BY_THE_REGISTER else nobody
 
 
 class AuditFieldError(ValueError):

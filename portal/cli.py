@@ -169,6 +169,7 @@ def cmd_register_import(settings: Settings, args) -> int:
     from pathlib import Path
 
     from .db import transaction
+    from .organisation.register_sync import follow_the_register
     from .register.importing import import_file
 
     path = Path(args.file)
@@ -179,8 +180,12 @@ def cmd_register_import(settings: Settings, args) -> int:
     started = time.monotonic()
     with transaction(factory) as db:
         report = import_file(db, path, location_id_pattern=settings.location_id_pattern, full=not args.partial)
+        # In the import's transaction: the portal's locations never disagree with a register that was committed.
+        portal = follow_the_register(db, base_url=settings.base_url) if report.imported else None
     for line in report.lines():
         print(line, file=sys.stdout if report.imported else sys.stderr)
+    if portal is not None:
+        print(f"Portal: {portal}.")
     if report.imported:
         print(f"Took {time.monotonic() - started:.1f} s.")
     return 0 if report.imported else 1

@@ -40,3 +40,8 @@ def question(base_url: str, query_id: int) -> str:
 def support_question(base_url: str, query_id: int) -> str:
     """The support team's view of a question."""
     return f"{base_url}/support/queries/{query_id}"
+
+
+def locations(base_url: str) -> str:
+    """The organisation's locations page, where its admins see what an import of the register changed."""
+    return f"{base_url}/locations"

@@ -48,6 +48,25 @@ SAMPLES: dict[str, tuple[dict, str, str]] = {
         "Your organisation account for Riverside Care Ltd is ready",
         "Your request was approved. Sign in to invite your colleagues.",
     ),
+    "register_changes": (
+        {
+            "organisation_name": "Riverside Care Ltd",
+            "date": "3 December 2026",
+            "added": ["Willow Lodge (1-201000003)"],
+            "closed": ["Meadow View (1-201000002), dormant", "Riverside House (1-201000001), no longer listed"],
+            "link": f"{BASE}/locations",
+        },
+        "Changes to the locations of Riverside Care Ltd from the regulator's register",
+        "The regulator's register was imported on 3 December 2026, and it changed the locations of Riverside Care Ltd "
+        "in the portal.\n\n"
+        "Added, as the register lists them:\n"
+        "- Willow Lodge (1-201000003)\n\n"
+        "Closed, as the register shows them closed. They keep their notifications and history, and take no new "
+        "notifications:\n"
+        "- Meadow View (1-201000002), dormant\n"
+        "- Riverside House (1-201000001), no longer listed\n\n"
+        f"If something is wrong, tell the regulator: the register is theirs. See your locations: {BASE}/locations",
+    ),
     "invitation": (
         {"organisation_name": "Riverside Care Ltd", "link": f"{BASE}/invitations/k2Lw8"},
         "You have been invited to join Riverside Care Ltd",
@@ -191,8 +210,8 @@ def test_the_other_ending_of_a_support_reply_and_a_question_not_about_a_notifica
 def test_a_value_the_template_needs_and_was_not_given_raises_rather_than_sending_a_gap(name):
     context, _, _ = SAMPLES[name]
     for key in context:
-        if isinstance(context[key], bool) or key == "about_notification":
-            continue  # tested by {% if %}, so it may be falsy
+        if isinstance(context[key], (bool, list)) or key == "about_notification":
+            continue  # tested by {% if %}, so it may be falsy (an empty list of changes is left out)
         with pytest.raises((UndefinedError, emails.MissingValue)):
             emails.render(name, **{k: v for k, v in context.items() if k != key})
         with pytest.raises(emails.MissingValue):
@@ -246,6 +265,7 @@ LINKS = [
     (links.notification_receipt, (42,), "notifications.receipt", {"notification_id": 42}),
     (links.question, (7,), "queries.thread", {"query_id": 7}),
     (links.support_question, (7,), "queries.support_thread", {"query_id": 7}),
+    (links.locations, (), "locations.locations_list", {}),
 ]
 
 
@@ -353,6 +373,7 @@ KINDS = {
         "query_resolved",
     },
     "notifications": {"review_requested", "changes_requested", "approved", "submitted"},
+    "register": {"register_changes"},
 }
 
 
@@ -555,3 +576,27 @@ def test_notification_emails_with_a_hostile_location_name_and_summary_are_delive
     }
     changes = next(m for m in messages if m.template == "changes_requested")
     assert HOSTILE_MESSAGE.strip() in changes.body and changes.body.endswith(f"{BASE}/notifications/{changed}")
+
+
+def test_the_register_changes_email_with_hostile_names_from_the_register_is_delivered(db_factory, smtp, tmp_path):
+    """The register's names are the regulator's, read from a file: they reach the email as they are, safely."""
+    from portal.organisation.register_sync import follow_the_register
+    from portal.register.importing import import_file
+
+    from .conftest import make_organisation
+    from .register_files import Place, write_directory
+
+    organisation = make_organisation(
+        db_factory, "Riverside", "1-900", [("admin@riverside.example", "organisation_admin")], []
+    )
+    with transaction(db_factory) as db:
+        db.get(Organisation, organisation["id"]).name = HOSTILE_ORGANISATION
+    # The register's columns hold 300 characters; the portal keeps the first 200 of a location's name.
+    place = Place("1-100", "1-900", name=hostile(300, "Riverside House").replace("\r", " ").replace("\n", " "))
+    with transaction(db_factory) as db:
+        assert import_file(db, write_directory(tmp_path / "d.csv", [place]), location_id_pattern=r"1-[0-9]+").imported
+        assert follow_the_register(db, base_url=BASE).added == 1
+
+    (message,) = delivered_safely(db_factory, smtp, KINDS["register"])
+    assert message.subject.startswith("Changes to the locations of Riverside Care Ltd Bcc: attacker@evil.example")
+    assert message.body.endswith(f"See your locations: {BASE}/locations")

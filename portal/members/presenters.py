@@ -26,7 +26,7 @@ def history_rows(events: Iterable[AuditEvent]) -> list[list[dict[str, str]]]:
     return [
         [
             {"text": format_datetime(event.occurred_at)},
-            {"text": event.actor.email if event.actor else "The support team"},
+            {"text": audit.made_by(event, nobody="The support team")},
             {"text": audit.describe(event)},
             {"text": event.ip_address},
         ]

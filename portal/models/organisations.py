@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import ForeignKey, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .accounts import User
@@ -47,6 +47,9 @@ class Location(Base):
     town: Mapped[str] = mapped_column(String(100), default="", server_default="")
     postcode: Mapped[str] = mapped_column(String(10), default="", server_default="")
     closed_at: Mapped[datetime | None]
+    # Who the location's registered manager (the register names them) is among the organisation's members, as an
+    # admin recorded it; None when they are not a member here, or nobody has said. Removing the member clears it.
+    registered_manager_id: Mapped[int | None] = mapped_column(ForeignKey("memberships.id", ondelete="SET NULL"))
 
     @property
     def is_closed(self) -> bool:
@@ -57,6 +60,7 @@ class Location(Base):
         return [part for part in (self.address_line_1, self.address_line_2, self.town, self.postcode) if part]
 
     organisation: Mapped[Organisation] = relationship(back_populates="locations")
+    registered_manager: Mapped[Membership | None] = relationship(foreign_keys=[registered_manager_id])
 
 
 class Membership(Base):
@@ -67,6 +71,9 @@ class Membership(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # This member is the organisation's nominated individual (the register names one per provider): at most one
+    # member of an organisation is, which portal/organisation/registered_people.py keeps so.
+    nominated_individual: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     user: Mapped[User] = relationship()
     organisation: Mapped[Organisation] = relationship()

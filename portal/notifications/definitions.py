@@ -47,6 +47,9 @@ AGE_BANDS = (
 
 YES_NO = (("yes", "Yes"), ("no", "No"))
 
+# The registered people a question can be prefilled with (portal/organisation/registered_people.py).
+PREFILL_SOURCES = ("registered_manager", "nominated_individual")
+
 KEY_PATTERN = re.compile(r"[a-z][a-z0-9_]*")
 
 CHOICE_KINDS = ("radios", "checkboxes")
@@ -93,6 +96,9 @@ class Question:
     options: tuple[tuple[str, str], ...] = ()
     follow_up: Question | None = None
     follow_up_when: str | None = None
+    # A registered person this question asks about: their name is the question's answer when a notification
+    # is started (an ordinary draft answer, which the drafter can change).
+    prefill: str | None = None
 
     def choices(self) -> tuple[tuple[str, str], ...]:
         """The answers a person can pick from, including the fixed ones of yes_no and age_band."""
@@ -302,6 +308,7 @@ def _question(where: _Where, index: int, data: Any, question_keys: set[str], *, 
             "options": list,
             "follow_up": dict,
             "follow_up_when": str,
+            "prefill": str,
         },
     )
     key = _check_key(where, key, "question key")
@@ -336,6 +343,11 @@ def _question(where: _Where, index: int, data: Any, question_keys: set[str], *, 
         follow_up = _question(where, 1, data["follow_up"], question_keys, nested=True)
     elif follow_up_when is not None:
         raise where.error("follow_up_when given without a follow_up question")
+    prefill = data.get("prefill")
+    if prefill is not None and prefill not in PREFILL_SOURCES:
+        raise where.error(f"unknown prefill {prefill!r} (expected one of {', '.join(PREFILL_SOURCES)})")
+    if prefill is not None and kind != "short_text":
+        raise where.error(f"only short_text questions can be prefilled with a name, not {kind}")
 
     return Question(
         key=key,
@@ -347,6 +359,7 @@ def _question(where: _Where, index: int, data: Any, question_keys: set[str], *, 
         options=options,
         follow_up=follow_up,
         follow_up_when=follow_up_when,
+        prefill=prefill,
     )
 
 

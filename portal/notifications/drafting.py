@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from ..accounts.sessions import Auth
 from ..models import Location, Notification, SectionDraft, utcnow
+from ..organisation.registered_people import prefill_for
 from .activity import record
 from .answers import validate_answer
 from .definitions import NotificationType, Question, Section
@@ -76,8 +77,9 @@ def start(
         assigned_to_id=auth.user.id,
         parent_id=parent.id if parent else None,
     )
+    prefilled = _prefilled_answers(db, kind, location_id)
     for section in kind.sections:
-        notification.sections.append(SectionDraft(section_key=section.key))
+        notification.sections.append(SectionDraft(section_key=section.key, answers=prefilled.get(section.key, {})))
     db.add(notification)
     db.flush()
     record(
@@ -91,6 +93,31 @@ def start(
         location=_location_name(db, location_id),
     )
     return notification
+
+
+def _prefilled_answers(db: Session, kind: NotificationType, location_id: int) -> dict[str, dict[str, Any]]:
+    """{section key: {question key: answer}} for the questions that ask about a registered person, from who the
+    organisation recorded them to be (or the register's name). Ordinary draft answers: the section stays not
+    started until someone saves it, and they can change each one. A name the question would refuse (too long
+    for it) is left for the drafter to type."""
+    questions = [
+        (section.key, question)
+        for section in kind.sections
+        for question in section.questions
+        if question.prefill is not None
+    ]
+    if not questions:
+        return {}
+    location = db.get(Location, location_id)
+    if location is None:
+        return {}
+    people = prefill_for(db, location)
+    answers: dict[str, dict[str, Any]] = {}
+    for section_key, question in questions:
+        value, error = validate_answer(question, people.of(question.prefill or ""))
+        if error is None and value:
+            answers.setdefault(section_key, {})[question.key] = value
+    return answers
 
 
 def _location_name(db: Session, location_id: int) -> str:

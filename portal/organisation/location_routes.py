@@ -6,8 +6,9 @@ from ..permissions import Permission
 from ..rules import RuleBroken
 from ..web.forms import show_rule_broken
 from ..web.routing import Ctx, Loader, Routes
-from . import locations
+from . import locations, register_sync, registered_people
 from .location_forms import AddLocationForm, LocationForm
+from .people_forms import RegisteredManagerForm
 
 routes = Routes("locations")
 
@@ -23,7 +24,12 @@ def _who(ctx: Ctx) -> dict:
 
 @routes.get("/locations", permission=Permission.LOCATIONS_MANAGE)
 def locations_list(ctx: Ctx):
-    return ctx.render("organisation/locations.html", locations=locations.locations_of(ctx.db, ctx.auth.organisation.id))
+    organisation_id = ctx.auth.organisation.id
+    return ctx.render(
+        "organisation/locations.html",
+        locations=locations.locations_of(ctx.db, organisation_id),
+        register_changes=register_sync.latest_changes(ctx.db, organisation_id),
+    )
 
 
 def _add_page(ctx: Ctx, form: AddLocationForm, status: int = 200):
@@ -60,8 +66,25 @@ def _closed_page(ctx: Ctx, location, status: int):
     return ctx.render("organisation/location_closed.html", status=status, location=location)
 
 
-def _change_page(ctx: Ctx, location, form: LocationForm, status: int = 200):
-    return ctx.render("organisation/location_change.html", status=status, location=location, form=form)
+def _manager_form(ctx: Ctx, location, formdata=None) -> RegisteredManagerForm:
+    return RegisteredManagerForm(
+        formdata,
+        members=registered_people.members_of(ctx.db, location.organisation_id),
+        current=location.registered_manager,
+        registered=registered_people.registered_manager_in_register(ctx.db, location),
+    )
+
+
+def _change_page(
+    ctx: Ctx, location, form: LocationForm, status: int = 200, manager_form: RegisteredManagerForm | None = None
+):
+    return ctx.render(
+        "organisation/location_change.html",
+        status=status,
+        location=location,
+        form=form,
+        manager_form=manager_form or _manager_form(ctx, location),
+    )
 
 
 @routes.get("/locations/{location_id}/change", permission=Permission.LOCATIONS_MANAGE, loads=LOCATION)
@@ -82,6 +105,26 @@ def change_post(ctx: Ctx, location):
     return ctx.redirect_to(
         "locations.locations_list", flash=f"{location.name} changed." if changed else "Nothing was changed."
     )
+
+
+@routes.post("/locations/{location_id}/registered-manager", permission=Permission.LOCATIONS_MANAGE, loads=LOCATION)
+def registered_manager_post(ctx: Ctx, location):
+    if location.is_closed:
+        return _closed_page(ctx, location, 409)
+    form = _manager_form(ctx, location, ctx.form)
+    if form.validate():
+        try:
+            changed = registered_people.record_registered_manager(
+                ctx.db, location, str(form.registered_manager.data), **_who(ctx)
+            )
+            return ctx.redirect_to(
+                "locations.change",
+                location_id=location.id,
+                flash="Registered manager saved." if changed else "Nothing was changed.",
+            )
+        except RuleBroken as broken:
+            show_rule_broken(form, broken)
+    return _change_page(ctx, location, LocationForm(obj=location), status=400, manager_form=form)
 
 
 @routes.get("/locations/{location_id}/close", permission=Permission.LOCATIONS_MANAGE, loads=LOCATION)

@@ -85,15 +85,17 @@ def starting_locations(db: Session, provider_id: str) -> list[Location]:
     sorts out such a move by hand)."""
     registered = open_locations_of(db, provider_id)
     taken = _taken(db, [row.location_id for row in registered])
-    return [
-        Location(
-            name=row.name[:200],
-            regulator_location_id=row.location_id,
-            address_line_1=row.address_line_1[:200],
-            address_line_2=row.address_line_2[:200],
-            town=row.town[:100],
-            postcode=row.postcode if len(row.postcode) <= 10 else "",
-        )
-        for row in registered
-        if row.location_id not in taken
-    ]
+    return [portal_location(row) for row in registered if row.location_id not in taken]
+
+
+def portal_location(row: RegisterLocation) -> Location:
+    """A new portal location with a registered location's ID, name and address. The register's columns are
+    wider than the portal's, so a longer value is cut to fit; a postcode that does not fit is left out."""
+    return Location(
+        name=row.name[:200],
+        regulator_location_id=row.location_id,
+        address_line_1=row.address_line_1[:200],
+        address_line_2=row.address_line_2[:200],
+        town=row.town[:100],
+        postcode=row.postcode if len(row.postcode) <= 10 else "",
+    )
