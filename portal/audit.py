@@ -83,6 +83,10 @@ EVENT_TYPES: dict[str, EventType] = {
         _event("notification:commented", ("section",), "Commented on {section}"),
         _event("notification:follow_up_started", ("reference", "type"), "Started a follow-up to {reference}: {type}"),
         _event("organisation:separation_of_duties_changed", ("enabled",), "Separation of duties switched {enabled}"),
+        # Recorded in the real organisation's history, so its admins see who practised and who reset.
+        _event("practice:entered", ("practice",), "Entered practice mode ({practice})"),
+        _event("practice:left", ("practice",), "Left practice mode ({practice})"),
+        _event("practice:reset", ("practice", "notifications"), "Reset practice mode: removed {notifications} notifications"),
         _event(
             "location:added",
             ("location", "location_id", "address"),
