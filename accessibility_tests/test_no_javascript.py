@@ -71,3 +71,37 @@ def test_add_change_and_close_a_location_without_javascript(server, browser):
     expect(page.locator("body")).to_contain_text("Brook Lodge Care Home is closed.")
     assert "RV4 5EE" in page.locator("div[data-location='1-40400']").inner_text()
     context.close()
+
+
+def test_enter_reset_and_leave_practice_mode_without_javascript(server, browser):
+    from . import journeys
+
+    base = server["base"]
+    context = browser.new_context(java_script_enabled=False)
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    sign_in_through_pages(page, base, "reviewer@riverside.example")
+    page.goto(base + "/dashboard")
+    page.click("main form button:has-text('Try practice mode')")
+    expect(page.locator("body")).to_contain_text("Nothing you do here is sent to")
+    assert page.title().startswith("Practice mode: ")
+    # A reviewer alone, in practice: drafts, approves and submits the notification through the pages' forms.
+    notification = journeys.complete(page, base, "dols_outcome", journeys.PRACTICE_LOCATION_IDS)
+    page.goto(f"{base}/notifications/{notification}")
+    page.click("main form button:has-text('Send for review')")
+    page.wait_for_load_state()
+    page.goto(f"{base}/notifications/{notification}/review")
+    page.click("main form button:has-text('Approve')")
+    page.wait_for_load_state()
+    page.goto(f"{base}/notifications/{notification}/submit")
+    page.check("input[name='declaration']")
+    page.click("main form button:has-text('Submit practice notification')")
+    expect(page.locator("h1")).to_have_text("Practice notification not sent")
+    page.click("a:has-text('Reset practice mode')")
+    page.click("main form button:has-text('Reset practice mode')")
+    expect(page.locator("body")).to_contain_text("Practice mode reset:")
+    assert page.request.get(f"{base}/notifications/{notification}").status == 404
+    page.click("button:has-text('Leave practice mode')")
+    expect(page.locator("body")).to_contain_text("You have left practice mode.")
+    assert not page.title().startswith("Practice mode")
+    context.close()

@@ -86,7 +86,11 @@ EVENT_TYPES: dict[str, EventType] = {
         # Recorded in the real organisation's history, so its admins see who practised and who reset.
         _event("practice:entered", ("practice",), "Entered practice mode ({practice})"),
         _event("practice:left", ("practice",), "Left practice mode ({practice})"),
-        _event("practice:reset", ("practice", "notifications"), "Reset practice mode: removed {notifications} notifications"),
+        _event(
+            "practice:reset",
+            ("practice", "notifications"),
+            "Reset practice mode: removed {notifications} notifications",
+        ),
         _event(
             "location:added",
             ("location", "location_id", "address"),

@@ -85,7 +85,9 @@ def practise_submission(client, db_factory, copy_id: int, *, with_file: bool = T
         response = fill_section(client, notification, section, location_ids)
         assert response.status_code == 303, response.text[-2000:]
     first_section = definitions()[TYPE].sections[0].key
-    assert act(client, notification, "comments", {"section": first_section, "body": "Practice comment"}).status_code == 303
+    assert (
+        act(client, notification, "comments", {"section": first_section, "body": "Practice comment"}).status_code == 303
+    )
     assert act(client, notification, "request-review").status_code == 303
     assert act(client, notification, "approve").status_code == 303
     response = act(client, notification, "submit", {"declaration": "yes"})
@@ -98,9 +100,7 @@ def practise_submission(client, db_factory, copy_id: int, *, with_file: bool = T
 # Entering, once --------------------------------------------------------------------------------
 
 
-def test_entering_makes_one_copy_with_the_open_locations_and_pressing_again_finds_it(
-    drafter, db_factory, demo_org
-):
+def test_entering_makes_one_copy_with_the_open_locations_and_pressing_again_finds_it(drafter, db_factory, demo_org):
     with transaction(db_factory) as db:
         # A closed location takes no notifications, in practice too.
         closed = db.get(Location, demo_org["locations"][-1][0])
@@ -185,7 +185,9 @@ def test_leaving_returns_to_the_real_organisation_and_sign_in_never_lands_in_pra
     assert "Leave practice mode" not in page and "Try practice mode" in page
     # The chooser lists real organisations only, and switching to the copy by its id is refused.
     assert "(practice)" not in drafter.get("/organisations").text
-    response = post_form(drafter, "/organisations/switch", {"organisation_id": str(copy_id)}, from_page="/organisations")
+    response = post_form(
+        drafter, "/organisations/switch", {"organisation_id": str(copy_id)}, from_page="/organisations"
+    )
     assert response.status_code == 404
     # Signing in again starts in the one real organisation, not at the chooser.
     again = as_role("drafter")
@@ -336,7 +338,10 @@ def test_reset_asks_first_then_removes_everything_and_the_files(drafter, db_fact
     with db_factory() as db:
         for model in (Notification, Submission, Attachment, Comment):
             assert db.scalar(select(func.count()).select_from(model)) == 0, model
-        assert db.scalar(select(func.count(AuditEvent.id)).where(AuditEvent.notification_id.in_([notification, second]))) == 0
+        assert (
+            db.scalar(select(func.count(AuditEvent.id)).where(AuditEvent.notification_id.in_([notification, second])))
+            == 0
+        )
         # The copy stays, ready to practise again, with its locations and its member.
         assert db.get(Organisation, copy_id) is not None
         assert db.scalar(select(func.count(Location.id)).where(Location.organisation_id == copy_id)) > 0

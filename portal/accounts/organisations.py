@@ -387,10 +387,10 @@ def remove_member(
     # Their place in the organisation's practice copy was theirs only as a member here: it goes too.
     practice = db.scalar(select(Organisation.id).where(Organisation.practice_of_id == organisation_id))
     if practice is not None:
-        for row in db.scalars(
+        for place in db.scalars(
             select(Membership).where(Membership.user_id == user_id, Membership.organisation_id == practice)
         ):
-            db.delete(row)
+            db.delete(place)
     # Their sessions in this organisation (or its practice copy) lose it at once.
     for row in db.scalars(
         select(UserSession).where(

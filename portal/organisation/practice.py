@@ -159,9 +159,15 @@ def reset(db: Session, auth: Auth, *, ip: str = "", user_agent: str = "") -> Res
     count = db.scalar(select(func.count()).select_from(in_copy.subquery())) or 0
     keys = list(db.scalars(select(Attachment.storage_key).where(Attachment.notification_id.in_(in_copy))))
     # Submissions point at their notification without a cascade (a real one is never deleted), so first.
-    db.execute(delete(Submission).where(Submission.organisation_id == copy.id), execution_options={"synchronize_session": False})
+    db.execute(
+        delete(Submission).where(Submission.organisation_id == copy.id),
+        execution_options={"synchronize_session": False},
+    )
     # Sections, files, comments, reviews, watches and their audit events go with them (ON DELETE CASCADE).
-    db.execute(delete(Notification).where(Notification.organisation_id == copy.id), execution_options={"synchronize_session": False})
+    db.execute(
+        delete(Notification).where(Notification.organisation_id == copy.id),
+        execution_options={"synchronize_session": False},
+    )
     db.expire_all()
     audit.record(
         db,

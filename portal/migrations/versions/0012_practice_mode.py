@@ -22,7 +22,11 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("practice_of_id", sa.Integer(), nullable=True))
         batch_op.create_unique_constraint(batch_op.f("uq_organisations_practice_of_id"), ["practice_of_id"])
         batch_op.create_foreign_key(
-            batch_op.f("fk_organisations_practice_of_id_organisations"), "organisations", ["practice_of_id"], ["id"], ondelete="CASCADE"
+            batch_op.f("fk_organisations_practice_of_id_organisations"),
+            "organisations",
+            ["practice_of_id"],
+            ["id"],
+            ondelete="CASCADE",
         )
 
 
