@@ -15,7 +15,6 @@ from .. import links
 from ..accounts.sessions import Auth
 from ..models import Notification, Submission, User, utcnow
 from ..references import new_reference
-from ..regulator_scope import is_practice
 from ..regulator_view import enqueue_submission_webhook
 from ..settings import Settings
 from .activity import email, record
@@ -61,11 +60,9 @@ def submit(
     enqueue_submission_webhook(db, submission, settings)
     kind = type_of(notification)
     record(db, "notification:submitted", auth, notification, ip, user_agent, reference=submission.reference)
-    if is_practice(notification.organisation):
-        # A confirmation in someone's inbox would read as a real submission; the practice receipt says it all.
-        return submission
     email(
         db,
+        notification,
         [auth.user, *watchers_of(db, notification.id)],
         template="submitted",
         notification_type=kind.title,

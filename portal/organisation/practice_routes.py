@@ -38,9 +38,7 @@ def enter(ctx: Ctx):
         practice.enter(ctx.db, ctx.auth, **_who(ctx))
     except RuleBroken as broken:
         return ctx.redirect_to("dashboard.dashboard", flash=broken.message)
-    return ctx.redirect_to(
-        "dashboard.dashboard", flash="You are in practice mode. Nothing you do here is sent to the regulator."
-    )
+    return ctx.redirect_to("dashboard.dashboard", flash="You are in practice mode.")
 
 
 @routes.post("/practice/{organisation_id}/leave", permission=Permission.ORGANISATION_VIEW, loads=PRACTICE)
