@@ -107,18 +107,26 @@ def test_entering_makes_one_copy_with_the_open_locations_and_pressing_again_find
         closed.closed_at = utcnow()
         closed_name = closed.name
     copy_id = enter(drafter)
-    # Leave and press again: the same copy, not a second one.
+    # Leave, the real organisation closes another location, and press again: the same copy, not a second one,
+    # with that location closed in it too.
     assert post_form(drafter, f"/practice/{copy_id}/leave", from_page="/dashboard").status_code == 303
+    with transaction(db_factory) as db:
+        later = db.get(Location, demo_org["locations"][0][0])
+        later.closed_at = utcnow()
+        later_copy_id = practice.practice_location_id(later)
     assert enter(drafter) == copy_id
+    with db_factory() as db:
+        later_copy = db.scalar(select(Location).where(Location.regulator_location_id == later_copy_id))
+        assert later_copy.organisation_id == copy_id and later_copy.is_closed
     made = copies(db_factory, demo_org["id"])
     assert [copy.id for copy in made] == [copy_id]
     copy = made[0]
     assert copy.name.endswith(" (practice)") and copy.provider_id == "" and copy.separation_of_duties is False
     with db_factory() as db:
         names = sorted(db.scalars(select(Location.name).where(Location.organisation_id == copy_id)))
-        real_open = sorted(
+        real_names = sorted(
             db.scalars(
-                select(Location.name).where(Location.organisation_id == demo_org["id"], Location.closed_at.is_(None))
+                select(Location.name).where(Location.organisation_id == demo_org["id"], Location.name != closed_name)
             )
         )
         membership = db.scalar(
@@ -127,7 +135,8 @@ def test_entering_makes_one_copy_with_the_open_locations_and_pressing_again_find
             .where(User.email == DRAFTER, Membership.organisation_id == copy_id)
         )
         roles = sorted((grant.role, grant.location_id) for grant in membership.grants)
-    assert names == real_open and closed_name not in names
+    # Closed before the copy was made, so never copied; the one closed later is copied, and closed.
+    assert names == real_names and closed_name not in names
     assert roles == [("drafter", None), ("reviewer", None), ("submitter", None)]
     assert [event.data["practice"] for event in audit_events(db_factory, "practice:entered")] == [copy.name] * 2
     assert len(audit_events(db_factory, "practice:left")) == 1

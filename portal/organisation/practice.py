@@ -4,7 +4,7 @@ One copy per organisation (Organisation.practice_of_id, unique), made the first 
 shared by every member who enters it, so colleagues can practise a review together. Entering gives the
 person the drafter, reviewer and submitter roles there, with separation of duties off, so one person
 alone can draft, review and submit. The copy has the real organisation's open locations (added again on
-each entry, so a new location appears) under practice location IDs, and no provider ID, so nothing that
+each entry, so a new location appears and a closed one closes) under practice location IDs, and no provider ID, so nothing that
 matches by the regulator's IDs (sign-up, the register) ever finds it.
 
 What the copy may not do is in permissions.NOT_IN_PRACTICE (no questions to support, no invitations, no
@@ -22,7 +22,17 @@ from sqlalchemy.orm import Session
 from .. import audit
 from ..accounts import sessions
 from ..accounts.sessions import Auth
-from ..models import PROVIDER, Attachment, Location, Membership, Notification, Organisation, RoleGrant, Submission
+from ..models import (
+    PROVIDER,
+    Attachment,
+    Location,
+    Membership,
+    Notification,
+    Organisation,
+    RoleGrant,
+    Submission,
+    utcnow,
+)
 from ..rules import RuleBroken
 from ..write_locks import take_named_lock
 
@@ -84,12 +94,18 @@ def enter(db: Session, auth: Auth, *, ip: str = "", user_agent: str = "") -> Org
 
 
 def _copy_locations(db: Session, real: Organisation, copy: Organisation) -> None:
-    have = set(db.scalars(select(Location.regulator_location_id).where(Location.organisation_id == copy.id)))
-    for place in db.scalars(
-        select(Location).where(Location.organisation_id == real.id, Location.closed_at.is_(None)).order_by(Location.id)
-    ):
+    """The real organisation's locations as they are now: open ones added, closed ones closed here too."""
+    have = {
+        place.regulator_location_id: place
+        for place in db.scalars(select(Location).where(Location.organisation_id == copy.id))
+    }
+    for place in db.scalars(select(Location).where(Location.organisation_id == real.id).order_by(Location.id)):
         location_id = practice_location_id(place)
-        if location_id not in have:
+        copied = have.get(location_id)
+        if place.closed_at is not None:
+            if copied is not None and copied.closed_at is None:
+                copied.closed_at = utcnow()
+        elif copied is None:
             db.add(
                 Location(
                     organisation_id=copy.id,
