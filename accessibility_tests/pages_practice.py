@@ -1,7 +1,7 @@
 """Page states of practice mode: its banner on a few pages, the reset confirmation, and the practice receipt.
 
-Each state signs the drafter in afresh in its own browser: entering practice changes that one session's
-organisation, and the harness shares the drafter's usual session with every other state.
+Each state signs a drafter of its own in: entering practice changes that one session's organisation, and the
+harness shares the usual drafter's session with every other state.
 """
 
 from __future__ import annotations
@@ -13,10 +13,13 @@ from .pages import PageState
 
 
 def _in_practice(page, base) -> int:
-    """Signed in as the drafter, then "Try practice mode" pressed on the dashboard; the practice copy's id."""
-    from .conftest import PEOPLE, sign_in_through_pages
+    """A drafter of the demo organisation of their own, signed in, presses "Try practice mode" on the dashboard.
 
-    sign_in_through_pages(page, base, PEOPLE["drafter"])
+    Returns the practice copy's id. A new person each time: signing one person in for every state would run
+    into the sign-in rate limit."""
+    from .pages_kept_input import new_drafter, start_session_for
+
+    start_session_for(page, base, new_drafter("practice"))
     page.goto(base + "/dashboard")
     page.click("main form button:has-text('Try practice mode')")
     page.wait_for_load_state()

@@ -75,17 +75,18 @@ def test_add_change_and_close_a_location_without_javascript(server, browser):
 
 def test_enter_reset_and_leave_practice_mode_without_javascript(server, browser):
     from . import journeys
+    from .pages_kept_input import new_drafter, start_session_for
 
     base = server["base"]
     context = browser.new_context(java_script_enabled=False)
     context.set_default_timeout(10_000)
     page = context.new_page()
-    sign_in_through_pages(page, base, "reviewer@riverside.example")
+    start_session_for(page, base, new_drafter("practice-nojs"))
     page.goto(base + "/dashboard")
     page.click("main form button:has-text('Try practice mode')")
     expect(page.locator("body")).to_contain_text("Nothing you do here is sent to")
     assert page.title().startswith("Practice mode: ")
-    # A reviewer alone, in practice: drafts, approves and submits the notification through the pages' forms.
+    # A drafter alone, in practice: drafts, approves and submits the notification through the pages' forms.
     notification = journeys.complete(page, base, "dols_outcome", journeys.PRACTICE_LOCATION_IDS)
     page.goto(f"{base}/notifications/{notification}")
     page.click("main form button:has-text('Send for review')")
