@@ -3,9 +3,9 @@
 One copy per organisation (Organisation.practice_of_id, unique), made the first time anyone enters and
 shared by every member who enters it, so colleagues can practise a review together. Entering gives the
 person the drafter, reviewer and submitter roles there, with separation of duties off, so one person
-alone can draft, review and submit. The copy has the real organisation's open locations (added again on
-each entry, so a new location appears and a closed one closes) under practice location IDs, and no provider ID, so nothing that
-matches by the regulator's IDs (sign-up, the register) ever finds it.
+alone can draft, review and submit. The copy has the real organisation's open locations (brought up to
+date on each entry: a new location appears, a closed one closes) under practice location IDs, and no
+provider ID, so nothing that matches by the regulator's IDs (sign-up, the register) ever finds it.
 
 What the copy may not do is in permissions.NOT_IN_PRACTICE (no questions to support, no invitations, no
 member, location or settings changes: they would only drift from what it copies). What the regulator's
@@ -169,8 +169,8 @@ def reset(db: Session, auth: Auth, *, ip: str = "", user_agent: str = "") -> Res
     """Removes every notification of the practice copy, with its answers, files, comments, reviews,
     submission and history. The copy, its locations and its members stay, ready to practise again."""
     copy = _current_copy(auth)
-    assert copy.practice_of_id is not None  # _current_copy's promise, for mypy
-    _lock(db, copy.practice_of_id)
+    real_id = copy.practice_of_id or 0  # never 0: _current_copy refuses a real organisation
+    _lock(db, real_id)
     in_copy = select(Notification.id).where(Notification.organisation_id == copy.id)
     count = db.scalar(select(func.count()).select_from(in_copy.subquery())) or 0
     keys = list(db.scalars(select(Attachment.storage_key).where(Attachment.notification_id.in_(in_copy))))
