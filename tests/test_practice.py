@@ -31,7 +31,7 @@ from portal.notifications.registry import definitions
 from portal.organisation import practice
 from portal.reports import service as reports
 
-from .conftest import audit_events, csrf_from, make_organisation, post_form
+from .conftest import add_member, audit_events, csrf_from, make_organisation, post_form
 from .drafting import fill_section, start_notification
 from .journey import PDF, act, submitted
 
@@ -163,6 +163,34 @@ def test_two_presses_at_once_make_one_copy(db_factory, demo_org, as_role):
     with db_factory() as db:
         copy_id = copies(db_factory, demo_org["id"])[0].id
         assert db.scalar(select(func.count(Membership.id)).where(Membership.organisation_id == copy_id)) == 2
+
+
+def test_someone_working_at_one_location_practises_at_its_copy_only(as_person, drafter, db_factory, demo_org):
+    (a, a_name), (b, _) = demo_org["locations"][0], demo_org["locations"][1]
+    add_member(db_factory, demo_org["id"], "drafter.a@riverside.example", [("drafter", a)])
+    copy_id = enter(drafter)
+    with db_factory() as db:
+        copy_a, copy_b = (
+            db.scalar(select(Location.id).where(Location.organisation_id == copy_id, Location.name == name))
+            for name in (a_name, db.get(Location, b).name)
+        )
+    elsewhere = start_notification(drafter, TYPE, copy_b)
+    at_a = start_notification(drafter, TYPE, copy_a)
+    one_place = as_person("drafter.a@riverside.example")
+    assert enter(one_place) == copy_id
+    with db_factory() as db:
+        grants = sorted(
+            (grant.role, grant.location_id)
+            for grant in db.scalar(
+                select(Membership)
+                .join(User, User.id == Membership.user_id)
+                .where(User.email == "drafter.a@riverside.example", Membership.organisation_id == copy_id)
+            ).grants
+        )
+    assert grants == [("drafter", copy_a), ("reviewer", copy_a), ("submitter", copy_a)]
+    # A colleague's practice at another home is not theirs to read, as in the real organisation.
+    assert one_place.get(f"/notifications/{elsewhere}").status_code == 404
+    assert one_place.get(f"/notifications/{at_a}").status_code == 200
 
 
 # Marked on every page ---------------------------------------------------------------------------

@@ -2,10 +2,11 @@
 
 One copy per organisation (Organisation.practice_of_id, unique), made the first time anyone enters and
 shared by every member who enters it, so colleagues can practise a review together. Entering gives the
-person the drafter, reviewer and submitter roles there, with separation of duties off, so one person
-alone can draft, review and submit. The copy has the real organisation's open locations (brought up to
-date on each entry: a new location appears, a closed one closes) under practice location IDs, and no
-provider ID, so nothing that matches by the regulator's IDs (sign-up, the register) ever finds it.
+person the drafter, reviewer and submitter roles there, where they work in the real organisation (_join),
+with separation of duties off, so one person alone can draft, review and submit. The copy has the real
+organisation's open locations (brought up to date on each entry: a new location appears, a closed one
+closes) under practice location IDs, and no provider ID, so nothing that matches by the regulator's IDs
+(sign-up, the register) ever finds it.
 
 What the copy may not do is in permissions.NOT_IN_PRACTICE (no questions to support, no invitations, no
 member, location or settings changes: they would only drift from what it copies). What the regulator's
@@ -78,8 +79,7 @@ def enter(db: Session, auth: Auth, *, ip: str = "", user_agent: str = "") -> Org
         )
         db.add(copy)
         db.flush()
-    _copy_locations(db, real, copy)
-    _join(db, auth, copy)
+    _join(db, auth, copy, _copy_locations(db, real, copy))
     auth.session.organisation_id = copy.id
     audit.record(
         db,
@@ -93,12 +93,15 @@ def enter(db: Session, auth: Auth, *, ip: str = "", user_agent: str = "") -> Org
     return copy
 
 
-def _copy_locations(db: Session, real: Organisation, copy: Organisation) -> None:
-    """The real organisation's locations as they are now: open ones added, closed ones closed here too."""
+def _copy_locations(db: Session, real: Organisation, copy: Organisation) -> dict[int, Location]:
+    """The real organisation's locations as they are now: open ones added, closed ones closed here too.
+
+    Returns each real location's copy, by the real location's id."""
     have = {
         place.regulator_location_id: place
         for place in db.scalars(select(Location).where(Location.organisation_id == copy.id))
     }
+    copies: dict[int, Location] = {}
     for place in db.scalars(select(Location).where(Location.organisation_id == real.id).order_by(Location.id)):
         location_id = practice_location_id(place)
         copied = have.get(location_id)
@@ -106,21 +109,35 @@ def _copy_locations(db: Session, real: Organisation, copy: Organisation) -> None
             if copied is not None and copied.closed_at is None:
                 copied.closed_at = utcnow()
         elif copied is None:
-            db.add(
-                Location(
-                    organisation_id=copy.id,
-                    name=place.name,
-                    regulator_location_id=location_id,
-                    address_line_1=place.address_line_1,
-                    address_line_2=place.address_line_2,
-                    town=place.town,
-                    postcode=place.postcode,
-                )
+            copied = Location(
+                organisation_id=copy.id,
+                name=place.name,
+                regulator_location_id=location_id,
+                address_line_1=place.address_line_1,
+                address_line_2=place.address_line_2,
+                town=place.town,
+                postcode=place.postcode,
             )
+            db.add(copied)
+        if copied is not None:
+            copies[place.id] = copied
     db.flush()
+    return copies
 
 
-def _join(db: Session, auth: Auth, copy: Organisation) -> None:
+def _join(db: Session, auth: Auth, copy: Organisation, copies: dict[int, Location]) -> None:
+    """Drafter, reviewer and submitter, where the person works in the real organisation: for all locations
+    if any of their roles there is, else at the copies of their own locations. The copy is shared, and
+    people type into practice what they know; a colleague's practice at another home is no more theirs to
+    read than the real notifications there (docs/scope.md). Brought up to date on every entry."""
+    real = auth.membership
+    if real is None or any(grant.location_id is None for grant in real.grants):
+        places: set[int | None] = {None}
+    else:
+        places = {copies[grant.location_id].id for grant in real.grants if grant.location_id in copies}
+        if not places:
+            raise RuleBroken("None of your locations is open, so there is nowhere to practise")
+    wanted = {(role, place) for role in ROLES for place in places}
     membership = db.scalar(
         select(Membership).where(Membership.user_id == auth.user.id, Membership.organisation_id == copy.id)
     )
@@ -128,10 +145,11 @@ def _join(db: Session, auth: Auth, copy: Organisation) -> None:
         membership = Membership(user_id=auth.user.id, organisation_id=copy.id)
         db.add(membership)
         db.flush()
-    held = {(grant.role, grant.location_id) for grant in membership.grants}
-    for role in ROLES:
-        if (role, None) not in held:
-            membership.grants.append(RoleGrant(role=role, location_id=None))
+    if {(grant.role, grant.location_id) for grant in membership.grants} != wanted:
+        membership.grants.clear()
+        db.flush()
+        for role, place in sorted(wanted, key=lambda pair: (pair[0], pair[1] or 0)):
+            membership.grants.append(RoleGrant(role=role, location_id=place))
     db.flush()
 
 
