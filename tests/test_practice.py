@@ -243,6 +243,9 @@ def test_one_drafter_drafts_reviews_and_submits_alone_and_gets_a_practice_receip
     receipt = drafter.get(f"/notifications/{notification}/receipt").text
     assert "Practice notification not sent" in receipt and "Nothing was sent to" in receipt
     assert "Notification submitted" not in receipt
+    task_list = drafter.get(f"/notifications/{notification}").text
+    assert "Submitted in practice mode, not sent to the regulator" in task_list
+    assert "Submitted to the regulator" not in task_list
     title = re.search(r"<title>(.*?)</title>", receipt, re.S).group(1)
     assert title.strip().startswith("Practice mode: Practice notification not sent")
     with db_factory() as db:
