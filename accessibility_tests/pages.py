@@ -404,6 +404,10 @@ from .pages_register_changes import STATES_REGISTER_CHANGES  # noqa: E402
 
 STATES += STATES_REGISTER_CHANGES
 
+from .pages_practice import STATES_PRACTICE  # noqa: E402
+
+STATES += STATES_PRACTICE
+
 # Routes that serve no HTML page, each with the reason.
 NOT_PAGES = {
     "/healthz": "JSON for load balancers",

@@ -105,3 +105,38 @@ def test_record_the_registered_people_without_javascript(server, browser):
     page.click("main form button:has-text('Save registered manager')")
     expect(page.locator("body")).to_contain_text("Registered manager saved.")
     context.close()
+
+
+def test_enter_reset_and_leave_practice_mode_without_javascript(server, browser):
+    from . import journeys
+    from .pages_kept_input import new_drafter, start_session_for
+
+    base = server["base"]
+    context = browser.new_context(java_script_enabled=False)
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    start_session_for(page, base, new_drafter("practice-nojs"))
+    page.goto(base + "/dashboard")
+    page.click("main form button:has-text('Try practice mode')")
+    expect(page.locator("body")).to_contain_text("Nothing you do here is sent to")
+    assert page.title().startswith("Practice mode: ")
+    # A drafter alone, in practice: drafts, approves and submits the notification through the pages' forms.
+    notification = journeys.complete(page, base, "dols_outcome", journeys.PRACTICE_LOCATION_IDS)
+    page.goto(f"{base}/notifications/{notification}")
+    page.click("main form button:has-text('Send for review')")
+    page.wait_for_load_state()
+    page.goto(f"{base}/notifications/{notification}/review")
+    page.click("main form button:has-text('Approve')")
+    page.wait_for_load_state()
+    page.goto(f"{base}/notifications/{notification}/submit")
+    page.check("input[name='declaration']")
+    page.click("main form button:has-text('Submit practice notification')")
+    expect(page.locator("h1")).to_have_text("Practice notification not sent")
+    page.click("a:has-text('Reset practice mode')")
+    page.click("main form button:has-text('Reset practice mode')")
+    expect(page.locator("body")).to_contain_text("Practice mode reset:")
+    assert page.request.get(f"{base}/notifications/{notification}").status == 404
+    page.click("button:has-text('Leave practice mode')")
+    expect(page.locator("body")).to_contain_text("You have left practice mode.")
+    assert not page.title().startswith("Practice mode")
+    context.close()

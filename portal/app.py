@@ -43,6 +43,7 @@ def all_routes():
     from .notifications.routes_review import routes as review
     from .notifications.routes_submission import routes as submission
     from .organisation.location_routes import routes as locations
+    from .organisation.practice_routes import routes as practice
     from .organisation.routes import routes as organisation
     from .pages.routes import routes as pages
     from .queries.routes import routes as queries
@@ -65,6 +66,7 @@ def all_routes():
         attachments,
         organisation,
         locations,
+        practice,
         api,
         api_tokens,
     ]

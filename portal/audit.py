@@ -80,9 +80,22 @@ EVENT_TYPES: dict[str, EventType] = {
         _event("notification:approval_withdrawn", ("reason",), "Approval withdrawn: {reason}"),
         _event("notification:withdrawn", ("type",), "Withdrew the notification"),
         _event("notification:submitted", ("reference",), "Submitted to the regulator, reference {reference}"),
+        _event(
+            "notification:practice_submitted",
+            ("reference",),
+            "Submitted in practice mode, not sent to the regulator (practice reference {reference})",
+        ),
         _event("notification:commented", ("section",), "Commented on {section}"),
         _event("notification:follow_up_started", ("reference", "type"), "Started a follow-up to {reference}: {type}"),
         _event("organisation:separation_of_duties_changed", ("enabled",), "Separation of duties switched {enabled}"),
+        # Recorded in the real organisation's history, so its admins see who practised and who reset.
+        _event("practice:entered", ("practice",), "Entered practice mode ({practice})"),
+        _event("practice:left", ("practice",), "Left practice mode ({practice})"),
+        _event(
+            "practice:reset",
+            ("practice", "notifications"),
+            "Reset practice mode: removed {notifications} notifications",
+        ),
         _event(
             "location:added",
             ("location", "location_id", "address"),

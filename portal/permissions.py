@@ -79,3 +79,17 @@ ORGANISATION_WIDE: frozenset[Permission] = frozenset(
 )
 
 KNOWN: frozenset[Permission] = frozenset(Permission)
+
+# Never held in a practice copy of an organisation, whatever roles its members hold there: a question would
+# reach the support team, and the copy's members and locations follow the real organisation's (portal/
+# organisation/practice.py makes them), so inviting, managing members or locations, or changing settings
+# there would only drift from what it copies. The real organisation is one button away.
+NOT_IN_PRACTICE: frozenset[Permission] = frozenset(
+    {
+        Permission.QUERY_ASK,
+        Permission.MEMBERS_VIEW,
+        Permission.MEMBERS_MANAGE,
+        Permission.LOCATIONS_MANAGE,
+        Permission.ORGANISATION_MANAGE,
+    }
+)

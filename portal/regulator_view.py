@@ -10,7 +10,8 @@ import json
 
 from sqlalchemy.orm import Session
 
-from .models import OutboxMessage, Submission
+from .models import Organisation, OutboxMessage, Submission
+from .regulator_scope import is_practice
 from .settings import Settings
 from .webhook_sender import EVENT
 
@@ -58,6 +59,9 @@ def enqueue_submission_webhook(db: Session, submission: Submission, settings: Se
     commits always is. The signature is made when sending (webhook_sender.py): the secret never sits in the
     database."""
     if not settings.webhook_url:
+        return None
+    # A practice submission is announced to nobody: the practice receipt says it was not sent.
+    if is_practice(db.get(Organisation, submission.organisation_id)):
         return None
     body = json.dumps(
         webhook_payload(submission, settings.base_url), sort_keys=True, separators=(",", ":"), ensure_ascii=False

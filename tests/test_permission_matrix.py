@@ -59,6 +59,9 @@ def permissions_of(email: str) -> frozenset:
 
 
 def hidden_from(email: str, path: str) -> bool:
+    if path.startswith("/practice/{organisation_id}"):
+        # A practice copy's pages find only the copy the person's session is in; the world's is a real one.
+        return True
     if email == ORG_B:
         return OBJECTS.search(path) is not None
     if email in AT_ONE_LOCATION and AT_ONE_LOCATION[email][1] == "B":

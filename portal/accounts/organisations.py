@@ -384,9 +384,18 @@ def remove_member(
     email = membership.user.email
     user_id = membership.user_id
     db.delete(membership)
-    # Their sessions in this organisation lose it at once.
+    # Their place in the organisation's practice copy was theirs only as a member here: it goes too.
+    practice = db.scalar(select(Organisation.id).where(Organisation.practice_of_id == organisation_id))
+    if practice is not None:
+        for place in db.scalars(
+            select(Membership).where(Membership.user_id == user_id, Membership.organisation_id == practice)
+        ):
+            db.delete(place)
+    # Their sessions in this organisation (or its practice copy) lose it at once.
     for row in db.scalars(
-        select(UserSession).where(UserSession.user_id == user_id, UserSession.organisation_id == organisation_id)
+        select(UserSession).where(
+            UserSession.user_id == user_id, UserSession.organisation_id.in_([organisation_id, practice or -1])
+        )
     ):
         row.organisation_id = None
     if leaving:

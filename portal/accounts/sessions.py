@@ -10,7 +10,8 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 
 from ..db import rows_matched
 from ..models import Membership, Organisation, RoleGrant, User, UserSession, utcnow
-from ..permissions import Permission
+from ..permissions import NOT_IN_PRACTICE, Permission
+from ..regulator_scope import practice_organisation_ids
 from ..roles import permissions_at
 from ..tokens import new_token, token_hash
 
@@ -114,10 +115,12 @@ def start_session(
     """A new session id on every sign-in, so a planted cookie never becomes a signed-in one."""
     token = new_token()
     if organisation_id is None:
-        organisation_id = db.scalar(
-            select(Membership.organisation_id).where(Membership.user_id == user.id).order_by(Membership.id).limit(1)
+        # A sign-in starts in a real organisation: practice is entered from inside one, on purpose.
+        real = select(Membership.organisation_id).where(
+            Membership.user_id == user.id, Membership.organisation_id.not_in(practice_organisation_ids())
         )
-        count = db.scalar(select(Membership.id).where(Membership.user_id == user.id).offset(1).limit(1))
+        organisation_id = db.scalar(real.order_by(Membership.id).limit(1))
+        count = db.scalar(real.order_by(Membership.id).offset(1).limit(1))
         if count is not None:
             organisation_id = None  # more than one: the person chooses
     db.add(
@@ -170,6 +173,9 @@ def load_auth(
             auth.membership = membership
             auth.organisation = membership.organisation
             auth.grants = grants_of(membership)
+            if membership.organisation.practice_of_id is not None:
+                # In a practice copy nobody asks support, invites or manages: see NOT_IN_PRACTICE.
+                auth.grants = [pair for pair in auth.grants if pair[0] not in NOT_IN_PRACTICE]
     return auth, NO_SESSION
 
 
@@ -228,8 +234,14 @@ def end_all_sessions(db: Session, user_id: int, reason: str) -> int:
 
 
 def switch_organisation(db: Session, auth: Auth, organisation_id: int) -> bool:
+    """Into a real organisation only: a practice copy is entered and left by portal/organisation/practice.py,
+    which records it."""
     membership = db.scalar(
-        select(Membership).where(Membership.user_id == auth.user.id, Membership.organisation_id == organisation_id)
+        select(Membership).where(
+            Membership.user_id == auth.user.id,
+            Membership.organisation_id == organisation_id,
+            Membership.organisation_id.not_in(practice_organisation_ids()),
+        )
     )
     if membership is None:
         return False
@@ -244,7 +256,7 @@ def memberships_of(db: Session, user_id: int) -> list[Membership]:
             .options(
                 joinedload(Membership.organisation), selectinload(Membership.grants).joinedload(RoleGrant.location)
             )
-            .where(Membership.user_id == user_id)
+            .where(Membership.user_id == user_id, Membership.organisation_id.not_in(practice_organisation_ids()))
             .order_by(Membership.id)
         )
     )

@@ -20,6 +20,7 @@ from .. import audit
 from ..models import ApiToken, Attachment, Submission, utcnow
 from ..numbers import parse_id
 from ..references import REFERENCE_ALPHABET, REFERENCE_LENGTH
+from ..regulator_scope import for_regulator
 from ..regulator_view import API_PREFIX, summary
 from ..tokens import new_token, token_hash
 
@@ -173,7 +174,12 @@ def feed(db: Session, *, since: str | None, limit: str | None, now: datetime | N
     """Submissions after the cursor, oldest first. next_cursor is where to carry on from, now or later."""
     after = decode_cursor(since) if since else 0
     count = parse_limit(limit)
-    rows = db.scalars(select(Submission).where(Submission.id > after).order_by(Submission.id).limit(count + 1))
+    rows = db.scalars(
+        select(Submission)
+        .where(Submission.id > after, for_regulator(Submission.organisation_id))
+        .order_by(Submission.id)
+        .limit(count + 1)
+    )
     cutoff = (now or utcnow()) - SETTLE
     settled: list[Submission] = []
     for row in rows:
@@ -191,7 +197,9 @@ def by_reference(db: Session, reference: str) -> Submission | None:
     reference = reference.upper()
     if len(reference) != REFERENCE_LENGTH or any(ch not in REFERENCE_ALPHABET for ch in reference):
         return None
-    return db.scalar(select(Submission).where(Submission.reference == reference))
+    return db.scalar(
+        select(Submission).where(Submission.reference == reference, for_regulator(Submission.organisation_id))
+    )
 
 
 def submitted_file(db: Session, submission: Submission, raw_id: str) -> tuple[dict, Attachment] | None:

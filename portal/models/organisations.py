@@ -15,7 +15,12 @@ REGULATOR = "regulator"
 
 
 class Organisation(Base):
+    """A provider or the regulator. A practice copy of a provider (practice_of_id set) is where its members
+    try the service: nothing in it ever reaches the regulator (portal/regulator_scope.py)."""
+
     __tablename__ = "organisations"
+    # One practice copy per organisation, so entering practice twice at once finds the same one.
+    __table_args__ = (UniqueConstraint("practice_of_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(20), default=PROVIDER)
@@ -23,8 +28,13 @@ class Organisation(Base):
     provider_id: Mapped[str] = mapped_column(String(40), default="")
     separation_of_duties: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    practice_of_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"))
 
     locations: Mapped[list[Location]] = relationship(back_populates="organisation", order_by="Location.name")
+
+    @property
+    def is_practice(self) -> bool:
+        return self.practice_of_id is not None
 
 
 class Location(Base):

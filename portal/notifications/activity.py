@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from .. import audit, outbox
 from ..accounts.sessions import Auth
 from ..models import Notification, User
+from ..regulator_scope import is_practice
 
 
 def record(
@@ -27,6 +28,13 @@ def record(
     )
 
 
-def email(db: Session, recipients: Iterable[User], *, template: str, **context: Any) -> None:
-    """The email templates/emails/<template>.txt to each of the people, once each."""
+def email(
+    db: Session, notification: Notification, recipients: Iterable[User], *, template: str, **context: Any
+) -> None:
+    """The email templates/emails/<template>.txt to each of the people, once each.
+
+    None about a practice notification: in an inbox, "sent for review" or "submitted" reads as real work.
+    """
+    if is_practice(notification.organisation):
+        return
     outbox.enqueue_email_each(db, [user.email for user in recipients], template=template, **context)

@@ -41,6 +41,7 @@ def request_review(
     record(db, "notification:review_requested", auth, notification, ip, user_agent, type=kind.title)
     email(
         db,
+        notification,
         _people_at(db, notification, Permission.NOTIFICATION_REVIEW),
         template="review_requested",
         notification_type=kind.title,
@@ -87,6 +88,7 @@ def request_changes(
     )
     email(
         db,
+        notification,
         [u for u in (notification.assigned_to, notification.created_by) if u is not None],
         template="changes_requested",
         notification_type=kind.title,
@@ -119,6 +121,7 @@ def approve(
     record(db, "notification:approved", auth, notification, ip, user_agent, type=kind.title)
     email(
         db,
+        notification,
         _people_at(db, notification, Permission.NOTIFICATION_SUBMIT),
         template="approved",
         notification_type=kind.title,

@@ -30,6 +30,11 @@ def _form_text(ctx: Ctx, name: str) -> str:
     return value if isinstance(value, str) else ""
 
 
+def _told(ctx: Ctx, done: str, emailed: str) -> str:
+    # Practice sends no email (activity.email), so its message does not say it did.
+    return done if ctx.auth.organisation.is_practice else f"{done} {emailed}"
+
+
 def _simple_move(ctx: Ctx, notification: Notification, move: Callable[[], None], done: str):
     """A move with no form of its own: make it, or explain on a page why it cannot be made yet."""
     try:
@@ -49,7 +54,7 @@ def request_review(ctx: Ctx, notification: Notification):
         lambda: review.request_review(
             ctx.db, ctx.auth, notification, base_url=ctx.settings.base_url, ip=ctx.client_ip, user_agent=ctx.user_agent
         ),
-        "Sent for review. Reviewers at this location have been emailed.",
+        _told(ctx, "Sent for review.", "Reviewers at this location have been emailed."),
     )
 
 
@@ -139,7 +144,7 @@ def request_changes(ctx: Ctx, notification: Notification):
     return ctx.redirect_to(
         "notifications.task_list",
         notification_id=notification.id,
-        flash="Changes requested. The drafter has been emailed.",
+        flash=_told(ctx, "Changes requested.", "The drafter has been emailed."),
     )
 
 
@@ -151,7 +156,7 @@ def approve(ctx: Ctx, notification: Notification):
         lambda: review.approve(
             ctx.db, ctx.auth, notification, base_url=ctx.settings.base_url, ip=ctx.client_ip, user_agent=ctx.user_agent
         ),
-        "Approved. Submitters at this location have been emailed.",
+        _told(ctx, "Approved.", "Submitters at this location have been emailed."),
     )
 
 

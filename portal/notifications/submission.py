@@ -15,6 +15,7 @@ from .. import links
 from ..accounts.sessions import Auth
 from ..models import Notification, Submission, User, utcnow
 from ..references import new_reference
+from ..regulator_scope import is_practice
 from ..regulator_view import enqueue_submission_webhook
 from ..settings import Settings
 from .activity import email, record
@@ -59,9 +60,12 @@ def submit(
     # The regulator's webhook, when one is configured, rides the same outbox as email.
     enqueue_submission_webhook(db, submission, settings)
     kind = type_of(notification)
-    record(db, "notification:submitted", auth, notification, ip, user_agent, reference=submission.reference)
+    # Its own event in practice, so the notification's history never says it went to the regulator.
+    event = "notification:practice_submitted" if is_practice(notification.organisation) else "notification:submitted"
+    record(db, event, auth, notification, ip, user_agent, reference=submission.reference)
     email(
         db,
+        notification,
         [auth.user, *watchers_of(db, notification.id)],
         template="submitted",
         notification_type=kind.title,

@@ -39,6 +39,7 @@ from ..models import (
 from ..notifications import reading as notifications
 from ..numbers import parse_id, parse_number
 from ..permissions import Permission
+from ..regulator_scope import for_regulator
 from ..rules import RuleBroken
 from ..safe_paths import same_site_path
 
@@ -310,7 +311,8 @@ class QueuePage:
 
 def queue(db: Session, user: User, filters: QueueFilters) -> QueuePage:
     """Oldest first: the question that has waited longest is answered first."""
-    conditions: list[ColumnElement[bool]] = []
+    # Practice copies cannot ask (permissions.NOT_IN_PRACTICE); the queue would not show them if they had.
+    conditions: list[ColumnElement[bool]] = [for_regulator(SupportQuery.organisation_id)]
     if filters.status == "open":
         conditions.append(SupportQuery.status.in_(OPEN_STATUSES))
     elif filters.status != "all":
@@ -334,7 +336,7 @@ def queue(db: Session, user: User, filters: QueueFilters) -> QueuePage:
 
 
 def any_query(db: Session, query_id: int) -> SupportQuery | None:
-    return db.scalar(_thread().where(SupportQuery.id == query_id))
+    return db.scalar(_thread().where(SupportQuery.id == query_id, for_regulator(SupportQuery.organisation_id)))
 
 
 def agents(db: Session) -> list[User]:

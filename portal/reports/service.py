@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from ..models import OPEN_STATUSES, Notification, Submission, SupportQuery, utcnow
 from ..notifications.registry import definition
+from ..regulator_scope import for_regulator
 
 WEEKS = 12
 DAY = timedelta(days=1)
@@ -68,8 +69,12 @@ def window(now: datetime | None = None, weeks: int = WEEKS) -> Window:
 
 
 def _in_window(span: Window):
-    """Submissions in the window, by the submissions table's indexed submitted_at."""
-    return (Submission.submitted_at >= span.start, Submission.submitted_at < span.end)
+    """Submissions in the window, by the submissions table's indexed submitted_at; never practice ones."""
+    return (
+        Submission.submitted_at >= span.start,
+        Submission.submitted_at < span.end,
+        for_regulator(Submission.organisation_id),
+    )
 
 
 def type_title(type_key: str) -> str:
@@ -311,7 +316,7 @@ def open_queries_by_age(db: Session, now: datetime) -> AgeReport:
     )
     counted = db.execute(
         select(age, SupportQuery.status, func.count())
-        .where(SupportQuery.status.in_(OPEN_STATUSES))
+        .where(SupportQuery.status.in_(OPEN_STATUSES), for_regulator(SupportQuery.organisation_id))
         .group_by(age, SupportQuery.status)
     ).all()
     rows = [AgeRow(label, [0] * len(OPEN_STATUSES)) for label, _ in AGE_BUCKETS]

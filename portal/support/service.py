@@ -27,6 +27,7 @@ from ..models import (
     User,
 )
 from ..register import facts, onboarding
+from ..regulator_scope import for_regulator
 from ..rules import RuleBroken
 
 REASON_MAX = 2000
@@ -100,7 +101,8 @@ def search(db: Session, query: str) -> SearchResults:
                 or_(
                     func.lower(Organisation.name).like(pattern, escape="\\"),
                     func.lower(Organisation.provider_id).like(pattern, escape="\\"),
-                )
+                ),
+                for_regulator(Organisation.id),
             )
             .order_by(Organisation.name)
             .limit(RESULTS_PER_KIND)
@@ -114,7 +116,8 @@ def search(db: Session, query: str) -> SearchResults:
                 or_(
                     func.lower(Location.regulator_location_id).like(pattern, escape="\\"),
                     func.lower(Location.name).like(pattern, escape="\\"),
-                )
+                ),
+                for_regulator(Location.organisation_id),
             )
             .order_by(Location.name)
             .limit(RESULTS_PER_KIND)
@@ -132,7 +135,11 @@ def search(db: Session, query: str) -> SearchResults:
         db.scalars(
             select(Notification)
             .options(joinedload(Notification.organisation), joinedload(Notification.location))
-            .where(Notification.reference.is_not(None), func.upper(Notification.reference) == text.upper())
+            .where(
+                Notification.reference.is_not(None),
+                func.upper(Notification.reference) == text.upper(),
+                for_regulator(Notification.organisation_id),
+            )
             .limit(RESULTS_PER_KIND)
         )
     )
@@ -155,7 +162,8 @@ def _events(db: Session, *conditions, limit: int = 30) -> list[AuditEvent]:
 
 
 def organisation(db: Session, organisation_id: int) -> Organisation | None:
-    return db.get(Organisation, organisation_id)
+    """A practice copy is not found: it is its members' own, never the regulator's business."""
+    return db.scalar(select(Organisation).where(Organisation.id == organisation_id, for_regulator(Organisation.id)))
 
 
 def signup_request(db: Session, request_id: int) -> SignupRequest | None:
@@ -194,7 +202,12 @@ def person_overview(db: Session, user: User) -> dict:
     return {
         "memberships": memberships_of(db, user.id),
         "sessions": orgs.active_sessions(db, user.id),
-        "events": _events(db, or_(AuditEvent.subject_user_id == user.id, AuditEvent.actor_id == user.id)),
+        # What a person did in practice stays theirs (events with no organisation, such as sign-ins, stay).
+        "events": _events(
+            db,
+            or_(AuditEvent.subject_user_id == user.id, AuditEvent.actor_id == user.id),
+            or_(AuditEvent.organisation_id.is_(None), for_regulator(AuditEvent.organisation_id)),
+        ),
     }
 
 
@@ -207,7 +220,11 @@ def visible_notification(db: Session, notification_id: int) -> Notification | No
     return db.scalar(
         select(Notification)
         .options(joinedload(Notification.organisation), joinedload(Notification.location))
-        .where(Notification.id == notification_id, or_(Notification.reference.is_not(None), asked_about))
+        .where(
+            Notification.id == notification_id,
+            or_(Notification.reference.is_not(None), asked_about),
+            for_regulator(Notification.organisation_id),
+        )
     )
 
 

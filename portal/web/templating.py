@@ -113,8 +113,11 @@ def with_url(presenter: Callable[..., Any]) -> Callable[..., Any]:
     return call
 
 
-def page_title(title: str, service_name: str, has_errors: bool = False) -> str:
+def page_title(title: str, service_name: str, has_errors: bool = False, practice: bool = False) -> str:
     prefix = "Error: " if has_errors else ""
+    # First thing a screen reader reads on every page in practice mode, after any error.
+    if practice:
+        prefix += "Practice mode: "
     return f"{prefix}{title} – {service_name}"
 
 
