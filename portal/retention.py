@@ -69,18 +69,23 @@ def run(factory: sessionmaker[Session], retention: Retention, storage: LocalStor
     for kind, action, days, batch in jobs:
         cutoff = now - timedelta(days=days)
         count = 0
-        while True:
-            with transaction(factory) as db:
-                done = batch(db, cutoff)
-            # Files only once their records are gone for good: a rolled-back delete keeps records and files.
-            for key in done.files:
-                try:
-                    storage.delete(key)
-                except (KeyError, OSError):
-                    log.warning("retention: could not delete stored file %s; the orphan sweep will", key)
-            count += done.rows
-            if done.rows < BATCH:
-                break
+        try:
+            while True:
+                with transaction(factory) as db:
+                    done = batch(db, cutoff)
+                # Files only once their records are gone for good: a rolled-back delete keeps records and files.
+                for key in done.files:
+                    try:
+                        storage.delete(key)
+                    except (KeyError, OSError):
+                        log.warning("retention: could not delete stored file %s; the orphan sweep will", key)
+                count += done.rows
+                if done.rows < BATCH:
+                    break
+        except Exception:
+            # One kind failing (the database away, a row a constraint keeps) leaves the others to run; the
+            # batches already committed are still audited below, and the next run goes on from there.
+            log.exception("retention of %s failed after %s", kind, count)
         if count:
             with transaction(factory) as db:
                 audit.record(db, "retention:applied", actor_id=None, kind=kind, action=action, count=count, days=days)
