@@ -183,6 +183,26 @@ def test_json_logs_carry_the_request_id_and_the_route_template(metered):
     assert line["level"] == "INFO"
 
 
+def test_every_line_logged_while_a_request_is_answered_carries_its_id(metered):
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(logs.JsonFormatter())
+    handler.addFilter(logs.RequestIdFilter())
+    portal_log = logging.getLogger("portal")
+    portal_log.addHandler(handler)
+    old_level = portal_log.level
+    portal_log.setLevel(logging.INFO)
+    try:
+        response = metered.post("/sign-in", content=b"broken", headers={"content-type": "multipart/form-data"})
+    finally:
+        portal_log.removeHandler(handler)
+        portal_log.setLevel(old_level)
+    assert response.status_code == 400
+    lines = [json.loads(line) for line in stream.getvalue().splitlines()]
+    assert {line["logger"] for line in lines} == {"portal.routing", "portal.request"}, lines
+    assert {line["request_id"] for line in lines} == {response.headers["x-request-id"]}
+
+
 def test_the_log_configuration_chooses_the_format_and_keeps_the_request_id_filter():
     json_config = logs.config("json")
     assert json_config["formatters"]["portal"] == {"()": "portal.logs.JsonFormatter"}

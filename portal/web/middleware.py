@@ -74,6 +74,7 @@ class RequestContextMiddleware:
                 message["headers"] = headers
             await send(message)
 
+        failed = False
         try:
             await self.app(scope, receive, send_with_headers)
         except Exception:
@@ -81,6 +82,7 @@ class RequestContextMiddleware:
             # person will get, not the 0 of a response not yet started.
             if status["code"] == 0:
                 status["code"] = 500
+            failed = True
             raise
         finally:
             duration_ms = round((time.perf_counter() - started) * 1000, 1)
@@ -101,7 +103,10 @@ class RequestContextMiddleware:
                     "duration_ms": duration_ms,
                 },
             )
-            REQUEST_ID.reset(request_id_token)
+            if not failed:
+                # After an error the id stays set: the error handler outside this middleware logs the traceback
+                # next, in this request's own task, and its line should carry the id too.
+                REQUEST_ID.reset(request_id_token)
 
     def _security_headers(self, nonce: str) -> list[tuple[bytes, bytes]]:
         return security_headers(nonce, form_action=self.form_action, production=self.production)
