@@ -411,6 +411,7 @@ STATES += STATES_PRACTICE
 # Routes that serve no HTML page, each with the reason.
 NOT_PAGES = {
     "/healthz": "JSON for load balancers",
+    "/metrics": "Prometheus's text format, behind a bearer token (404 where none is configured)",
     "/favicon.ico": "an empty 204",
     "/sign-in/one-login": "a redirect to the identity provider",
     "/sign-in/one-login/callback": "redirects; its error page is scanned in test_one_login_problem_page",

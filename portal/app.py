@@ -17,6 +17,7 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
 
+from . import metrics
 from .accounts import kept_input, sessions
 from .api import responses as api_responses
 from .api import service as api_service
@@ -147,9 +148,12 @@ def create_app(settings: Settings | None = None) -> Starlette:
             return False
         return kept_input.keep(db, user_id=ended.user_id, page=page, fields=fields, signed_out_at=ended.signed_out_at)
 
+    metrics.watch_pool(engine)
+
     @asynccontextmanager
     async def lifespan(app):
         yield
+        metrics.forget_pool(engine)
         engine.dispose()
 
     routes: list[BaseRoute] = [starlette_route(endpoint) for endpoint in all_endpoints()]
@@ -211,6 +215,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app = Starlette(
         routes=routes,
         middleware=[
+            # Outermost, so the time counted is the whole answer and a 500 from the error handler is seen.
+            Middleware(metrics.MetricsMiddleware),
             Middleware(RequestContextMiddleware, production=settings.is_production, form_action_origins=form_origins),
             Middleware(GZipMiddleware, minimum_size=500),
             Middleware(

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
+from . import metrics
 from .models import AuditEvent
 
 
@@ -180,6 +181,11 @@ EVENT_TYPES: dict[str, EventType] = {
             ("before", "after", "reason"),
             "The support team corrected {before} to {after}: {reason}",
         ),
+        _event(
+            "retention:applied",
+            ("kind", "action", "count", "days"),
+            "Retention: {action} {count} {kind} older than {days} days",
+        ),
     ]
 }
 
@@ -229,6 +235,8 @@ def record(
         data=fields,
     )
     db.add(event)
+    if event_type in metrics.SIGN_IN_REFUSALS:
+        metrics.sign_in_refused(event_type, fields)
     return event
 
 

@@ -4,24 +4,17 @@ from __future__ import annotations
 
 import argparse
 import logging
+import logging.config
+import os
+import shutil
 import sys
 import threading
 import time
 
+from . import logs
 from .settings import ConfigurationError, Settings
 
 log = logging.getLogger("portal.cli")
-
-# Passed to uvicorn so every worker process logs the portal's own lines (request ids, timings),
-# not only the parent that parsed the command line.
-LOG_CONFIG = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(process)d %(name)s %(message)s"}},
-    "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["stderr"], "level": "INFO"},
-    "loggers": {"uvicorn.access": {"level": "WARNING"}},
-}
 
 
 def _engine_and_factory(settings: Settings):
@@ -73,6 +66,22 @@ def _sweep_orphaned_uploads(settings: Settings, factory) -> None:
         log.exception("upload sweep failed")
 
 
+# Retention runs when the worker starts and then hourly: each run's batches stay small, and a worker that
+# restarts often still gets to it.
+RETENTION_EVERY_SECONDS = 3600
+
+
+def _apply_retention(settings: Settings, factory) -> None:
+    from . import retention
+    from .attachments.storage import LocalStorage
+
+    try:
+        retention.run(factory, settings.retention, LocalStorage(settings.storage_dir))
+    except Exception:
+        # The next run picks up where this one stopped: every batch it finished is committed.
+        log.exception("retention run failed")
+
+
 def run_worker(
     settings: Settings, *, once: bool = False, stop: threading.Event | None = None, interval: float = 2.0
 ) -> int:
@@ -82,6 +91,7 @@ def run_worker(
     sender = outbox.sender_for(settings)
     stop = stop or threading.Event()
     next_sweep = time.monotonic() + SWEEP_EVERY_SECONDS
+    next_retention = time.monotonic()
     while not stop.is_set():
         try:
             sent = outbox.deliver_due(factory, sender)
@@ -94,6 +104,9 @@ def run_worker(
         if time.monotonic() >= next_sweep:
             next_sweep = time.monotonic() + SWEEP_EVERY_SECONDS
             _sweep_orphaned_uploads(settings, factory)
+        if time.monotonic() >= next_retention:
+            next_retention = time.monotonic() + RETENTION_EVERY_SECONDS
+            _apply_retention(settings, factory)
         if not sent:
             stop.wait(interval)
     return 0
@@ -106,12 +119,26 @@ def cmd_worker(settings: Settings, args) -> int:
     return 0
 
 
+def _share_metrics_between_workers(settings: Settings) -> None:
+    """prometheus_client's multiprocess mode: each uvicorn worker writes its counters to files in one
+    directory, and whichever worker answers /metrics reads them all (portal/metrics.py). The directory must
+    start empty, or the last run's counts would be added in; PROMETHEUS_MULTIPROC_DIR names another one."""
+    if not settings.metrics_token:
+        return
+    directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR") or str(settings.data_dir / "metrics")
+    shutil.rmtree(directory, ignore_errors=True)
+    os.makedirs(directory, exist_ok=True)
+    # Set before uvicorn starts its workers, which inherit it and import prometheus_client afresh.
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = directory
+
+
 def cmd_serve(settings: Settings, args) -> int:
     import uvicorn
 
     from .server import use_tcp_nodelay
 
     use_tcp_nodelay()
+    _share_metrics_between_workers(settings)
     cmd_db_upgrade(settings, args)
     if settings.seed_demo:
         cmd_demo(settings, args)
@@ -125,9 +152,14 @@ def cmd_serve(settings: Settings, args) -> int:
         port=args.port,
         workers=args.workers,
         log_level="info",
+        # log_level sets uvicorn.access to INFO whatever log_config says, and its line would come beside the
+        # portal's own (web/middleware.py, with the request id): off, so each request is logged once.
+        access_log=False,
         proxy_headers=True,
         server_header=False,
-        log_config=LOG_CONFIG,
+        # Every worker process logs the portal's own lines (request ids, timings) in the configured format,
+        # not only the parent that parsed the command line.
+        log_config=logs.config(settings.log_format),
         timeout_keep_alive=settings.keep_alive_seconds,
     )
     return 0
@@ -251,13 +283,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     args = build_parser().parse_args(argv)
     try:
         settings = Settings.from_env()
     except ConfigurationError as error:
         print(error.code, file=sys.stderr)
         return 2
+    logging.config.dictConfig(logs.config(settings.log_format))
     return args.func(settings, args)
 
 

@@ -38,6 +38,8 @@ class Permission(StrEnum):
 
     # Held by the regulator's API tokens, never by a role: a bearer token proves these, a session never does.
     SUBMISSIONS_READ = "submissions:read"
+    # Held by whoever has PORTAL_METRICS_TOKEN (Prometheus), never by a role or a session.
+    METRICS_READ = "metrics:read"
 
 
 PUBLIC = Permission.PUBLIC
@@ -67,6 +69,10 @@ PERMISSIONS: dict[Permission, str] = {
 
 # Any live API token holds all of these; routing.check_permission authenticates the token instead of the session.
 API_PERMISSIONS: frozenset[Permission] = frozenset({Permission.SUBMISSIONS_READ})
+
+# Held by whoever presents the token configured for it (PORTAL_METRICS_TOKEN): a machine, never a person. The
+# route answers 404 while no token is configured, so the endpoint is never public by default.
+TOKEN_PERMISSIONS: frozenset[Permission] = frozenset({Permission.METRICS_READ})
 
 # Permissions about the organisation as a whole: a role granted for some locations never carries them, since
 # no location's share of the organisation's settings or history exists. An organisation admin for one

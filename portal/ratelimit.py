@@ -38,7 +38,8 @@ def hit(db: Session, key: str, *, limit: int, window: timedelta, now: datetime |
                 .where(RateLimitCounter.key == key, RateLimitCounter.window_start == start)
                 .values(count=RateLimitCounter.count + 1)
             )
-    # One row, always: this transaction has just updated or inserted it, and nothing deletes counters.
+    # One row, always: this transaction has just updated or inserted it, and retention deletes only counters
+    # whose window ended days ago (PORTAL_RETAIN_RATE_LIMITS_DAYS, at least 1; windows are minutes long).
     count = db.execute(
         select(RateLimitCounter.count).where(RateLimitCounter.key == key, RateLimitCounter.window_start == start)
     ).scalar_one()

@@ -30,6 +30,34 @@ class ConfigurationError(SystemExit):
 
 
 @dataclass(frozen=True)
+class Retention:
+    """Days each kind of record is kept, counted from when it stopped being of use."""
+
+    # A notification never submitted, with no change and no activity for this long.
+    drafts_days: int = 180
+    # Sign-in links, from when they expired.
+    sign_in_links_days: int = 7
+    # Sessions, from their last request.
+    sessions_days: int = 90
+    # Rate-limit counters, from the start of their window.
+    rate_limits_days: int = 2
+    # Sent emails and webhooks, from when they were sent. Messages given up on stay for the support team.
+    outbox_days: int = 30
+    # Audit events keep who did what for good; their IP address and browser are blanked after this long.
+    audit_ip_days: int = 365
+
+    # (setting, attribute, least days): each PORTAL_RETAIN_* variable and what it sets.
+    VARIABLES = (
+        ("PORTAL_RETAIN_DRAFTS_DAYS", "drafts_days", 7),
+        ("PORTAL_RETAIN_SIGN_IN_LINKS_DAYS", "sign_in_links_days", 1),
+        ("PORTAL_RETAIN_SESSIONS_DAYS", "sessions_days", 1),
+        ("PORTAL_RETAIN_RATE_LIMITS_DAYS", "rate_limits_days", 1),
+        ("PORTAL_RETAIN_OUTBOX_DAYS", "outbox_days", 1),
+        ("PORTAL_RETAIN_AUDIT_IP_DAYS", "audit_ip_days", 1),
+    )
+
+
+@dataclass(frozen=True)
 class Settings:
     env: str = "development"
     database_url: str = ""
@@ -79,6 +107,13 @@ class Settings:
     # example (which must match it) is shown in the hint and the error message.
     location_id_pattern: str = r"1-[0-9]+"
     location_id_example: str = "1-123456789"
+    # The bearer token Prometheus presents at /metrics; empty turns the endpoint off (it answers 404).
+    metrics_token: str = ""
+    # "plain" lines for a person at a terminal, or "json": one JSON object a line, for a log collector.
+    log_format: str = "plain"
+    # How long each kind of record is kept (portal/retention.py, run by `portal worker`; the privacy notice
+    # states these). Submitted notifications are the regulator's record and are never deleted.
+    retention: Retention = field(default_factory=lambda: Retention())
     extra: dict = field(default_factory=dict)
 
     @property
@@ -158,6 +193,16 @@ class Settings:
         location_example = env.get("PORTAL_LOCATION_ID_EXAMPLE") or cls.location_id_example
         _check_location_id_format(location_pattern, location_example)
         staff_oidc = _staff_oidc(env, production=mode == "production")
+        retention = _retention(number, session_absolute_hours=number("PORTAL_SESSION_ABSOLUTE_HOURS", 12))
+        metrics_token = env.get("PORTAL_METRICS_TOKEN", "").strip()
+        if metrics_token and len(metrics_token) < 32:
+            # The endpoint tells how busy the service is and how sign-ins fail: not for a guessable token.
+            raise ConfigurationError(
+                "PORTAL_METRICS_TOKEN must be at least 32 characters, or empty to turn /metrics off"
+            )
+        log_format = env.get("PORTAL_LOG_FORMAT", "plain")
+        if log_format not in ("plain", "json"):
+            raise ConfigurationError(f"PORTAL_LOG_FORMAT must be plain or json, not {log_format!r}")
         staff_email_link = env.get("PORTAL_STAFF_EMAIL_LINK", "on")
         if staff_email_link not in ("on", "off"):
             raise ConfigurationError(f"PORTAL_STAFF_EMAIL_LINK must be on or off, not {staff_email_link!r}")
@@ -205,7 +250,22 @@ class Settings:
             seed_demo=env.get("PORTAL_SEED_DEMO", "1" if mode == "development" else "0") == "1",
             location_id_pattern=location_pattern,
             location_id_example=location_example,
+            metrics_token=metrics_token,
+            log_format=log_format,
+            retention=retention,
         )
+
+
+def _retention(number, *, session_absolute_hours: int) -> Retention:
+    days = {}
+    for variable, attribute, least in Retention.VARIABLES:
+        days[attribute] = number(variable, getattr(Retention, attribute))
+        if days[attribute] < least:
+            raise ConfigurationError(f"{variable} must be at least {least}")
+    if days["sessions_days"] * 24 < session_absolute_hours:
+        # A session's row is what keeps it signed in: deleting it sooner would sign people out early.
+        raise ConfigurationError("PORTAL_RETAIN_SESSIONS_DAYS must be at least PORTAL_SESSION_ABSOLUTE_HOURS / 24")
+    return Retention(**days)
 
 
 def _staff_oidc(env: Mapping[str, str], *, production: bool) -> StaffOidc | None:

@@ -156,6 +156,8 @@ def outcome(response) -> str:
 def expected(email: str | None, endpoint) -> str:
     if endpoint.permission in permissions.API_PERMISSIONS:
         return "unauthorised"
+    if endpoint.permission in permissions.TOKEN_PERMISSIONS:
+        return "hidden"  # /metrics: no token is configured here, so it is not there for anyone, signed in or not
     if endpoint.permission == permissions.PUBLIC:
         return "allow"
     if email is None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from starlette.responses import JSONResponse, Response
 
+from .. import metrics
 from ..db import database_is_up
 from ..permissions import Permission
 from ..web.routing import Ctx, Routes
@@ -46,6 +47,16 @@ def healthz(ctx: Ctx):
     return JSONResponse(
         {"status": "ok" if up else "unavailable", "database": "ok" if up else "down"},
         status_code=200 if up else 503,
+        headers={"cache-control": "no-store"},
+    )
+
+
+@routes.get("/metrics", permission=Permission.METRICS_READ, load_auth=False)
+def metrics_text(ctx: Ctx):
+    """Prometheus's scrape: the token is checked before this runs (routing's one check)."""
+    return Response(
+        metrics.exposition(ctx.app.state.engine),
+        media_type=metrics.CONTENT_TYPE,
         headers={"cache-control": "no-store"},
     )
 

@@ -12,6 +12,8 @@ from http.cookies import SimpleCookie
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from ..logs import REQUEST_ID
+
 log = logging.getLogger("portal.request")
 
 CSRF_COOKIE = "portal_csrf"
@@ -46,6 +48,8 @@ class RequestContextMiddleware:
             return
         state = scope.setdefault("state", {})
         state["request_id"] = secrets.token_hex(8)
+        # Every line logged while this request is answered carries its id (portal/logs.py).
+        request_id_token = REQUEST_ID.set(state["request_id"])
         state["csp_nonce"] = secrets.token_urlsafe(16)
         csrf_cookie = _cookie_value(scope, CSRF_COOKIE)
         new_csrf = csrf_cookie is None or len(csrf_cookie) < 32
@@ -70,6 +74,7 @@ class RequestContextMiddleware:
                 message["headers"] = headers
             await send(message)
 
+        failed = False
         try:
             await self.app(scope, receive, send_with_headers)
         except Exception:
@@ -77,16 +82,31 @@ class RequestContextMiddleware:
             # person will get, not the 0 of a response not yet started.
             if status["code"] == 0:
                 status["code"] = 500
+            failed = True
             raise
         finally:
+            duration_ms = round((time.perf_counter() - started) * 1000, 1)
+            # The one access line per request (uvicorn's own is off). The route's template is a field of its
+            # own in JSON logs, so requests to one page group together whatever the ids in their paths.
             log.info(
                 "%s %s %s %.1fms request_id=%s",
                 scope["method"],
                 scope["path"],
                 status["code"],
-                (time.perf_counter() - started) * 1000,
+                duration_ms,
                 state["request_id"],
+                extra={
+                    "method": scope["method"],
+                    "path": scope["path"],
+                    "route": getattr(scope.get("route"), "path", ""),
+                    "status": status["code"],
+                    "duration_ms": duration_ms,
+                },
             )
+            if not failed:
+                # After an error the id stays set: the error handler outside this middleware logs the traceback
+                # next, in this request's own task, and its line should carry the id too.
+                REQUEST_ID.reset(request_id_token)
 
     def _security_headers(self, nonce: str) -> list[tuple[bytes, bytes]]:
         return security_headers(nonce, form_action=self.form_action, production=self.production)

@@ -9,6 +9,7 @@ does that work between two transactions, holding no database thread.
 
 from __future__ import annotations
 
+import hmac
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -23,7 +24,7 @@ from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 from starlette.formparsers import MultiPartException
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Match, Route
 
 from .. import permissions as perms
@@ -473,6 +474,8 @@ def check_permission(
     """The one place a route's declared permission is enforced."""
     if permission == perms.PUBLIC:
         return None
+    if permission in perms.TOKEN_PERMISSIONS:
+        return _configured_token(ctx)
     if permission in perms.API_PERMISSIONS:
         # Machines, not people: only a bearer token counts here, so a session cookie gets 401, not a page.
         # The app registers the API's check (app.state.bearer_auth): the frame every feature builds on
@@ -497,6 +500,22 @@ def check_permission(
     if not auth.has(permission):
         raise Forbidden()
     return None
+
+
+def _configured_token(ctx: Ctx) -> Response | None:
+    """The metrics endpoint's check: the bearer token must equal PORTAL_METRICS_TOKEN. Without one configured the
+    route does not exist (404), so a deployment that never set it publishes nothing."""
+    token = ctx.settings.metrics_token
+    if not token:
+        raise NotFound()
+    scheme, _, presented = ctx.request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and hmac.compare_digest(presented.strip().encode(), token.encode()):
+        return None
+    return PlainTextResponse(
+        "A bearer token is needed",
+        status_code=401,
+        headers={"www-authenticate": 'Bearer realm="metrics"', "cache-control": "no-store"},
+    )
 
 
 KEPT_MESSAGE = "We kept what you typed. Sign in again to see it on the page you were on."
