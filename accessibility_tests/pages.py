@@ -400,6 +400,9 @@ STATES += STATES_SCOPE
 from .pages_locations import STATES_LOCATIONS  # noqa: E402
 
 STATES += STATES_LOCATIONS
+from .pages_people import STATES_PEOPLE  # noqa: E402
+
+STATES += STATES_PEOPLE
 
 # Routes that serve no HTML page, each with the reason.
 NOT_PAGES = {
