@@ -18,6 +18,8 @@ def answer(page, question: Question) -> None:
             f"#{key}",
             {"email": "someone@example.com", "phone": "01632 960 001"}.get(rules.get("format"), "Example answer"),
         )
+    elif kind == "person_identifier":
+        page.fill(f"#{key}", "CR-00123")
     elif kind == "long_text":
         page.fill(f"#{key}", "What happened, described without names.")
     elif kind == "number":

@@ -408,6 +408,10 @@ from .pages_practice import STATES_PRACTICE  # noqa: E402
 
 STATES += STATES_PRACTICE
 
+from .pages_people import STATES_PEOPLE  # noqa: E402
+
+STATES += STATES_PEOPLE
+
 # Routes that serve no HTML page, each with the reason.
 NOT_PAGES = {
     "/healthz": "JSON for load balancers",

@@ -103,7 +103,7 @@ def test_people_using_the_service_are_identified_by_identifier_and_age_band_only
         person = SHIPPED[key].sections[1]
         questions = {q.key: q for q in person.questions}
         assert person.key == "person"
-        assert questions["person_identifier"].kind == "short_text"
+        assert questions["person_identifier"].kind == "person_identifier"
         assert "Do not use their name" in questions["person_identifier"].hint
         assert "date of birth" in questions["person_identifier"].hint
         assert questions["person_age_band"].kind == "age_band"
@@ -148,6 +148,7 @@ def good_raw(question):
         "age_band": "85-94",
         "location": "1-123456789",
         "file": [],
+        "person_identifier": "CR-00123",
     }[question.kind]
 
 

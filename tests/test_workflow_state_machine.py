@@ -210,6 +210,7 @@ class Conflict:
 # Answers as a form sends them ------------------------------------------------------------------
 
 ANSWER_KINDS = ("valid", "changed", "minimal", "empty", "invalid")
+TEXT_KINDS = ("short_text", "long_text", "person_identifier")
 
 
 def _breakable(question: Question) -> dict | None:
@@ -225,6 +226,8 @@ def _breakable(question: Question) -> dict | None:
         return {key: "1-000000000"}
     if kind == "number":
         return {key: "many"}
+    if kind == "person_identifier":
+        return {key: "12/03/1950"}
     if kind == "short_text" and rules.get("format") == "email":
         return {key: "not an email"}
     if kind == "short_text" and "max_length" in rules:
@@ -242,7 +245,7 @@ def form_answers(section: Section, kind: str, variant: int, location: str) -> di
         if kind == "minimal" and not question.required:
             continue
         fields.update(example_fields(question, location))
-        if kind == "changed" and question.kind in ("short_text", "long_text") and not question.rules.get("format"):
+        if kind == "changed" and question.kind in TEXT_KINDS and not question.rules.get("format"):
             fields[question.key] = f"{fields[question.key]} {variant}"
     if kind == "invalid":
         breakable = [broken for q in section.questions if (broken := _breakable(q)) is not None]

@@ -3,7 +3,7 @@
 from .accounts import Identity, KeptInput, RateLimitCounter, SeenLogoutToken, SignInLink, User, UserSession
 from .audit import AuditEvent
 from .base import Base, utcnow
-from .notifications import Attachment, Notification, SectionDraft
+from .notifications import Attachment, Notification, NotificationIdentifier, SectionDraft
 from .organisations import (
     PROVIDER,
     REGULATOR,
@@ -32,6 +32,7 @@ __all__ = [
     "Attachment",
     "AuditEvent",
     "Notification",
+    "NotificationIdentifier",
     "SectionDraft",
     "Base",
     "Identity",

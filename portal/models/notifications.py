@@ -91,3 +91,28 @@ class Attachment(Base):
     removed_at: Mapped[datetime | None]
 
     uploaded_by: Mapped[User | None] = relationship()
+
+
+class NotificationIdentifier(Base):
+    """A notification's identifiers by search key: the person it is about, and the provider's own reference.
+
+    Kept by the save of the section that holds the answer, in its transaction and under the notification's
+    lock (portal/notifications/people.py), so support's search and a notification's "other notifications
+    about this person" read an index instead of every notification's answers.
+    """
+
+    __tablename__ = "notification_identifiers"
+    __table_args__ = (
+        UniqueConstraint("notification_id", "question_key"),
+        # Support searches by key across organisations; a notification's page by key within its own.
+        Index("ix_notification_identifiers_key_org", "search_key", "organisation_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    notification_id: Mapped[int] = mapped_column(ForeignKey("notifications.id", ondelete="CASCADE"))
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"))
+    question_key: Mapped[str] = mapped_column(String(60))
+    # "person" (a person_identifier question) or "provider_reference".
+    kind: Mapped[str] = mapped_column(String(20))
+    # identifiers.search_key of the answer: case folded, spaces dropped.
+    search_key: Mapped[str] = mapped_column(String(200))

@@ -10,6 +10,7 @@ follow-up should be dropped, not stored.
 
 Returns (value, None) when the answer is acceptable, with value typed:
   short_text, long_text, radios, age_band, location, time ("HH:MM"): str
+  person_identifier: str, tidied (identifiers.tidy); its search key is made from it where it is indexed
   yes_no: "yes" or "no"; checkboxes: list of option values, in the options' order
   date: "YYYY-MM-DD"; datetime: "YYYY-MM-DDTHH:MM"; number: int, or float unless the rule says whole
   file: the raw input unchanged (files are checked where they are uploaded)
@@ -29,6 +30,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from .definitions import Question
+from .identifiers import ALLOWED, ALLOWED_WORDS, looks_like_a_date, tidy
 
 # Providers are in England: "today" and "in the future" are judged by the clock they see.
 LOCAL_TIME = ZoneInfo("Europe/London")
@@ -331,6 +333,29 @@ def _datetime(question: Question, raw: Any, now: datetime) -> Result:
     return (entered, error) if error else (moment.strftime("%Y-%m-%dT%H:%M"), None)
 
 
+def _person_identifier(question: Question, raw: Any, now: datetime) -> Result:
+    name = _name(question)
+    text = _one_string(raw)
+    if text is None:
+        return None, f"{name} must be text"
+    text = tidy(text)
+    if not text or not has_visible_character(text):
+        return _empty(question, "Enter")
+    limit = question.rules.get("max_length", 50)
+    if len(text) > limit:
+        return text, f"{name} must be {limit:,} characters or fewer"
+    # Checked before the characters: "12/03/1950" is made of allowed ones, and "12 March 1950" must be
+    # told the real reason, not that it may not hold commas.
+    if looks_like_a_date(text):
+        return text, (
+            "Do not use the person’s date of birth. Enter the identifier your service uses for them in its "
+            "own records, for example a care record number"
+        )
+    if not ALLOWED.fullmatch(text):
+        return text, f"{name} must only include {ALLOWED_WORDS}"
+    return text, None
+
+
 def _file(question: Question, raw: Any, now: datetime) -> Result:
     return raw, None
 
@@ -348,4 +373,5 @@ _VALIDATORS: dict[str, Callable[[Question, Any, datetime], Result]] = {
     "number": _number,
     "location": _location,
     "file": _file,
+    "person_identifier": _person_identifier,
 }

@@ -19,7 +19,7 @@ DEFINITIONS_DIR = Path(__file__).parent.parent / "notification_types"
 # fmt: off
 KINDS = (
     "short_text", "long_text", "radios", "checkboxes", "yes_no", "date",
-    "time", "datetime", "number", "age_band", "location", "file",
+    "time", "datetime", "number", "age_band", "location", "file", "person_identifier",
 )
 # fmt: on
 
@@ -71,14 +71,21 @@ RULES: dict[str, dict[str, Any]] = {
     "age_band": {},
     "location": {},
     "file": {"max_files": int},
+    "person_identifier": {"max_length": int},
 }
-DEFAULT_RULES: dict[str, dict[str, Any]] = {"short_text": {"max_length": 200}, "file": {"max_files": 5}}
+DEFAULT_RULES: dict[str, dict[str, Any]] = {
+    "short_text": {"max_length": 200},
+    "file": {"max_files": 5},
+    "person_identifier": {"max_length": 50},
+}
 TEXT_FORMATS = ("email", "phone")
 SHORT_TEXT_LIMIT = 2_000
 # Inspectors asked for fuller accounts, not shorter ones: a low cap cuts off the detail that saves a
 # call back to the provider, so long text may not be capped below this.
 LONG_TEXT_LIMITS = (5_000, 100_000)
 MAX_FILES_LIMIT = 20
+# A provider's identifier for a person is a record number, not prose: and the search index holds it whole.
+PERSON_IDENTIFIER_LIMIT = 100
 
 
 class DefinitionError(ValueError):
@@ -403,6 +410,8 @@ def _rules(where: _Where, kind: str, label: str, required: bool, data: dict, opt
         raise where.error(f"short_text max_length must be between 1 and {SHORT_TEXT_LIMIT:,}; use long_text for more")
     if kind == "short_text" and rules.get("format", "email") not in TEXT_FORMATS:
         raise where.error(f"unknown format {rules['format']!r} (expected one of {', '.join(TEXT_FORMATS)})")
+    if kind == "person_identifier" and not 1 <= rules["max_length"] <= PERSON_IDENTIFIER_LIMIT:
+        raise where.error(f"person_identifier max_length must be between 1 and {PERSON_IDENTIFIER_LIMIT}")
     if kind == "long_text":
         low, high = LONG_TEXT_LIMITS
         if "max_length" not in rules:

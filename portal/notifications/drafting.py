@@ -22,6 +22,7 @@ from .definitions import NotificationType, Question, Section
 from .errors import NotAllowed, WorkflowError
 from .form_input import merge_choices
 from .locking import changing
+from .people import index_section
 from .reading import attachments_of, colleagues_who_can_draft, current_hash, drafting_locations, section_of, type_of
 from .registry import definition, sorted_types
 from .states import MOVES, allowed_moves, require
@@ -270,6 +271,8 @@ def save_section(
         return SaveResult(errors=errors, conflict=draft, section=draft, raw=raw)
     notification.updated_at = now
     notification.updated_by_id = auth.user.id
+    # In this transaction, under the lock the save holds: the index never disagrees with the answers.
+    index_section(db, notification, section, answers)
     record(db, "notification:section_saved", auth, notification, ip, user_agent, section=section.title)
     withdrawn = withdraw_approval_if_changed(db, auth, notification, ip=ip, user_agent=user_agent)
     return SaveResult(errors=errors, section=draft, raw=raw, approval_withdrawn=withdrawn)

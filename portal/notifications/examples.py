@@ -7,6 +7,7 @@ from datetime import date, timedelta
 
 from .definitions import Question, Section
 
+PERSON_IDENTIFIER = "CR-00123"
 LONG_TEXT = "What happened, described without names. Staff are referred to by initials and job title."
 
 
@@ -21,6 +22,8 @@ def example_fields(question: Question, location_id: str) -> dict[str, str | list
                 str(rules.get("format", "")), "Example answer"
             )
         }
+    elif kind == "person_identifier":
+        fields = {key: PERSON_IDENTIFIER}
     elif kind == "long_text":
         fields = {key: LONG_TEXT}
     elif kind == "number":

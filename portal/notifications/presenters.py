@@ -16,6 +16,8 @@ from ..web.templating import format_datetime
 from .definitions import NotificationType, Question, Section
 from .form_input import to_raw
 from .listing import ListFilters
+from .people import SamePerson
+from .registry import definition
 
 # Builds a route's path from its name, as ctx.url does.
 UrlFor = Callable[..., str]
@@ -281,3 +283,43 @@ def _words(question: Question, raw: Any) -> str:
     if isinstance(raw, list):
         return ", ".join(str(labels.get(item, item)) for item in raw)
     return str(labels.get(raw, raw))
+
+
+@dataclass
+class SamePersonRow:
+    notification_id: int
+    title: str
+    reference: str | None
+    location: str
+    status: dict[str, str]
+    when: str
+
+
+@dataclass
+class SamePersonList:
+    identifier: str
+    rows: list[SamePersonRow]
+    more: bool
+
+
+def same_person(found: SamePerson | None) -> SamePersonList | None:
+    """The other notifications about one person, as their list shows them: what, where, how far, when.
+    None when there are none to show, so the page shows no section at all."""
+    if found is None or not found.notifications:
+        return None
+    rows = []
+    for notification in found.notifications:
+        kind = definition(notification.type_key)
+        sent = notification.submitted_at is not None
+        moment = notification.submitted_at or notification.created_at
+        rows.append(
+            SamePersonRow(
+                notification_id=notification.id,
+                title=kind.title if kind else notification.type_key,
+                reference=notification.reference,
+                location=notification.location.name,
+                status=status_tag(notification.status),
+                when=f"{'Submitted' if sent else 'Started'} {moment.astimezone():%-d %B %Y}",
+            )
+        )
+    return SamePersonList(identifier=found.identifier, rows=rows, more=found.more)

@@ -62,6 +62,20 @@ def render_question(
                 **common,
             }
         )
+    if kind == "person_identifier":
+        # A record number: no spelling suggestions, nothing a browser could fill in from another form.
+        return _macro(env, "input")(
+            {
+                "id": question.key,
+                "name": question.key,
+                "label": label,
+                "value": value if isinstance(value, str) else "",
+                "classes": "govuk-input--width-20",
+                "spellcheck": False,
+                "autocomplete": "off",
+                **common,
+            }
+        )
     if kind == "long_text":
         return _macro(env, "character-count")(
             {

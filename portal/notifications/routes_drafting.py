@@ -15,7 +15,7 @@ from ..numbers import parse_id, parse_number
 from ..permissions import Permission
 from ..web.form_text import refused_fields
 from ..web.routing import Ctx, Forbidden, NotFound, Routes
-from . import drafting, kept, listing, presenters, reading
+from . import drafting, kept, listing, people, presenters, reading
 from .deadlines import due_date
 from .definitions import Question, Section
 from .document import comment_threads, compiled_sections
@@ -133,6 +133,7 @@ def _task_list_page(ctx: Ctx, notification: Notification, *, status: int = 200, 
         else [],
         events=reading.timeline(ctx.db, notification.id),
         describe=audit.describe,
+        same_person=presenters.same_person(people.other_notifications_about_the_person(ctx.db, ctx.auth, notification)),
     )
 
 
@@ -472,4 +473,5 @@ def document(ctx: Ctx, notification: Notification):
         kept_comment=kept.kept_comment(
             ctx.db, ctx.auth.user.id, ctx.url("notifications.document", notification_id=notification.id)
         ),
+        same_person=presenters.same_person(people.other_notifications_about_the_person(ctx.db, ctx.auth, notification)),
     )

@@ -9,7 +9,7 @@ from ..numbers import parse_id
 from ..permissions import Permission
 from ..safe_paths import page_within
 from ..web.routing import Ctx, NotFound, Routes
-from . import comments, kept, presenters, reading, review
+from . import comments, kept, people, presenters, reading, review
 from .document import comment_threads, compiled_sections
 from .errors import WorkflowError
 from .lookups import NOTIFICATION
@@ -111,6 +111,7 @@ def _review_page(
         status_words=presenters.STATUS_WORDS,
         kept_review=kept_review,
         kept_comment=kept.kept_comment(ctx.db, ctx.auth.user.id, _document_url(ctx, notification)),
+        same_person=presenters.same_person(people.other_notifications_about_the_person(ctx.db, ctx.auth, notification)),
     )
 
 

@@ -9,11 +9,14 @@ from markupsafe import Markup
 
 from .. import audit
 from ..models import AuditEvent, Location, Membership, RoleGrant, UserSession
+from ..notifications.presenters import STATUS_CLASSES, STATUS_WORDS
+from ..notifications.registry import definition
 from ..register import facts
 from ..register.facts import LocationFacts, OrganisationFacts
 from ..register.onboarding import SignupMatch
 from ..roles import ROLES
-from ..web.templating import format_datetime, link, with_url
+from ..web.templating import format_datetime, link, tag, with_url
+from .service import NotificationFound
 
 Url = Callable[..., str]
 Rows = list[list[dict[str, Any]]]
@@ -195,7 +198,32 @@ def register_location_rows(place: LocationFacts) -> list[dict[str, Any]]:
     return rows
 
 
+def found_notification_rows(url: Url, found: Iterable[NotificationFound]) -> Rows:
+    """Notifications a search found, across organisations: each linked to support's page for it."""
+    rows: Rows = []
+    for each in found:
+        notification = each.notification
+        kind = definition(notification.type_key)
+        status = STATUS_WORDS.get(notification.status, notification.status)
+        rows.append(
+            [
+                {
+                    "html": link(
+                        url("support.notification_page", notification_id=notification.id),
+                        notification.reference or "Not sent yet",
+                    )
+                },
+                {"text": notification.organisation.name},
+                {"text": f"{kind.title if kind else notification.type_key}, {notification.location.name}"},
+                {"html": tag(status, STATUS_CLASSES.get(notification.status, ""))},
+                {"text": each.found_by},
+            ]
+        )
+    return rows
+
+
 TEMPLATE_GLOBALS = {
+    "found_notification_rows": with_url(found_notification_rows),
     "register_warning": register_warning,
     "signup_match_html": signup_match_html,
     "register_provider_rows": register_provider_rows,

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from .. import audit, outbox
@@ -21,11 +21,14 @@ from ..models import (
     Location,
     Membership,
     Notification,
+    NotificationIdentifier,
     Organisation,
     SignupRequest,
     SupportQuery,
     User,
 )
+from ..notifications.identifiers import search_key
+from ..notifications.people import PERSON, PROVIDER_REFERENCE
 from ..register import facts, onboarding
 from ..regulator_scope import for_regulator
 from ..rules import RuleBroken
@@ -69,6 +72,20 @@ def clean_provider_id(value) -> str:
 # Search -----------------------------------------------------------------------------------------
 
 
+# What a notification was found by, in words.
+FOUND_BY = {
+    "reference": "Reference",
+    PERSON: "Identifier for the person",
+    PROVIDER_REFERENCE: "Provider’s own reference",
+}
+
+
+@dataclass
+class NotificationFound:
+    notification: Notification
+    found_by: str
+
+
 @dataclass
 class SearchResults:
     query: str
@@ -88,7 +105,9 @@ def _like(text: str) -> str:
 
 
 def search(db: Session, query: str) -> SearchResults:
-    """One box across organisations (name, provider ID), locations, people (email) and submitted references."""
+    """One box across organisations (name, provider ID), locations, people (email), submitted references,
+    and the notifications support may read that name a person by the provider's identifier for them, or
+    carry the provider's own reference: exact matches of the search key, read from their index."""
     text = " ".join((query or "").replace("\x00", "").split())[:QUERY_MAX]
     results = SearchResults(query=text)
     if not text:
@@ -131,18 +150,32 @@ def search(db: Session, query: str) -> SearchResults:
             .limit(RESULTS_PER_KIND)
         )
     )
-    results.notifications = list(
-        db.scalars(
-            select(Notification)
-            .options(joinedload(Notification.organisation), joinedload(Notification.location))
-            .where(
-                Notification.reference.is_not(None),
-                func.upper(Notification.reference) == text.upper(),
-                for_regulator(Notification.organisation_id),
-            )
-            .limit(RESULTS_PER_KIND)
+    by_reference = db.scalars(
+        select(Notification)
+        .options(joinedload(Notification.organisation), joinedload(Notification.location))
+        .where(
+            Notification.reference.is_not(None),
+            func.upper(Notification.reference) == text.upper(),
+            for_regulator(Notification.organisation_id),
         )
+        .limit(RESULTS_PER_KIND)
     )
+    found = [NotificationFound(notification, FOUND_BY["reference"]) for notification in by_reference]
+    key = search_key(text)
+    by_identifier = db.execute(
+        select(Notification, NotificationIdentifier.kind)
+        .join(NotificationIdentifier, NotificationIdentifier.notification_id == Notification.id)
+        .options(joinedload(Notification.organisation), joinedload(Notification.location))
+        .where(NotificationIdentifier.search_key == key, _support_may_read())
+        .order_by(Notification.updated_at.desc(), Notification.id.desc())
+        .limit(RESULTS_PER_KIND)
+    )
+    seen = {each.notification.id for each in found}
+    for notification, kind in by_identifier:
+        if notification.id not in seen:
+            seen.add(notification.id)
+            found.append(NotificationFound(notification, FOUND_BY[kind]))
+    results.notifications = found[:RESULTS_PER_KIND]
     return results
 
 
@@ -216,16 +249,18 @@ def visible_notification(db: Session, notification_id: int) -> Notification | No
 
     Other drafts stay the provider's own: asking a question about one is what lets support read it.
     """
-    asked_about = select(SupportQuery.id).where(SupportQuery.notification_id == Notification.id).exists()
     return db.scalar(
         select(Notification)
         .options(joinedload(Notification.organisation), joinedload(Notification.location))
-        .where(
-            Notification.id == notification_id,
-            or_(Notification.reference.is_not(None), asked_about),
-            for_regulator(Notification.organisation_id),
-        )
+        .where(Notification.id == notification_id, _support_may_read())
     )
+
+
+def _support_may_read():
+    """Sent to the regulator, or asked about, and never practice: the search finds only what the notification
+    page shows."""
+    asked_about = select(SupportQuery.id).where(SupportQuery.notification_id == Notification.id).exists()
+    return and_(or_(Notification.reference.is_not(None), asked_about), for_regulator(Notification.organisation_id))
 
 
 def notification_timeline(db: Session, notification_id: int) -> list[AuditEvent]:

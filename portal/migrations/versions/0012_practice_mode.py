@@ -1,7 +1,7 @@
 """practice mode: an organisation may be the practice copy of another
 
 Revision ID: 0012
-Revises: 0010
+Revises: 0011
 Create Date: 2026-12-03 09:40:00
 
 A practice copy is where an organisation's members try every notification type; nothing in it reaches
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0012"
-down_revision = "0010"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 
