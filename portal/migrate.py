@@ -23,3 +23,7 @@ def upgrade(engine: Engine) -> None:
     with engine.begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
+    if engine.dialect.name == "sqlite":
+        # The migration turned SQLite's foreign keys off on its connection (migrations/env.py); closing the
+        # pool's connections means every later one opens with them on again.
+        engine.dispose()

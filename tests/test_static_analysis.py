@@ -78,6 +78,17 @@ def test_migrations_build_exactly_the_models_schema(fresh_database):
         engine.dispose()
 
 
+def test_sqlite_keeps_its_foreign_keys_on_after_migrating(tmp_path):
+    """Migrations turn SQLite's foreign keys off to rebuild tables; the app's connections must have them on."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'keys.sqlite3'}")
+    try:
+        upgrade(engine)
+        with engine.connect() as connection:
+            assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+    finally:
+        engine.dispose()
+
+
 def locked_versions(path: Path) -> dict[str, str]:
     pins = {}
     for line in path.read_text().splitlines():
