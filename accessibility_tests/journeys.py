@@ -11,8 +11,6 @@ from portal.notifications.registry import definitions
 from tests.drafting import valid_answer
 from tests.journey import PDF
 
-LOCATION_IDS = ["1-201000001", "1-201000002"]
-
 
 def _token(page, base: str, path: str) -> str:
     html = page.request.get(base + path).text()
@@ -54,7 +52,7 @@ def complete(page, base: str, type_key: str = "dols_outcome") -> int:
                     {"back": f"/notifications/{notification}"},
                     multipart={"file": {"name": "evidence.pdf", "mimeType": "application/pdf", "buffer": PDF}},
                 )
-            for name, value in valid_answer(question, LOCATION_IDS).items():
+            for name, value in valid_answer(question).items():
                 for each in value if isinstance(value, list) else [value]:
                     from urllib.parse import quote_plus
 

@@ -221,8 +221,6 @@ def _breakable(question: Question) -> dict | None:
         return {key: "not-an-option"}
     if kind == "checkboxes":
         return {key: ["not-an-option"]}
-    if kind == "location":
-        return {key: "1-000000000"}
     if kind == "number":
         return {key: "many"}
     if kind == "short_text" and rules.get("format") == "email":
@@ -232,7 +230,7 @@ def _breakable(question: Question) -> dict | None:
     return None
 
 
-def form_answers(section: Section, kind: str, variant: int, location: str) -> dict[str, Any]:
+def form_answers(section: Section, kind: str, variant: int) -> dict[str, Any]:
     """valid: the examples; changed: their words altered; minimal: required questions only;
     empty: nothing; invalid: the examples with one answer (chosen by variant) refused."""
     if kind == "empty":
@@ -241,7 +239,7 @@ def form_answers(section: Section, kind: str, variant: int, location: str) -> di
     for question in section.questions:
         if kind == "minimal" and not question.required:
             continue
-        fields.update(example_fields(question, location))
+        fields.update(example_fields(question))
         if kind == "changed" and question.kind in ("short_text", "long_text") and not question.rules.get("format"):
             fields[question.key] = f"{fields[question.key]} {variant}"
     if kind == "invalid":
@@ -502,7 +500,7 @@ class WorkflowMachine(RuleBasedStateMachine):
 
     def save(self, who: str, model: Model, section: Section, version: int, kind: str, variant: int, channel: str):
         """Saves from `version` and checks the outcome against the model: Conflict, the page's new version, or None."""
-        data = {"version": str(version), **form_answers(section, kind, variant, self.world.regulator_location_id)}
+        data = {"version": str(version), **form_answers(section, kind, variant)}
         base = f"/notifications/{model.id}/sections/{section.key}"
         path = f"{base}/autosave" if channel == "autosave" else base
         if channel != "autosave":

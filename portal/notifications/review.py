@@ -45,6 +45,7 @@ def request_review(
         template="review_requested",
         notification_type=kind.title,
         location_name=notification.location.name,
+        location_id=notification.location.regulator_location_id,
         requested_by=auth.user.email,
         link=links.notification_review(base_url, notification.id),
     )
@@ -123,6 +124,7 @@ def approve(
         template="approved",
         notification_type=kind.title,
         location_name=notification.location.name,
+        location_id=notification.location.regulator_location_id,
         approved_by=auth.user.email,
         link=links.notification_submit(base_url, notification.id),
     )
