@@ -71,3 +71,21 @@ def test_add_change_and_close_a_location_without_javascript(server, browser):
     expect(page.locator("body")).to_contain_text("Brook Lodge Care Home is closed.")
     assert "RV4 5EE" in page.locator("div[data-location='1-40400']").inner_text()
     context.close()
+
+
+def test_change_a_notifications_location_without_javascript(server, new_page):
+    page = new_page("drafter", javascript=False)
+    page.goto(server["base"] + "/notifications/new")
+    page.check("input[name='type'][value='dols_outcome']")
+    page.check("input[name='location'] >> nth=0")
+    page.click("main form button:has-text('Start notification')")
+    page.wait_for_url(re.compile(r".*/notifications/[0-9]+$"))
+    before = page.locator("main .govuk-summary-list").first.inner_text()
+    page.click("main a[href$='/location']")
+    expect(page.locator("h1")).to_have_text("Change the location")
+    page.check("input[name='location']:not(:checked) >> nth=0")
+    chosen = page.locator("input[name='location']:checked + label").inner_text().strip()
+    page.click("main form button:has-text('Change location')")
+    expect(page.locator("body")).to_contain_text("The location was changed.")
+    after = page.locator("main .govuk-summary-list").first.inner_text()
+    assert chosen in after and after != before
