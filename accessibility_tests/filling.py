@@ -6,8 +6,6 @@ from datetime import date, timedelta
 
 from portal.notifications.definitions import Question, Section
 
-LOCATION_ID = "1-201000001"
-
 
 def answer(page, question: Question) -> None:
     key, kind, rules = question.key, question.kind, question.rules
@@ -35,8 +33,6 @@ def answer(page, question: Question) -> None:
             page.fill(f"#{key}-time", "09:15")
     elif kind == "age_band":
         page.select_option(f"#{key}", question.choices()[5][0])
-    elif kind == "location":
-        page.check(f"input[name='{key}'][value='{LOCATION_ID}']")
     elif kind == "checkboxes":
         first = [v for v, _ in question.choices() if v != rules.get("none_option")][0]
         page.check(f"input[name='{key}'][value='{first}']")

@@ -11,10 +11,6 @@ from portal.notifications.registry import definitions
 from tests.drafting import valid_answer
 from tests.journey import PDF
 
-LOCATION_IDS = ["1-201000001", "1-201000002"]
-# The same locations in the demo organisation's practice copy (portal/organisation/practice.py).
-PRACTICE_LOCATION_IDS = [f"practice-{location_id}" for location_id in LOCATION_IDS]
-
 
 def _token(page, base: str, path: str) -> str:
     html = page.request.get(base + path).text()
@@ -40,7 +36,7 @@ def start(page, base: str, type_key: str) -> int:
     return int(re.search(r"/notifications/(\d+)", url).group(1))
 
 
-def complete(page, base: str, type_key: str = "dols_outcome", location_ids: list[str] = LOCATION_IDS) -> int:
+def complete(page, base: str, type_key: str = "dols_outcome") -> int:
     notification = start(page, base, type_key)
     for section in definitions()[type_key].sections:
         path = f"/notifications/{notification}/sections/{section.key}"
@@ -56,7 +52,7 @@ def complete(page, base: str, type_key: str = "dols_outcome", location_ids: list
                     {"back": f"/notifications/{notification}"},
                     multipart={"file": {"name": "evidence.pdf", "mimeType": "application/pdf", "buffer": PDF}},
                 )
-            for name, value in valid_answer(question, location_ids).items():
+            for name, value in valid_answer(question).items():
                 for each in value if isinstance(value, list) else [value]:
                     from urllib.parse import quote_plus
 

@@ -177,6 +177,17 @@ def someone_else_saves_first(page, base, new_page):
     other.wait_for_load_state()
 
 
+def open_change_location(page, base, new_page):
+    page.click("main a[href$='/location']")
+    page.wait_for_load_state()
+
+
+def nothing_chosen(page, base, new_page):
+    """The current location comes checked; a person can only clear it by hand-editing, or in another browser."""
+    page.evaluate("document.querySelectorAll('input[name=location]').forEach(input => input.checked = false)")
+    press("Change location")(page, base, new_page)
+
+
 def whole_document(page, base, new_page):
     page.goto(base + "/notifications")
     href = page.locator("main table a[href^='/notifications/']").first.get_attribute("href")
@@ -295,6 +306,24 @@ STATES = [
     ),
     PageState(
         "section, conflict", "/notifications/{notification_id}/sections/{section_key}", "drafter", conflicting_save
+    ),
+    PageState(
+        "change location",
+        "/notifications/{notification_id}/location",
+        "drafter",
+        then(start_draft(), open_change_location),
+    ),
+    PageState(
+        "change location, nothing chosen",
+        "/notifications/{notification_id}/location",
+        "drafter",
+        then(start_draft(), open_change_location, nothing_chosen),
+    ),
+    PageState(
+        "change location, approved",
+        "/notifications/{notification_id}/location",
+        "drafter",
+        at(stage("approved"), "/location"),
     ),
     PageState("notifications list", "/notifications", "drafter", visit("/notifications")),
     PageState("whole notification", "/notifications/{notification_id}/document", "reviewer", whole_document),

@@ -49,7 +49,7 @@ def _receipt(page, base, new_page):
     from . import journeys
 
     _in_practice(page, base)
-    notification = journeys.complete(page, base, "dols_outcome", journeys.PRACTICE_LOCATION_IDS)
+    notification = journeys.complete(page, base, "dols_outcome")
     for move, form in (("request-review", {}), ("approve", {}), ("submit", {"declaration": "yes"})):
         journeys.post(page, base, f"/notifications/{notification}/{move}", form)
     page.goto(f"{base}/notifications/{notification}/receipt")

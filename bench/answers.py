@@ -15,9 +15,6 @@ from portal.notifications.examples import example_fields, example_section
 from portal.notifications.form_input import section_raw
 from portal.notifications.registry import definitions
 
-LOCATION_PLACEHOLDER = "XLOCATIONPLACEHOLDERX"
-
-
 # One definition of a valid answer, shared with the tests and the accessibility harness.
 question_fields = example_fields
 section_fields = example_section
@@ -33,9 +30,9 @@ class _Form(dict):
         return value if isinstance(value, list) else [value]
 
 
-def typed_answers(section: Section, location_id: str) -> dict[str, Any]:
+def typed_answers(section: Section) -> dict[str, Any]:
     """The answers save_section would store for section_fields (files left out)."""
-    raw = section_raw(section, _Form(section_fields(section, location_id)))
+    raw = section_raw(section, _Form(section_fields(section)))
     answers: dict[str, Any] = {}
 
     def check(question: Question):
@@ -59,10 +56,10 @@ def needs_upload(section: Section) -> bool:
 
 @cache
 def answers_json(type_key: str, section_key: str) -> str:
-    """Complete answers as JSON text, with LOCATION_PLACEHOLDER where the provider's location ID goes."""
+    """Complete answers as JSON text."""
     kind = definitions()[type_key]
     section = next(s for s in kind.sections if s.key == section_key)
-    return json.dumps(typed_answers(section, LOCATION_PLACEHOLDER))
+    return json.dumps(typed_answers(section))
 
 
 @cache

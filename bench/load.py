@@ -262,7 +262,7 @@ async def save_section(vu: VU):
     if draft is None or not vu.version:
         return  # nothing to work on, or the section page failed (already counted)
     section = next(s for s in _kind(draft).sections if s.key == vu.section_key)
-    data = {**section_fields(section, draft.location_rid), "version": vu.version, "action": "continue"}
+    data = {**section_fields(section), "version": vu.version, "action": "continue"}
     response = await vu.request(
         "save section", "POST", f"/notifications/{draft.id}/sections/{section.key}", expect=(303,), data=data
     )

@@ -41,7 +41,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import common
-from bench.answers import LOCATION_PLACEHOLDER, answers_json, partial_answers_json, shipped_types
+from bench.answers import answers_json, partial_answers_json, shipped_types
 
 # Role plan for a 20-person organisation, by position; larger and smaller ones repeat or cut it.
 # (role, scope) where scope is None for the whole organisation, or 0/1 for its first/second location.
@@ -417,7 +417,7 @@ def main(argv=None) -> int:
                 for position, section in enumerate(sections):
                     section_id += 1
                     if position < done:
-                        answers = answers_json(kind.key, section.key).replace(LOCATION_PLACEHOLDER, rid)
+                        answers = answers_json(kind.key, section.key)
                         section_rows.append(
                             (
                                 section_id,
@@ -433,7 +433,7 @@ def main(argv=None) -> int:
                         )
                         event("notification:section_saved", org.id, editor, nid, edited, section=section.title)
                     elif position == done and rng.random() < 0.5:
-                        answers = partial_answers_json(kind.key, section.key).replace(LOCATION_PLACEHOLDER, rid)
+                        answers = partial_answers_json(kind.key, section.key)
                         section_rows.append(
                             (section_id, nid, section.key, answers, "{}", "in_progress", 1, editor, edited)
                         )

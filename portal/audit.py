@@ -72,6 +72,11 @@ EVENT_TYPES: dict[str, EventType] = {
         _event("organisation:switched", ("organisation",), "Switched to {organisation}"),
         _event("notification:started", ("type", "location"), "Started a notification: {type}, for {location}"),
         _event("notification:section_saved", ("section",), "Saved {section}"),
+        _event(
+            "notification:location_changed",
+            ("before", "after"),
+            "Changed the notification's location from {before} to {after}",
+        ),
         _event("notification:assigned", ("assignee",), "Assigned the notification to {assignee}"),
         _event("notification:attachment_added", ("filename", "sha256"), "Attached {filename}"),
         _event("notification:attachment_removed", ("filename",), "Removed {filename}"),

@@ -25,17 +25,17 @@ def version_on(page_text: str) -> str:
     return re.search(r'name="version" value="(\d+)"', page_text).group(1)
 
 
-def valid_answer(question: Question, location_ids: list[str]) -> dict[str, str | list[str]]:
-    return example_fields(question, location_ids[0])
+def valid_answer(question: Question) -> dict[str, str | list[str]]:
+    return example_fields(question)
 
 
-def fill_section(client, notification_id: int, section: Section, location_ids: list[str], action="continue"):
+def fill_section(client, notification_id: int, section: Section, action="continue"):
     path = f"/notifications/{notification_id}/sections/{section.key}"
     page = client.get(path)
     assert page.status_code == 200, page.text[-2000:]
     data = {"action": action, "version": version_on(page.text)}
     for question in section.questions:
-        data.update(valid_answer(question, location_ids))
+        data.update(valid_answer(question))
     pairs = []
     for name, value in data.items():
         for each in value if isinstance(value, list) else [value]:

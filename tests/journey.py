@@ -9,7 +9,6 @@ from portal.notifications.registry import definitions
 from .conftest import csrf_from, post_form
 from .drafting import fill_section, start_notification
 
-LOCATION_IDS = ["1-201000001", "1-201000002"]
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 
 
@@ -29,7 +28,7 @@ def draft_complete(client, type_key: str, location_id: int, *, with_files: bool 
         for question in section.questions:
             if question.kind == "file" and (question.required or with_files):
                 assert upload(client, notification, question.key).status_code == 303
-        response = fill_section(client, notification, section, LOCATION_IDS)
+        response = fill_section(client, notification, section)
         assert response.status_code == 303, response.text[-1500:]
     return notification
 

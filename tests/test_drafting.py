@@ -12,8 +12,6 @@ from portal.notifications.registry import definitions
 from .conftest import count_queries, make_organisation, membership_id, post_form
 from .drafting import attach_example_file, fill_section, start_notification, version_on
 
-LOCATION_IDS = ["1-201000001", "1-201000002"]
-
 
 def test_start_offers_every_type_and_only_locations_where_you_may_draft(as_person, db_factory, demo_org):
     other_location = demo_org["locations"][1]
@@ -116,7 +114,7 @@ def test_every_shipped_type_can_be_filled_in_and_viewed_whole(drafter, location_
         for question in section.questions:
             if question.kind == "file":
                 attach_example_file(drafter, notification, section, question)
-        response = fill_section(drafter, notification, section, LOCATION_IDS)
+        response = fill_section(drafter, notification, section)
         assert response.status_code == 303, (
             section.key,
             re.findall(r'govuk-error-message">\s*<span[^>]*>[^<]*</span>([^<]*)', response.text),
@@ -138,7 +136,7 @@ def test_answers_are_stored_as_typed_data(drafter, location_id, db_factory):
     notification = start_notification(drafter, "dols_outcome", location_id)
     kind = definitions()["dols_outcome"]
     section = next(s for s in kind.sections if any(q.kind == "date" for q in s.questions))
-    fill_section(drafter, notification, section, LOCATION_IDS)
+    fill_section(drafter, notification, section)
     with db_factory() as db:
         answers = db.scalar(
             select(SectionDraft.answers).where(

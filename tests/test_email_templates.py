@@ -78,11 +78,13 @@ SAMPLES: dict[str, tuple[dict, str, str]] = {
         {
             "notification_type": "Death of a person using the service",
             "location_name": "Riverside House",
+            "location_id": "1-101",
             "requested_by": "drafter@riverside.example",
             "link": f"{BASE}/notifications/42/review",
         },
         "Review requested: Death of a person using the service at Riverside House",
         "drafter@riverside.example has asked for a review of a Death of a person using the service notification.\n\n"
+        "Location: Riverside House (location ID 1-101)\n\n"
         f"Review it: {BASE}/notifications/42/review",
     ),
     "changes_requested": (
@@ -101,24 +103,28 @@ SAMPLES: dict[str, tuple[dict, str, str]] = {
         {
             "notification_type": "Serious injury",
             "location_name": "Riverside House",
+            "location_id": "1-101",
             "approved_by": "reviewer@riverside.example",
             "link": f"{BASE}/notifications/42/submit",
         },
         "Ready to submit: Serious injury at Riverside House",
         "reviewer@riverside.example has approved a Serious injury notification. It is ready to submit.\n\n"
+        "Location: Riverside House (location ID 1-101)\n\n"
         f"Submit it: {BASE}/notifications/42/submit",
     ),
     "submitted": (
         {
             "notification_type": "Serious injury",
             "location_name": "Riverside House",
+            "location_id": "1-101",
             "reference": "KQ7MX2PA",
             "submitted_by": "submitter@riverside.example",
             "link": f"{BASE}/notifications/42/receipt",
         },
         "Submitted: Serious injury, reference KQ7MX2PA",
         "Serious injury at Riverside House was submitted to the regulator by submitter@riverside.example.\n\n"
-        "Reference: KQ7MX2PA\n\n"
+        "Reference: KQ7MX2PA\n"
+        "Location: Riverside House (location ID 1-101)\n\n"
         f"Your copy: {BASE}/notifications/42/receipt",
     ),
     "query_asked": (

@@ -109,11 +109,18 @@ def test_people_using_the_service_are_identified_by_identifier_and_age_band_only
         assert questions["person_age_band"].kind == "age_band"
 
 
-def test_the_location_opens_the_first_section_about_the_event():
+def test_no_section_asks_for_the_location_which_is_chosen_once_when_the_notification_is_started():
+    # Two answers to "where" could disagree; the notification's own location is the one the regulator gets.
     for key, notification_type in SHIPPED.items():
-        first_event = 2 if key in ABOUT_A_PERSON else 1
-        assert notification_type.sections[first_event].questions[0].kind == "location", key
-        assert sum(q.kind == "location" for q in notification_type.all_questions()) == 1
+        assert not any("location" in q.key for q in notification_type.all_questions()), key
+        assert notification_type.location_hint.endswith("."), key
+
+
+def test_a_location_question_is_refused_in_a_definition(tmp_path):
+    (tmp_path / "sample.toml").write_text(sample(**{'kind = "long_text"': 'kind = "location"'}))
+    with pytest.raises(DefinitionError) as raised:
+        load_definitions(tmp_path)
+    assert "unknown kind 'location'" in str(raised.value)
 
 
 def test_long_text_asks_for_no_names_and_has_a_generous_limit():
@@ -146,7 +153,6 @@ def good_raw(question):
         "datetime": {"day": "15", "month": "6", "year": "2025", "time": "09:00"},
         "number": "3",
         "age_band": "85-94",
-        "location": "1-123456789",
         "file": [],
         "person_identifier": "CR-00123",
     }[question.kind]
@@ -351,6 +357,7 @@ def test_the_sample_itself_is_valid(tmp_path):
     loaded = load_definitions(tmp_path)
     assert loaded["later"].follow_up_of == ("sample",)
     assert loaded["sample"].question("what_happened").rules == {"max_length": 20000}
+    assert loaded["sample"].location_hint == ""
 
 
 def test_yes_no_follow_up_shows_on_yes_unless_told_otherwise():
@@ -495,16 +502,13 @@ def test_numbers():
     assert answer(hours, "nan")[1] == "Hours without power must be a number"
 
 
-def test_age_band_location_and_file():
+def test_age_band_and_file():
     age = SHIPPED["serious_injury"].question("person_age_band")
-    location = SHIPPED["serious_injury"].question("location")
     files = SHIPPED["serious_injury"].question("supporting_documents")
     assert [value for value, _ in AGE_BANDS][:4] == ["0-4", "5-11", "12-15", "16-17"]
     assert answer(age, "85-94") == ("85-94", None)
     assert answer(age, "") == (None, "Select the person's age")
     assert answer(age, "102") == (None, "Select the person's age from the list")
-    assert answer(location, "1-123456789") == ("1-123456789", None)
-    assert answer(location, "<script>") == (None, "Select location where it happened from the list")
     uploads = [object()]
     assert answer(files, uploads) == (uploads, None)
 

@@ -14,8 +14,6 @@ from portal.notifications.registry import definitions
 
 from .drafting import fill_section, start_notification
 
-LOCATION_IDS = ["1-201000001", "1-201000002"]
-
 HTML_RAW_LIMIT = 40 * 1024
 HTML_GZIP_LIMIT = 10 * 1024
 FIRST_VISIT_LIMIT = 200 * 1024
@@ -50,7 +48,7 @@ def test_signed_in_pages_are_light(as_role, demo_org, type_key):
     for section in definitions()[type_key].sections:
         path = f"/notifications/{notification}/sections/{section.key}"
         assert_light(f"section {section.key} ({type_key})", drafter.get(path))
-        saved = fill_section(drafter, notification, section, LOCATION_IDS)
+        saved = fill_section(drafter, notification, section)
         assert saved.status_code == 303, saved.text[-2000:]
         assert_light(f"section {section.key} answered ({type_key})", drafter.get(path))
     assert_light(f"task list ({type_key})", drafter.get(f"/notifications/{notification}"))

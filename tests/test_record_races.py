@@ -168,7 +168,7 @@ def auth_of(db: Session, email: str) -> sessions.Auth:
 def section_fields(section_key: str, changes: dict[str, str] | None = None) -> dict[str, list[str]]:
     """A valid answer to every question of the section as form fields, with some answers changed."""
     section = next(s for s in definition(TYPE).sections if s.key == section_key)
-    fields = {**example_section(section, REGULATOR_LOCATION), **(changes or {})}
+    fields = {**example_section(section), **(changes or {})}
     return {name: value if isinstance(value, list) else [value] for name, value in fields.items()}
 
 

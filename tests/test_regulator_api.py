@@ -27,7 +27,6 @@ from portal.models import (
     ApiToken,
     Attachment,
     AuditEvent,
-    Location,
     Membership,
     Notification,
     OutboxMessage,
@@ -76,10 +75,8 @@ def draft_one(drafter: TestClient, db_factory, location_id: int, *, files: list[
             files={"file": (f"body map {number}.pdf", content, "application/pdf")},
         )
         assert response.status_code == 303, response.text[-2000:]
-    with db_factory() as db:
-        location_ids = sorted(db.scalars(select(Location.regulator_location_id)))
     for section in definition(TYPE).sections:
-        response = fill_section(drafter, notification_id, section, location_ids)
+        response = fill_section(drafter, notification_id, section)
         assert response.status_code == 303, response.text[-3000:]
     return notification_id
 

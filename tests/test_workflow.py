@@ -60,7 +60,7 @@ def test_changes_requested_then_approved_then_submitted(people, location_id, db_
     section = definitions()["dols_outcome"].sections[0]
     form = {"action": "continue", "version": version}
     for question in section.questions:
-        form.update(valid_answer(question, ["1-201000001"]))
+        form.update(valid_answer(question))
     form["completed_by_job_title"] = "Deputy manager"
     assert post_form(drafter, path, form, from_page=path).status_code == 303
     assert act(drafter, notification, "request-review").status_code == 303
@@ -221,7 +221,7 @@ def test_saving_without_changes_keeps_the_approval(people, location_id, db_facto
 
     from .drafting import fill_section
 
-    fill_section(drafter, notification, definitions()["dols_outcome"].sections[1], ["1-201000001"])
+    fill_section(drafter, notification, definitions()["dols_outcome"].sections[1])
     assert status_of(db_factory, notification) == "approved"
 
 
@@ -349,7 +349,7 @@ def test_a_follow_up_is_linked_to_the_reference_and_goes_through_review(people, 
     from .drafting import fill_section
 
     for section in definitions()["manager_return"].sections:
-        assert fill_section(drafter, follow_up, section, ["1-201000001"]).status_code == 303
+        assert fill_section(drafter, follow_up, section).status_code == 303
     act(drafter, follow_up, "request-review")
     act(reviewer, follow_up, "approve")
     act(submitter, follow_up, "submit", {"declaration": "yes"})

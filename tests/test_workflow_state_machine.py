@@ -106,6 +106,8 @@ class World:
     organisation_id: int
     location_id: int
     regulator_location_id: str
+    # Both locations by database id: notifications start at the first, and may be moved to either.
+    locations: dict[int, str] = field(default_factory=dict)
     steps: int = 0
     outcomes: Counter = field(default_factory=Counter)
 
@@ -121,10 +123,12 @@ def world(as_person, db_factory) -> World:
         f"Workflow {tag}",
         f"1-{int(tag, 16) % 10**9:09d}",
         [(emails[name], role) for name, role in roles.items()],
-        locations=[("Main site", f"1-8{int(tag, 16) % 10**8:08d}")],
+        locations=[("Main site", f"1-8{int(tag, 16) % 10**8:08d}"), ("Second site", f"1-7{int(tag, 16) % 10**8:08d}")],
     )
     with db_factory() as db:
-        location = db.scalar(select(Location).where(Location.organisation_id == organisation["id"]))
+        places = db.scalars(select(Location).where(Location.organisation_id == organisation["id"])).all()
+        location = next(place for place in places if place.name == "Main site")
+        locations = {place.id: place.regulator_location_id for place in places}
         user_ids = {email: db.scalar(select(User.id).where(User.email == email)) for email in emails.values()}
         location_id, regulator_id = location.id, location.regulator_location_id
     people = {}
@@ -133,7 +137,7 @@ def world(as_person, db_factory) -> World:
         token = CSRF_RE.search(client.get("/account").text)
         assert token, "no CSRF token on /account"
         people[name] = Person(name, role, emails[name], user_ids[emails[name]], client, token.group(1))
-    return World(people, db_factory, organisation["id"], location_id, regulator_id)
+    return World(people, db_factory, organisation["id"], location_id, regulator_id, locations)
 
 
 # The model -------------------------------------------------------------------------------------
@@ -158,6 +162,7 @@ class Model:
     attachments: list[int] = field(default_factory=list)
     comments: int = 0
     assignee: int | None = None
+    location_id: int = 0
 
     @property
     def kind(self):
@@ -222,8 +227,6 @@ def _breakable(question: Question) -> dict | None:
         return {key: "not-an-option"}
     if kind == "checkboxes":
         return {key: ["not-an-option"]}
-    if kind == "location":
-        return {key: "1-000000000"}
     if kind == "number":
         return {key: "many"}
     if kind == "person_identifier":
@@ -235,7 +238,7 @@ def _breakable(question: Question) -> dict | None:
     return None
 
 
-def form_answers(section: Section, kind: str, variant: int, location: str) -> dict[str, Any]:
+def form_answers(section: Section, kind: str, variant: int) -> dict[str, Any]:
     """valid: the examples; changed: their words altered; minimal: required questions only;
     empty: nothing; invalid: the examples with one answer (chosen by variant) refused."""
     if kind == "empty":
@@ -244,7 +247,7 @@ def form_answers(section: Section, kind: str, variant: int, location: str) -> di
     for question in section.questions:
         if kind == "minimal" and not question.required:
             continue
-        fields.update(example_fields(question, location))
+        fields.update(example_fields(question))
         if kind == "changed" and question.kind in TEXT_KINDS and not question.rules.get("format"):
             fields[question.key] = f"{fields[question.key]} {variant}"
     if kind == "invalid":
@@ -381,8 +384,8 @@ class WorkflowMachine(RuleBasedStateMachine):
     def snapshot_answers(self, model: Model) -> dict[str, dict]:
         return {key: dict(section.answers) for key, section in model.sections.items()}
 
-    def new_model(self, notification_id: int, type_key: str, assignee: int) -> Model:
-        model = Model(f"N{len(self.models) + 1}", notification_id, type_key, assignee=assignee)
+    def new_model(self, notification_id: int, type_key: str, assignee: int, location_id: int) -> Model:
+        model = Model(f"N{len(self.models) + 1}", notification_id, type_key, assignee=assignee, location_id=location_id)
         for section in model.kind.sections:
             model.sections[section.key] = SectionModel()
         self.models[notification_id] = model
@@ -427,7 +430,7 @@ class WorkflowMachine(RuleBasedStateMachine):
         response = self.post(who, "/notifications/new", {"type": type_key, "location": str(self.world.location_id)})
         self.expect(response, 303, f"{who} starts a {type_key}")
         notification_id = int(response.headers["location"].rsplit("/", 1)[1])
-        model = self.new_model(notification_id, type_key, self.person(who).user_id)
+        model = self.new_model(notification_id, type_key, self.person(who).user_id, self.world.location_id)
         self.say("changed", f"{who} starts {model.label}, a {type_key} (#{notification_id})")
 
     # Sections ----------------------------------------------------------------------------------
@@ -505,7 +508,7 @@ class WorkflowMachine(RuleBasedStateMachine):
 
     def save(self, who: str, model: Model, section: Section, version: int, kind: str, variant: int, channel: str):
         """Saves from `version` and checks the outcome against the model: Conflict, the page's new version, or None."""
-        data = {"version": str(version), **form_answers(section, kind, variant, self.world.regulator_location_id)}
+        data = {"version": str(version), **form_answers(section, kind, variant)}
         base = f"/notifications/{model.id}/sections/{section.key}"
         path = f"{base}/autosave" if channel == "autosave" else base
         if channel != "autosave":
@@ -758,7 +761,8 @@ class WorkflowMachine(RuleBasedStateMachine):
             return
         self.expect(response, 303, told)
         new_id = int(response.headers["location"].rsplit("/", 1)[1])
-        new = self.new_model(new_id, type_key, self.person(who).user_id)
+        # A follow-up is about the same location as the notification it follows.
+        new = self.new_model(new_id, type_key, self.person(who).user_id, model.location_id)
         with self.world.db_factory() as db:
             assert db.get(Notification, new_id).parent_id == model.id
         self.say("changed", f"{told}: started {new.label} (#{new_id})")
@@ -809,6 +813,25 @@ class WorkflowMachine(RuleBasedStateMachine):
         model.assignee = assignee
         self.say("changed", f"{told}: done")
 
+    @precondition(lambda self: self.models)
+    @rule(who=st.sampled_from(["drafter A", "drafter B"]), choice=CHOICE, aim=AIM, which=st.integers(0, 1))
+    def change_location(self, who, choice, aim, which):
+        """The location is asked once, at the start; this is the one way to change it, and it is content: an
+        approval goes, as with any other change."""
+        model = self.pick(choice, aim, can_edit)
+        to = sorted(self.world.locations)[which]
+        told = f"{who} moves {model.label} ({model.status}) to location #{to}"
+        response = self.post(who, f"/notifications/{model.id}/location", {"location": str(to)})
+        if not model.editable:
+            self.expect_moved_on(response, "change its location", told, model)
+            return
+        self.expect(response, 303, told)
+        was = model.status
+        if to != model.location_id and model.status == "approved":
+            model.status = states.MOVES["edit_after_approval"].target
+        model.location_id = to
+        self.say("changed", f"{told}: {was} -> {model.status}")
+
     # People without the permission -------------------------------------------------------------
 
     @precondition(lambda self: self.models)
@@ -827,6 +850,7 @@ class WorkflowMachine(RuleBasedStateMachine):
                 ("submitter", "follow-up"),
                 ("reviewer", "sections/about_you"),
                 ("submitter", f"attachments/{FILE_QUESTION}"),
+                ("reviewer", "location"),
             ]
         ),
     )
@@ -902,6 +926,7 @@ def check_notifications(db, models: dict[int, Model]) -> None:
         counted = comments.get(notification.id, 0)
         assert counted == model.comments, f"{where} has {counted} comments, the model says {model.comments}"
         assert notification.assigned_to_id == model.assignee, f"{where} is assigned to {notification.assigned_to_id}"
+        assert notification.location_id == model.location_id, f"{where} is at location #{notification.location_id}"
         submission = submissions.get(notification.id)
         if notification.status != "submitted":
             assert submission is None, f"{where} is {notification.status} with a submission"
@@ -912,6 +937,9 @@ def check_notifications(db, models: dict[int, Model]) -> None:
         digest = content_hash(answers, [a.sha256 for a in files.get(notification.id, [])])
         assert submission.content_hash == digest, f"{where} changed after it was submitted"
         assert submission.reference == notification.reference, f"{where} has lost its reference"
+        assert submission.snapshot["location"]["location_id"] == notification.location.regulator_location_id, (
+            f"{where} was submitted for another location than its own"
+        )
 
 
 def test_random_interleavings_keep_the_workflow_rules(world, database_url, record_property):

@@ -9,7 +9,7 @@ when the parent's typed answer reveals them (Question.shows_follow_up); the answ
 follow-up should be dropped, not stored.
 
 Returns (value, None) when the answer is acceptable, with value typed:
-  short_text, long_text, radios, age_band, location, time ("HH:MM"): str
+  short_text, long_text, radios, age_band, time ("HH:MM"): str
   person_identifier: str, tidied (identifiers.tidy); its search key is made from it where it is indexed
   yes_no: "yes" or "no"; checkboxes: list of option values, in the options' order
   date: "YYYY-MM-DD"; datetime: "YYYY-MM-DDTHH:MM"; number: int, or float unless the rule says whole
@@ -41,9 +41,6 @@ PHONE_PATTERN = re.compile(r"\+?[0-9 ()-]+")
 TIME_PATTERN = re.compile(r"([0-9]{1,2}):([0-9]{2})")
 NUMBER_PATTERN = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)")
 THOUSANDS_PATTERN = re.compile(r"[+-]?[0-9]{1,3}(,[0-9]{3})+(\.[0-9]*)?")
-# Location answers are the regulator's location ID; whether it is one of the provider's own
-# locations needs the database, so the caller checks that.
-LOCATION_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,39}")
 DATE_PARTS = ("day", "month", "year")
 MONTH_NAMES = {
     **{name.lower(): number for number, name in enumerate(calendar.month_name) if name},
@@ -173,17 +170,6 @@ def _checkboxes(question: Question, raw: Any, now: datetime) -> Result:
         none_label = dict(question.options)[none_option]
         return chosen, f'{_required(question, "Select")}, or select "{none_label}"'
     return chosen, None
-
-
-def _location(question: Question, raw: Any, now: datetime) -> Result:
-    text = _one_string(raw)
-    if text is None:
-        return None, _not_in_list(question)
-    if not text:
-        return _empty(question, "Select")
-    if not LOCATION_PATTERN.fullmatch(text):
-        return None, _not_in_list(question)
-    return text, None
 
 
 def _parse_time(text: str) -> str | None:
@@ -371,7 +357,6 @@ _VALIDATORS: dict[str, Callable[[Question, Any, datetime], Result]] = {
     "time": _time,
     "datetime": _datetime,
     "number": _number,
-    "location": _location,
     "file": _file,
     "person_identifier": _person_identifier,
 }

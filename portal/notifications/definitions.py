@@ -19,7 +19,7 @@ DEFINITIONS_DIR = Path(__file__).parent.parent / "notification_types"
 # fmt: off
 KINDS = (
     "short_text", "long_text", "radios", "checkboxes", "yes_no", "date",
-    "time", "datetime", "number", "age_band", "location", "file", "person_identifier",
+    "time", "datetime", "number", "age_band", "file", "person_identifier",
 )
 # fmt: on
 
@@ -69,7 +69,6 @@ RULES: dict[str, dict[str, Any]] = {
     "datetime": _DATE_RULES,
     "number": {"min": _NUMBER, "max": _NUMBER, "whole": bool},
     "age_band": {},
-    "location": {},
     "file": {"max_files": int},
     "person_identifier": {"max_length": int},
 }
@@ -147,6 +146,8 @@ class NotificationType:
     follow_up_of: tuple[str, ...]
     sections: tuple[Section, ...]
     deadline_from: str | None = None
+    # Which location to choose: asked once, when the notification is started, never inside a section.
+    location_hint: str = ""
 
     def all_questions(self) -> Iterator[Question]:
         """Every question of the type, each follow-up straight after its parent."""
@@ -217,7 +218,7 @@ def _notification_type(path: Path, data: dict) -> NotificationType:
             "guidance": str,
             "sections": list,
         },
-        optional={"deadline_days": int, "follow_up_of": list, "deadline_from": str},
+        optional={"deadline_days": int, "follow_up_of": list, "deadline_from": str, "location_hint": str},
     )
     _check_key(where, key, "type key")
     if key != path.stem:
@@ -269,6 +270,7 @@ def _notification_type(path: Path, data: dict) -> NotificationType:
         follow_up_of=tuple(follow_up_of),
         sections=tuple(sections),
         deadline_from=_deadline_anchor(where, deadline_from, sections),
+        location_hint=data.get("location_hint", "").strip(),
     )
 
 

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from ..models import Attachment, Comment, Notification
 from .definitions import Question
 from .presenters import section_tag
-from .reading import answers_of, attachments_of, comments_of, location_names, type_of
+from .reading import answers_of, attachments_of, comments_of, type_of
 
 
 def compiled_sections(
@@ -24,7 +24,6 @@ def compiled_sections(
 ) -> list[dict[str, Any]]:
     """Every section in order, as rows of a summary list; answers marked Changed when their key is in `changed`."""
     kind = type_of(notification)
-    locations = location_names(db, notification.organisation_id)
     attachments = attachments_of(db, notification.id)
     answers_by_section = answers_by_section or answers_of(notification)
     drafts = {draft.section_key: draft for draft in notification.sections}
@@ -37,7 +36,7 @@ def compiled_sections(
             if question.follow_up is not None and question.shows_follow_up(answers.get(question.key)):
                 shown.append(question.follow_up)
             for each in shown:
-                text = display_value(each, answers.get(each.key), locations, attachments)
+                text = display_value(each, answers.get(each.key), attachments)
                 row: dict[str, Any] = {"key": {"text": each.label}, "value": {"text": text}}
                 if each.key in changed:
                     row["value"] = {
@@ -66,9 +65,7 @@ def comment_threads(db: Session, notification: Notification) -> dict[str, list[d
     return by_section
 
 
-def display_value(
-    question: Question, value: Any, locations: dict[str, str], attachments: list[Attachment] | None = None
-) -> str:
+def display_value(question: Question, value: Any, attachments: list[Attachment] | None = None) -> str:
     """An answer in words, as the compiled document shows it."""
     if question.kind == "file":
         names = [a.filename for a in (attachments or []) if a.question_key == question.key]
@@ -85,8 +82,6 @@ def display_value(
             return datetime.fromisoformat(value).strftime("%-d %B %Y at %H:%M")
         except (TypeError, ValueError):
             return str(value)
-    if question.kind == "location":
-        return locations.get(value, str(value))
     labels = dict(question.choices())
     if isinstance(value, list):
         return ", ".join(labels.get(item, str(item)) for item in value)

@@ -187,11 +187,10 @@ def validate_section(
     answers: dict[str, Any] = {}
     failed: dict[str, Any] = {}
     errors: dict[str, str] = {}
-    location_ids = None
     attachment_questions = None
 
     def check(question: Question) -> Any:
-        nonlocal location_ids, attachment_questions
+        nonlocal attachment_questions
         if question.kind == "file":
             if attachment_questions is None:
                 attachment_questions = {a.question_key for a in attachments_of(db, notification.id)}
@@ -201,17 +200,6 @@ def validate_section(
                 )
             return None
         value, error = validate_answer(question, raw.get(question.key))
-        if error is None and question.kind == "location" and value:
-            if location_ids is None:
-                location_ids = set(
-                    db.scalars(
-                        select(Location.regulator_location_id).where(
-                            Location.organisation_id == notification.organisation_id
-                        )
-                    )
-                )
-            if value not in location_ids:
-                error = "Select a location from the list"
         if error is not None:
             errors[question.key] = error
             if raw.get(question.key) not in (None, "", [], {}):
@@ -343,6 +331,60 @@ def assign(
         user_agent,
         assignee=people[user_id].email if user_id else "nobody",
     )
+
+
+# Why a location change withdraws an approval: the approval was of a notification about another place.
+LOCATION_CHANGED_AFTER_APPROVAL = "the location changed after approval"
+
+
+def change_location(
+    db: Session, auth: Auth, notification: Notification, location_id: int, *, ip: str = "", user_agent: str = ""
+) -> bool:
+    """Moves the notification to another of the organisation's open locations, where this person may draft.
+
+    The location is asked once, when the notification is started; this is the one way to change it, while the
+    notification may be edited. It is part of what reviewers approve and the regulator receives, so an
+    approval is withdrawn, as by any other change. True when the approval was withdrawn.
+    """
+    changing(db, notification)
+    require(auth, notification, "edit")
+    chosen = next((place for place in drafting_locations(db, auth) if place.id == location_id), None)
+    if chosen is None:
+        # The page offers only these; a closed one of the person's own is named, anything else is a tampered form.
+        if location_id in {place.id for place in drafting_locations(db, auth, closed_too=True)}:
+            raise WorkflowError("That location is closed: it takes no new notifications", field="location")
+        raise NotAllowed("Select a location where you can draft notifications")
+    if chosen.id == notification.location_id:
+        return False
+    before = notification.location
+    notification.location_id = chosen.id
+    notification.location = chosen
+    notification.updated_at = utcnow()
+    notification.updated_by_id = auth.user.id
+    record(
+        db,
+        "notification:location_changed",
+        auth,
+        notification,
+        ip,
+        user_agent,
+        before=f"{before.name} ({before.regulator_location_id})",
+        after=f"{chosen.name} ({chosen.regulator_location_id})",
+    )
+    if notification.status != "approved":
+        return False
+    notification.status = MOVES["edit_after_approval"].target
+    notification.approved_hash = None
+    record(
+        db,
+        "notification:approval_withdrawn",
+        auth,
+        notification,
+        ip,
+        user_agent,
+        reason=LOCATION_CHANGED_AFTER_APPROVAL,
+    )
+    return True
 
 
 def next_unfinished_section(notification: Notification, after: str) -> str | None:

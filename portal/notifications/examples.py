@@ -11,7 +11,7 @@ PERSON_IDENTIFIER = "CR-00123"
 LONG_TEXT = "What happened, described without names. Staff are referred to by initials and job title."
 
 
-def example_fields(question: Question, location_id: str) -> dict[str, str | list[str]]:
+def example_fields(question: Question) -> dict[str, str | list[str]]:
     """Form fields holding a valid answer to one question (and its follow-up where it is revealed)."""
     key, kind, rules = question.key, question.kind, question.rules
     if kind == "file":
@@ -37,8 +37,6 @@ def example_fields(question: Question, location_id: str) -> dict[str, str | list
             fields[f"{key}-time"] = "09:15"
     elif kind == "age_band":
         fields = {key: question.choices()[5][0]}
-    elif kind == "location":
-        fields = {key: location_id}
     elif kind == "checkboxes":
         fields = {key: [[v for v, _ in question.choices() if v != rules.get("none_option")][0]]}
     else:  # radios, yes_no
@@ -46,12 +44,12 @@ def example_fields(question: Question, location_id: str) -> dict[str, str | list
     chosen = fields.get(key)
     chosen_values = chosen if isinstance(chosen, list) else [chosen]
     if question.follow_up is not None and (question.follow_up_when or "yes") in chosen_values:
-        fields.update(example_fields(question.follow_up, location_id))
+        fields.update(example_fields(question.follow_up))
     return fields
 
 
-def example_section(section: Section, location_id: str) -> dict[str, str | list[str]]:
+def example_section(section: Section) -> dict[str, str | list[str]]:
     fields: dict = {}
     for question in section.questions:
-        fields.update(example_fields(question, location_id))
+        fields.update(example_fields(question))
     return fields

@@ -9,7 +9,6 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
-from ..accounts.organisations import locations_of
 from ..accounts.permission_holders import people_with
 from ..accounts.sessions import Auth
 from ..models import (
@@ -81,14 +80,6 @@ def attachments_of(db: Session, notification_id: int) -> list[Attachment]:
 
 def current_hash(db: Session, notification: Notification) -> str:
     return content_hash(answers_of(notification), [a.sha256 for a in attachments_of(db, notification.id)])
-
-
-def location_names(db: Session, organisation_id: int) -> dict[str, str]:
-    """Each location's regulator ID with its name, as a location answer is shown."""
-    return {
-        place.regulator_location_id: f"{place.name} ({place.regulator_location_id})"
-        for place in locations_of(db, organisation_id)
-    }
 
 
 def drafting_locations(db: Session, auth: Auth, *, closed_too: bool = False) -> list[Location]:

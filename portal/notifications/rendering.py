@@ -32,7 +32,6 @@ def render_question(
     question: Question,
     values: dict[str, Any],
     errors: dict[str, str],
-    locations: list[tuple[str, str]],
     file_html=None,
 ) -> Markup:
     """values holds raw form values by key; follow-ups render inside their parent's conditional reveal."""
@@ -123,18 +122,13 @@ def render_question(
         return _macro(env, "select")(
             {"id": question.key, "name": question.key, "label": label, "items": items, **common}
         )
-    if kind == "location":
-        items = [{"value": ident, "text": name, "checked": value == ident} for ident, name in locations]
-        return _macro(env, "radios")(
-            {"idPrefix": question.key, "name": question.key, "fieldset": legend, "items": items, **common}
-        )
     if kind in ("radios", "yes_no", "checkboxes"):
         chosen = value if isinstance(value, list) else [value]
         items = []
         for option, text in question.choices():
             item = {"value": option, "text": text, "checked": option in chosen}
             if question.follow_up is not None and option == (question.follow_up_when or "yes"):
-                item["conditional"] = {"html": render_question(env, question.follow_up, values, errors, locations)}
+                item["conditional"] = {"html": render_question(env, question.follow_up, values, errors)}
             items.append(item)
         params = {"idPrefix": question.key, "name": question.key, "fieldset": legend, "items": items, **common}
         if kind == "yes_no" and question.follow_up is None:

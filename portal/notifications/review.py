@@ -46,6 +46,7 @@ def request_review(
         template="review_requested",
         notification_type=kind.title,
         location_name=notification.location.name,
+        location_id=notification.location.regulator_location_id,
         requested_by=auth.user.email,
         link=links.notification_review(base_url, notification.id),
     )
@@ -126,6 +127,7 @@ def approve(
         template="approved",
         notification_type=kind.title,
         location_name=notification.location.name,
+        location_id=notification.location.regulator_location_id,
         approved_by=auth.user.email,
         link=links.notification_submit(base_url, notification.id),
     )

@@ -14,6 +14,7 @@ from ..models import Notification, SectionDraft
 from ..numbers import parse_id, parse_number
 from ..permissions import Permission
 from ..web.form_text import refused_fields
+from ..web.forms import show_rule_broken
 from ..web.routing import Ctx, Forbidden, NotFound, Routes
 from . import drafting, kept, listing, people, presenters, reading
 from .deadlines import due_date
@@ -21,12 +22,12 @@ from .definitions import Question, Section
 from .document import comment_threads, compiled_sections
 from .errors import NotAllowed, WorkflowError
 from .form_input import anchor, kept_answers, section_raw, shown_values
-from .forms import NewNotificationForm
+from .forms import ChangeLocationForm, NewNotificationForm
 from .lookups import NOTIFICATION
 from .refusals import moved_on
 from .registry import sorted_types
 from .rendering import render_question
-from .states import allowed_moves
+from .states import MoveRefused, allowed_moves
 
 routes = Routes("notifications")
 
@@ -160,7 +161,6 @@ def _section_page(
 ):
     env = ctx.app.state.templates.env
     kind = reading.type_of(notification)
-    locations = list(reading.location_names(ctx.db, notification.organisation_id).items())
     attachments = reading.attachments_of(ctx.db, notification.id)
     file_macros = None
 
@@ -178,7 +178,7 @@ def _section_page(
         )
 
     fields = Markup("").join(
-        render_question(env, question, values, errors, locations, file_html) for question in section.questions
+        render_question(env, question, values, errors, file_html) for question in section.questions
     )
     return ctx.render(
         "notifications/section.html",
@@ -456,6 +456,69 @@ def assign(ctx: Ctx, notification: Notification):
     except WorkflowError as error:
         return _task_list_page(ctx, notification, status=400, assign_error=error.message)
     return ctx.redirect_to("notifications.task_list", notification_id=notification.id, flash="Assignment changed.")
+
+
+def _location_page(ctx: Ctx, notification: Notification, formdata=None) -> tuple[ChangeLocationForm, Any]:
+    """The form, and a function answering with the page that shows it."""
+    kind = reading.type_of(notification)
+    locations = reading.drafting_locations(ctx.db, ctx.auth)
+    form = ChangeLocationForm(formdata, locations=locations, hint=kind.location_hint)
+    chosen = form.location.data if formdata is not None else str(notification.location_id)
+
+    def page(status: int = 200):
+        return ctx.render(
+            "notifications/location.html",
+            status=status,
+            form=form,
+            notification=notification,
+            kind=kind,
+            location_items=presenters.location_items(locations, chosen or ""),
+        )
+
+    return form, page
+
+
+CHANGING_LOCATION = "change its location"
+LOCATION_CHANGED = "The location was changed."
+LOCATION_CHANGED_APPROVAL_WITHDRAWN = (
+    "The location was changed. The notification had been approved, so it now needs reviewing and approving again."
+)
+
+
+@routes.get("/notifications/{notification_id}/location", permission=Permission.NOTIFICATION_DRAFT, loads=NOTIFICATION)
+def change_location(ctx: Ctx, notification: Notification):
+    if not drafting.can_edit(ctx.auth, notification):
+        return moved_on(ctx, notification, CHANGING_LOCATION)
+    return _location_page(ctx, notification)[1]()
+
+
+@routes.post("/notifications/{notification_id}/location", permission=Permission.NOTIFICATION_DRAFT, loads=NOTIFICATION)
+def change_location_post(ctx: Ctx, notification: Notification):
+    if not drafting.can_edit(ctx.auth, notification):
+        return moved_on(ctx, notification, CHANGING_LOCATION)
+    form, page = _location_page(ctx, notification, ctx.form)
+    if not form.validate():
+        return page(status=400)
+    location_id = parse_id(form.location.data)
+    if location_id is None:
+        raise NotFound()
+    try:
+        withdrawn = drafting.change_location(
+            ctx.db, ctx.auth, notification, location_id, ip=ctx.client_ip, user_agent=ctx.user_agent
+        )
+    except MoveRefused:
+        return moved_on(ctx, notification, CHANGING_LOCATION)
+    except NotAllowed:
+        # Another organisation's location, or one outside the person's roles: not theirs to name.
+        raise NotFound() from None
+    except WorkflowError as error:
+        show_rule_broken(form, error)
+        return page(status=400)
+    return ctx.redirect_to(
+        "notifications.task_list",
+        notification_id=notification.id,
+        flash=LOCATION_CHANGED_APPROVAL_WITHDRAWN if withdrawn else LOCATION_CHANGED,
+    )
 
 
 @routes.get("/notifications/{notification_id}/document", permission=Permission.NOTIFICATION_VIEW, loads=NOTIFICATION)

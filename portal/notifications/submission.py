@@ -70,6 +70,7 @@ def submit(
         template="submitted",
         notification_type=kind.title,
         location_name=notification.location.name,
+        location_id=notification.location.regulator_location_id,
         reference=submission.reference,
         submitted_by=auth.user.email,
         link=links.notification_receipt(settings.base_url, notification.id),
