@@ -41,7 +41,7 @@ def shows(page, words: str) -> None:
 def press(page, label: str) -> None:
     """Press a button or follow a link in the page's main content, and wait for the page it leads to."""
     with page.expect_navigation():
-        page.locator(f"main button:has-text('{label}'), main a:has-text('{label}')").first.click()
+        page.locator(f"main button:visible:has-text('{label}'), main a:visible:has-text('{label}')").first.click()
 
 
 @pytest.mark.parametrize("javascript", [True, False], ids=["javascript on", "javascript off"])

@@ -136,7 +136,7 @@ def fill(client, notification_id: int, section_key: str, type_key: str, location
     path = f"/notifications/{notification_id}/sections/{section_key}"
     data: dict = {"action": "continue", "version": version_on(client.get(path).text)}
     for question in section.questions:
-        data.update(example_fields(question, location))
+        data.update(example_fields(question))
     data.update(answers)
     pairs = [(name, each) for name, value in data.items() for each in (value if isinstance(value, list) else [value])]
     return post_form(client, path, pairs, from_page=path)

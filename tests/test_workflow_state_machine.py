@@ -163,6 +163,9 @@ class Model:
     comments: int = 0
     assignee: int | None = None
     location_id: int = 0
+    # For a follow-up: what it follows, and who started it (a second press of Start gives the same draft back).
+    parent_id: int | None = None
+    created_by: int | None = None
 
     @property
     def kind(self):
@@ -384,8 +387,18 @@ class WorkflowMachine(RuleBasedStateMachine):
     def snapshot_answers(self, model: Model) -> dict[str, dict]:
         return {key: dict(section.answers) for key, section in model.sections.items()}
 
-    def new_model(self, notification_id: int, type_key: str, assignee: int, location_id: int) -> Model:
-        model = Model(f"N{len(self.models) + 1}", notification_id, type_key, assignee=assignee, location_id=location_id)
+    def new_model(
+        self, notification_id: int, type_key: str, assignee: int, location_id: int, parent_id: int | None = None
+    ) -> Model:
+        model = Model(
+            f"N{len(self.models) + 1}",
+            notification_id,
+            type_key,
+            assignee=assignee,
+            location_id=location_id,
+            parent_id=parent_id,
+            created_by=assignee,
+        )
         for section in model.kind.sections:
             model.sections[section.key] = SectionModel()
         self.models[notification_id] = model
@@ -761,8 +774,26 @@ class WorkflowMachine(RuleBasedStateMachine):
             return
         self.expect(response, 303, told)
         new_id = int(response.headers["location"].rsplit("/", 1)[1])
+        starter = self.person(who).user_id
+        # The same person's untouched follow-up of this type is a second press of Start: the same draft back.
+        again = next(
+            (
+                other
+                for other in self.models.values()
+                if other.parent_id == model.id
+                and other.type_key == type_key
+                and other.created_by == starter
+                and other.status == "draft"
+                and all(section.version == 0 for section in other.sections.values())
+            ),
+            None,
+        )
+        if again is not None:
+            assert new_id == again.id, f"{told}: started #{new_id}, not {again.label} (#{again.id}) again"
+            self.say("looked", f"{told}: pressed again, {again.label} as before")
+            return
         # A follow-up is about the same location as the notification it follows.
-        new = self.new_model(new_id, type_key, self.person(who).user_id, model.location_id)
+        new = self.new_model(new_id, type_key, starter, model.location_id, parent_id=model.id)
         with self.world.db_factory() as db:
             assert db.get(Notification, new_id).parent_id == model.id
         self.say("changed", f"{told}: started {new.label} (#{new_id})")
