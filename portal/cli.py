@@ -217,7 +217,7 @@ def cmd_register_import(settings: Settings, args) -> int:
     for line in report.lines():
         print(line, file=sys.stdout if report.imported else sys.stderr)
     if portal is not None:
-        print(f"Portal: {portal}.")
+        print("\n".join(portal.lines()))
     if report.imported:
         print(f"Took {time.monotonic() - started:.1f} s.")
     return 0 if report.imported else 1

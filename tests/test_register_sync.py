@@ -87,6 +87,9 @@ def test_an_import_adds_the_registered_locations_an_organisation_lacks_and_keeps
         "address": "1 Orchard Row, Riverside, AL1 1AA",
     }
     assert audit_events(db_factory, "location:added") == []
+    # Elm Rise is registered to Alder's provider, but Elm Owners hold it: named for support, left as it is.
+    assert "Registered to another provider, for support to settle: 1 location(s)." in out
+    assert "Elm Rise (1-104) is held by Elm Owners (1-555), registered to 1-900" in out
 
 
 def test_an_import_closes_a_location_the_register_closed_and_a_second_changes_nothing(

@@ -51,9 +51,23 @@ class PortalChanges:
     organisations: int = 0
     added: int = 0
     closed: int = 0
+    # Open portal locations the register lists, open, under another provider: left as they are, since only
+    # support can tell a transfer from a mistake, but named so the operator passes them on.
+    registered_elsewhere: list[str] = field(default_factory=list)
 
     def __str__(self) -> str:
         return f"{self.organisations} organisation(s) changed: {self.added} location(s) added, {self.closed} closed"
+
+    def lines(self, shown: int = 20) -> list[str]:
+        lines = [f"Portal: {self}."]
+        if self.registered_elsewhere:
+            lines.append(
+                f"Registered to another provider, for support to settle: {len(self.registered_elsewhere)} location(s)."
+            )
+            lines += [f"  {each}" for each in self.registered_elsewhere[:shown]]
+            if len(self.registered_elsewhere) > shown:
+                lines.append(f"  and {len(self.registered_elsewhere) - shown} more")
+        return lines
 
 
 @dataclass
@@ -123,7 +137,29 @@ def follow_the_register(db: Session, *, base_url: str, now: datetime | None = No
         organisations=len(changes),
         added=sum(len(change.added) for change in changes.values()),
         closed=sum(len(change.closed) for change in changes.values()),
+        registered_elsewhere=_registered_elsewhere(db),
     )
+
+
+def _registered_elsewhere(db: Session) -> list[str]:
+    """Open portal locations whose open register entry names another provider than their organisation's."""
+    rows = db.execute(
+        select(Location.name, Location.regulator_location_id, Organisation.name, Organisation.provider_id)
+        .add_columns(RegisterLocation.provider_id)
+        .join(Organisation, Organisation.id == Location.organisation_id)
+        .join(RegisterLocation, RegisterLocation.location_id == Location.regulator_location_id)
+        .where(
+            Location.closed_at.is_(None),
+            RegisterLocation.closed_at.is_(None),
+            Organisation.provider_id != "",
+            RegisterLocation.provider_id != Organisation.provider_id,
+        )
+        .order_by(Location.regulator_location_id)
+    ).all()
+    return [
+        f"{name} ({location_id}) is held by {organisation} ({held_by}), registered to {registered_to}"
+        for name, location_id, organisation, held_by, registered_to in rows
+    ]
 
 
 def _tell_the_admins(db: Session, changes: dict[int, _Changes], base_url: str, now: datetime) -> None:
