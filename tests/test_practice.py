@@ -457,6 +457,42 @@ def test_removing_a_member_takes_them_out_of_practice_too(as_role, db_factory, d
     assert drafter.get("/dashboard").status_code in (302, 303)
 
 
+def test_narrowing_a_members_roles_takes_them_out_of_practice_until_they_enter_again(as_role, db_factory, demo_org):
+    """Their practice roles were copied from the old ones: an open practice page must not outlive them."""
+    (first, _), (second, _) = demo_org["locations"][0], demo_org["locations"][1]
+    reviewer = as_role("reviewer")
+    copy_id = enter(reviewer)
+    with transaction(db_factory) as db:
+        from portal.accounts import organisations as orgs
+        from portal.accounts.grants import Grant
+
+        admin = db.scalar(select(User).where(User.email == "admin@riverside.example"))
+        membership = db.scalar(
+            select(Membership)
+            .join(User, User.id == Membership.user_id)
+            .where(User.email == "reviewer@riverside.example", Membership.organisation_id == demo_org["id"])
+        )
+        orgs.change_roles(db, demo_org["id"], membership, [Grant("reviewer", first)], actor=admin)
+    with db_factory() as db:
+        in_copy = db.scalar(
+            select(func.count(Membership.id))
+            .join(User, User.id == Membership.user_id)
+            .where(User.email == "reviewer@riverside.example", Membership.organisation_id == copy_id)
+        )
+        assert in_copy == 0
+        assert db.scalar(select(func.count(UserSession.id)).where(UserSession.organisation_id == copy_id)) == 0
+    # Back in the organisation, then in practice, with the copy of their one location only.
+    post_form(reviewer, "/organisations/switch", {"organisation_id": demo_org["id"]}, from_page="/organisations")
+    assert enter(reviewer) == copy_id
+    with db_factory() as db:
+        grants = db.scalar(
+            select(Membership)
+            .join(User, User.id == Membership.user_id)
+            .where(User.email == "reviewer@riverside.example", Membership.organisation_id == copy_id)
+        ).grants
+        assert len({grant.location_id for grant in grants}) == 1
+
+
 def test_practice_location_ids_never_collide_with_the_register(db_factory, demo_org):
     with db_factory() as db:
         real = db.scalar(select(Location).where(Location.organisation_id == demo_org["id"]))

@@ -343,6 +343,8 @@ def change_roles(
     db.flush()
     for grant in change.after:
         membership.grants.append(RoleGrant(role=grant.role, location_id=grant.location_id))
+    if set(current) != set(change.after):
+        _leave_practice_copy(db, organisation_id, membership.user_id)
     audit.record(
         db,
         "member:roles_changed",
@@ -355,6 +357,24 @@ def change_roles(
         before=describe_grants(current, locations),
         after=describe_grants(change.after, locations),
     )
+
+
+def _leave_practice_copy(db: Session, organisation_id: int, user_id: int) -> int | None:
+    """A member's place in the organisation's practice copy follows their roles here: it goes when they go or
+    their roles change (they enter practice again to get the new ones), and so does any session in it, so no
+    practice page stays open on roles they no longer have. Returns the copy's id, if there is one."""
+    practice = db.scalar(select(Organisation.id).where(Organisation.practice_of_id == organisation_id))
+    if practice is None:
+        return None
+    for place in db.scalars(
+        select(Membership).where(Membership.user_id == user_id, Membership.organisation_id == practice)
+    ):
+        db.delete(place)
+    for row in db.scalars(
+        select(UserSession).where(UserSession.user_id == user_id, UserSession.organisation_id == practice)
+    ):
+        row.organisation_id = None
+    return practice
 
 
 def removable_by(db: Session, organisation_id: int, membership: Membership, *, actor: User) -> bool:
@@ -384,14 +404,8 @@ def remove_member(
     email = membership.user.email
     user_id = membership.user_id
     db.delete(membership)
-    # Their place in the organisation's practice copy was theirs only as a member here: it goes too.
-    practice = db.scalar(select(Organisation.id).where(Organisation.practice_of_id == organisation_id))
-    if practice is not None:
-        for place in db.scalars(
-            select(Membership).where(Membership.user_id == user_id, Membership.organisation_id == practice)
-        ):
-            db.delete(place)
-    # Their sessions in this organisation (or its practice copy) lose it at once.
+    practice = _leave_practice_copy(db, organisation_id, user_id)
+    # Their sessions in this organisation lose it at once (those in its practice copy have already).
     for row in db.scalars(
         select(UserSession).where(
             UserSession.user_id == user_id, UserSession.organisation_id.in_([organisation_id, practice or -1])
