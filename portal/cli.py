@@ -54,12 +54,12 @@ def _sweep_orphaned_uploads(settings: Settings, factory) -> None:
     from datetime import timedelta
 
     from .attachments.service import sweep
-    from .attachments.storage import LocalStorage
+    from .attachments.storage import storage_for
     from .db import transaction
 
     try:
         with transaction(factory) as db:
-            swept = sweep(db, LocalStorage(settings.storage_dir), older_than=timedelta(minutes=60))
+            swept = sweep(db, storage_for(settings), older_than=timedelta(minutes=60))
         if swept.keys or swept.temporary:
             log.info("swept %s orphaned uploads and %s part-written copies", len(swept.keys), len(swept.temporary))
     except Exception:
@@ -73,10 +73,10 @@ RETENTION_EVERY_SECONDS = 3600
 
 def _apply_retention(settings: Settings, factory) -> None:
     from . import retention
-    from .attachments.storage import LocalStorage
+    from .attachments.storage import storage_for
 
     try:
-        retention.run(factory, settings.retention, LocalStorage(settings.storage_dir))
+        retention.run(factory, settings.retention, storage_for(settings))
     except Exception:
         # The next run picks up where this one stopped: every batch it finished is committed.
         log.exception("retention run failed")
@@ -187,12 +187,12 @@ def cmd_attachments_sweep(settings: Settings, args) -> int:
     from datetime import timedelta
 
     from .attachments.service import sweep
-    from .attachments.storage import LocalStorage
+    from .attachments.storage import storage_for
     from .db import transaction
 
     _, factory = _engine_and_factory(settings)
     with transaction(factory) as db:
-        swept = sweep(db, LocalStorage(settings.storage_dir), older_than=timedelta(minutes=args.older_than))
+        swept = sweep(db, storage_for(settings), older_than=timedelta(minutes=args.older_than))
     print(f"deleted {len(swept.keys)} stored files without a record and {len(swept.temporary)} part-written copies")
     return 0
 

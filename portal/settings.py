@@ -58,6 +58,21 @@ class Retention:
 
 
 @dataclass(frozen=True)
+class ObjectStore:
+    """Where uploaded files are kept: `local` files under PORTAL_DATA_DIR (one machine), or `s3`, a bucket
+    every instance shares. S3 credentials come from the AWS SDK's usual places (AWS_ACCESS_KEY_ID and
+    AWS_SECRET_ACCESS_KEY, a profile, or the instance's role), never from a PORTAL_* setting."""
+
+    kind: str = "local"
+    bucket: str = ""
+    # Empty is AWS itself; an S3-compatible store (MinIO, Ceph, a cloud's own) is named by its URL.
+    endpoint_url: str = ""
+    region: str = ""
+    # Keys under this prefix only, so the bucket can hold other things and the sweep never touches them.
+    prefix: str = "attachments/"
+
+
+@dataclass(frozen=True)
 class Settings:
     env: str = "development"
     database_url: str = ""
@@ -114,6 +129,7 @@ class Settings:
     # How long each kind of record is kept (portal/retention.py, run by `portal worker`; the privacy notice
     # states these). Submitted notifications are the regulator's record and are never deleted.
     retention: Retention = field(default_factory=lambda: Retention())
+    object_store: ObjectStore = field(default_factory=lambda: ObjectStore())
     extra: dict = field(default_factory=dict)
 
     @property
@@ -209,6 +225,7 @@ class Settings:
         if staff_email_link == "off" and staff_oidc is None:
             # Otherwise no member of staff could sign in at all.
             raise ConfigurationError("PORTAL_STAFF_EMAIL_LINK=off needs PORTAL_STAFF_OIDC_ISSUER")
+        object_store = _object_store(env)
         return cls(
             env=mode,
             database_url=database_url,
@@ -253,7 +270,33 @@ class Settings:
             metrics_token=metrics_token,
             log_format=log_format,
             retention=retention,
+            object_store=object_store,
         )
+
+
+def _object_store(env: Mapping[str, str]) -> ObjectStore:
+    kind = env.get("PORTAL_STORAGE", "local")
+    if kind not in ("local", "s3"):
+        raise ConfigurationError(f"PORTAL_STORAGE must be local or s3, not {kind!r}")
+    bucket = env.get("PORTAL_S3_BUCKET", "").strip()
+    endpoint_url = env.get("PORTAL_S3_ENDPOINT_URL", "").strip()
+    prefix = env.get("PORTAL_S3_PREFIX", ObjectStore.prefix)
+    if kind == "local":
+        return ObjectStore()
+    if not bucket:
+        raise ConfigurationError("PORTAL_STORAGE=s3 needs PORTAL_S3_BUCKET")
+    if endpoint_url and not endpoint_url.startswith(("https://", "http://")):
+        raise ConfigurationError(f"PORTAL_S3_ENDPOINT_URL must be an http(s) URL, not {endpoint_url!r}")
+    if prefix and not re.fullmatch(r"[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*/", prefix):
+        # A prefix is a folder-like name ending in "/", so no key under it is also a key of something else.
+        raise ConfigurationError("PORTAL_S3_PREFIX must be empty or folder names ending in /, such as attachments/")
+    return ObjectStore(
+        kind="s3",
+        bucket=bucket,
+        endpoint_url=endpoint_url,
+        region=env.get("PORTAL_S3_REGION", "").strip(),
+        prefix=prefix,
+    )
 
 
 def _retention(number, *, session_absolute_hours: int) -> Retention:
