@@ -161,6 +161,10 @@ def cmd_serve(settings: Settings, args) -> int:
         # not only the parent that parsed the command line.
         log_config=logs.config(settings.log_format),
         timeout_keep_alive=settings.keep_alive_seconds,
+        # On SIGTERM uvicorn closes its listening socket and idle connections at once, lets requests in flight
+        # (a slow upload, a submission) finish, and after this long cancels what is left and exits. A
+        # cancelled request commits nothing: its transaction rolls back and an unrecorded file is swept.
+        timeout_graceful_shutdown=settings.shutdown_seconds,
     )
     return 0
 

@@ -86,6 +86,9 @@ class Settings:
     # Longer than a load balancer's idle timeout (60 s on the common ones), so the proxy, not uvicorn
     # (5 s by default), closes idle connections: otherwise a reader who pauses reconnects every page.
     keep_alive_seconds: int = 75
+    # After SIGTERM, how long requests in flight have to finish before the instance exits anyway. Under the
+    # 30 s most orchestrators wait before SIGKILL, so the portal, not the kill, ends what is left.
+    shutdown_seconds: int = 25
     max_request_bytes: int = 2 * 1024 * 1024
     max_upload_bytes: int = 50 * 1024 * 1024
     clamd_socket: str = ""
@@ -226,6 +229,9 @@ class Settings:
             # Otherwise no member of staff could sign in at all.
             raise ConfigurationError("PORTAL_STAFF_EMAIL_LINK=off needs PORTAL_STAFF_OIDC_ISSUER")
         object_store = _object_store(env)
+        shutdown_seconds = number("PORTAL_SHUTDOWN_SECONDS", 25)
+        if shutdown_seconds < 1:
+            raise ConfigurationError("PORTAL_SHUTDOWN_SECONDS must be at least 1")
         return cls(
             env=mode,
             database_url=database_url,
@@ -237,6 +243,7 @@ class Settings:
             support_email=env.get("PORTAL_SUPPORT_EMAIL", cls.support_email),
             db_threads=number("PORTAL_DB_THREADS", 4),
             keep_alive_seconds=number("PORTAL_KEEP_ALIVE_SECONDS", 75),
+            shutdown_seconds=shutdown_seconds,
             max_request_bytes=number("PORTAL_MAX_REQUEST_BYTES", 2 * 1024 * 1024),
             max_upload_bytes=number("PORTAL_MAX_UPLOAD_BYTES", 50 * 1024 * 1024),
             clamd_socket=env.get("PORTAL_CLAMD_SOCKET", ""),
