@@ -294,7 +294,10 @@ def _object_store(env: Mapping[str, str]) -> ObjectStore:
         raise ConfigurationError("PORTAL_STORAGE=s3 needs PORTAL_S3_BUCKET")
     if endpoint_url and not endpoint_url.startswith(("https://", "http://")):
         raise ConfigurationError(f"PORTAL_S3_ENDPOINT_URL must be an http(s) URL, not {endpoint_url!r}")
-    if prefix and not re.fullmatch(r"[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*/", prefix):
+    if prefix and (
+        not re.fullmatch(r"[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*/", prefix)
+        or any(part in (".", "..") for part in prefix.split("/"))
+    ):
         # A prefix is a folder-like name ending in "/", so no key under it is also a key of something else.
         raise ConfigurationError("PORTAL_S3_PREFIX must be empty or folder names ending in /, such as attachments/")
     return ObjectStore(

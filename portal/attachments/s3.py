@@ -81,34 +81,40 @@ class S3Storage:
         digest = hashlib.sha256()
         size = 0
 
-        def next_part() -> bytes:
+        # One buffer for every part, filled again once its part is sent: the only copy of the file in memory.
+        buffer = bytearray(PART)
+
+        def next_part() -> bytearray | bytes:
+            """The next part: the whole buffer, or the file's short last piece (a copy, at most one part)."""
             nonlocal size
-            pieces: list[bytes] = []
+            view = memoryview(buffer)
             length = 0
             while length < PART and (chunk := stream.read(min(CHUNK, PART - length))):
                 size += len(chunk)
                 if size > max_bytes:
                     raise TooLarge()
                 digest.update(chunk)
-                pieces.append(chunk)
+                view[length : length + len(chunk)] = chunk
                 length += len(chunk)
-            return b"".join(pieces)
+            return buffer if length == PART else bytes(view[:length])
 
         part = next_part()
         if len(part) < PART:
             # The whole file in one part, as most are: one request, and S3 writes it whole or not at all.
-            self.client.put_object(Bucket=self.bucket, Key=name, Body=part)
+            self.client.put_object(Bucket=self.bucket, Key=name, Body=cast(bytes, part))  # short: always bytes
             return Stored(key=key, size=size, sha256=digest.hexdigest())
         upload_id = self.client.create_multipart_upload(Bucket=self.bucket, Key=name)["UploadId"]
         try:
             parts: list[dict[str, Any]] = []
             while part:
                 number = len(parts) + 1
+                # botocore takes a bytearray as it takes bytes (its stubs say only bytes), sent without a copy.
                 answer = self.client.upload_part(
-                    Bucket=self.bucket, Key=name, UploadId=upload_id, PartNumber=number, Body=part
+                    Bucket=self.bucket, Key=name, UploadId=upload_id, PartNumber=number, Body=cast(bytes, part)
                 )
                 parts.append({"PartNumber": number, "ETag": answer["ETag"]})
-                part = b""  # let the sent part go before the next is read, so only one is ever held
+                if len(part) < PART:
+                    break  # that was the short last piece
                 part = next_part()
             self.client.complete_multipart_upload(
                 Bucket=self.bucket, Key=name, UploadId=upload_id, MultipartUpload={"Parts": cast(Any, parts)}
