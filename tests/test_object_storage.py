@@ -14,6 +14,7 @@ import random
 from datetime import timedelta
 
 import pytest
+from prometheus_client import REGISTRY
 from sqlalchemy import select, update
 
 from portal import retention
@@ -87,9 +88,11 @@ def test_a_stored_file_that_differs_from_its_record_is_never_sent_whole(
     behind.write(attachment.storage_key, changed)
 
     # Through the app: the response stops before its last chunk, short of its Content-Length.
+    mismatches = REGISTRY.get_sample_value("portal_stored_file_mismatches_total") or 0
     with caplog.at_level(logging.ERROR, logger="portal.attachments"), pytest.raises(Corrupt):
         drafter.get(download_path(notification_id, attachment.id))
     assert "does not match its record" in caplog.text
+    assert REGISTRY.get_sample_value("portal_stored_file_mismatches_total") == mismatches + 1
 
     # What a reader receives before the stop is less than the whole.
     storage = storage_for(settings)

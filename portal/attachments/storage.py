@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, Protocol
 
+from .. import metrics
+
 if TYPE_CHECKING:
     from ..settings import Settings
 
@@ -183,6 +185,7 @@ def verified_chunks(file: BinaryIO, *, key: str, size: int, sha256: str) -> Iter
                 break
         if seen != size or digest.hexdigest() != sha256:
             log.error("stored file does not match its record key=%s size=%s recorded_size=%s", key, seen, size)
+            metrics.STORED_FILE_MISMATCHES.inc()
             raise Corrupt(key)
         if held is not None:
             yield held
