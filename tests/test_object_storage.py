@@ -22,11 +22,13 @@ from portal.attachments import service
 from portal.attachments.s3 import PART
 from portal.attachments.storage import Corrupt, TooLarge, storage_for, verified_chunks
 from portal.db import transaction
-from portal.models import AuditEvent, Notification, utcnow
+from portal.models import Attachment, AuditEvent, Notification, utcnow
 from portal.settings import Retention
 
+from .conftest import post_form
 from .object_storage import Behind, either_store
 from .test_attachments import PDF, rows, start_notification, upload
+from .test_practice import enter, practise_submission
 from .test_regulator_api import create_token, draft_one, review_and_submit
 
 object_store = either_store
@@ -207,4 +209,15 @@ def test_retention_deletes_an_abandoned_drafts_files_from_storage(
     retention.run(db_factory, Retention(), storage_for(settings))
     with db_factory() as db:
         assert db.scalar(select(Notification.id)) is None
+    assert behind.keys() == []
+
+
+def test_practice_reset_deletes_the_practice_files_from_storage(drafter, db_factory, behind):
+    copy_id = enter(drafter)
+    practise_submission(drafter, db_factory, copy_id)
+    with db_factory() as db:
+        keys = sorted(db.scalars(select(Attachment.storage_key)))
+    assert keys and behind.keys() == keys
+    response = post_form(drafter, f"/practice/{copy_id}/reset", from_page=f"/practice/{copy_id}/reset")
+    assert response.status_code == 303
     assert behind.keys() == []
