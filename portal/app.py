@@ -21,6 +21,7 @@ from . import metrics
 from .accounts import kept_input, sessions
 from .api import responses as api_responses
 from .api import service as api_service
+from .attachments.storage import storage_for
 from .db import make_engine, make_session_factory, transaction
 from .settings import Settings
 from .web.middleware import BodyLimitMiddleware, RequestContextMiddleware, security_headers
@@ -149,6 +150,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
         return kept_input.keep(db, user_id=ended.user_id, page=page, fields=fields, signed_out_at=ended.signed_out_at)
 
     metrics.watch_pool(engine)
+    # The S3 client made now rather than by the first upload: loading botocore's model of S3 takes tens of
+    # megabytes and a noticeable moment, which belong to start-up, not to a person's request.
+    storage_for(settings)
 
     @asynccontextmanager
     async def lifespan(app):

@@ -54,12 +54,12 @@ def _sweep_orphaned_uploads(settings: Settings, factory) -> None:
     from datetime import timedelta
 
     from .attachments.service import sweep
-    from .attachments.storage import LocalStorage
+    from .attachments.storage import storage_for
     from .db import transaction
 
     try:
         with transaction(factory) as db:
-            swept = sweep(db, LocalStorage(settings.storage_dir), older_than=timedelta(minutes=60))
+            swept = sweep(db, storage_for(settings), older_than=timedelta(minutes=60))
         if swept.keys or swept.temporary:
             log.info("swept %s orphaned uploads and %s part-written copies", len(swept.keys), len(swept.temporary))
     except Exception:
@@ -73,10 +73,10 @@ RETENTION_EVERY_SECONDS = 3600
 
 def _apply_retention(settings: Settings, factory) -> None:
     from . import retention
-    from .attachments.storage import LocalStorage
+    from .attachments.storage import storage_for
 
     try:
-        retention.run(factory, settings.retention, LocalStorage(settings.storage_dir))
+        retention.run(factory, settings.retention, storage_for(settings))
     except Exception:
         # The next run picks up where this one stopped: every batch it finished is committed.
         log.exception("retention run failed")
@@ -161,6 +161,10 @@ def cmd_serve(settings: Settings, args) -> int:
         # not only the parent that parsed the command line.
         log_config=logs.config(settings.log_format),
         timeout_keep_alive=settings.keep_alive_seconds,
+        # On SIGTERM uvicorn closes its listening socket and idle connections at once, lets requests in flight
+        # (a slow upload, a submission) finish, and after this long cancels what is left and exits. A
+        # cancelled request commits nothing: its transaction rolls back and an unrecorded file is swept.
+        timeout_graceful_shutdown=settings.shutdown_seconds,
     )
     return 0
 
@@ -187,12 +191,12 @@ def cmd_attachments_sweep(settings: Settings, args) -> int:
     from datetime import timedelta
 
     from .attachments.service import sweep
-    from .attachments.storage import LocalStorage
+    from .attachments.storage import storage_for
     from .db import transaction
 
     _, factory = _engine_and_factory(settings)
     with transaction(factory) as db:
-        swept = sweep(db, LocalStorage(settings.storage_dir), older_than=timedelta(minutes=args.older_than))
+        swept = sweep(db, storage_for(settings), older_than=timedelta(minutes=args.older_than))
     print(f"deleted {len(swept.keys)} stored files without a record and {len(swept.temporary)} part-written copies")
     return 0
 

@@ -59,6 +59,10 @@ SIGN_IN_FAILURES = Counter(
     "Sign-ins refused or failed, by method and reason (the same as their audit events).",
     ["event", "method", "reason"],
 )
+STORED_FILE_MISMATCHES = Counter(
+    "portal_stored_file_mismatches",
+    "Stored files found, while being sent, to differ from their record's size or SHA-256 (the send is cut short).",
+)
 # livesum: the pool's figures of the processes alive now, added up.
 POOL_CHECKED_OUT = Gauge(
     "portal_db_pool_checked_out",

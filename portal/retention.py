@@ -26,7 +26,7 @@ from sqlalchemy import delete, exists, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from . import audit
-from .attachments.storage import LocalStorage
+from .attachments.storage import Storage
 from .db import transaction
 from .models import (
     Attachment,
@@ -54,7 +54,7 @@ class Outcome:
     days: int
 
 
-def run(factory: sessionmaker[Session], retention: Retention, storage: LocalStorage, *, now: datetime | None = None):
+def run(factory: sessionmaker[Session], retention: Retention, storage: Storage, *, now: datetime | None = None):
     """Applies every period once; returns what each kind did (kinds with nothing to do included)."""
     now = now or utcnow()
     jobs: list[tuple[str, str, int, Callable[[Session, datetime], Batch]]] = [

@@ -58,6 +58,21 @@ class Retention:
 
 
 @dataclass(frozen=True)
+class ObjectStore:
+    """Where uploaded files are kept: `local` files under PORTAL_DATA_DIR (one machine), or `s3`, a bucket
+    every instance shares. S3 credentials come from the AWS SDK's usual places (AWS_ACCESS_KEY_ID and
+    AWS_SECRET_ACCESS_KEY, a profile, or the instance's role), never from a PORTAL_* setting."""
+
+    kind: str = "local"
+    bucket: str = ""
+    # Empty is AWS itself; an S3-compatible store (MinIO, Ceph, a cloud's own) is named by its URL.
+    endpoint_url: str = ""
+    region: str = ""
+    # Keys under this prefix only, so the bucket can hold other things and the sweep never touches them.
+    prefix: str = "attachments/"
+
+
+@dataclass(frozen=True)
 class Settings:
     env: str = "development"
     database_url: str = ""
@@ -71,6 +86,9 @@ class Settings:
     # Longer than a load balancer's idle timeout (60 s on the common ones), so the proxy, not uvicorn
     # (5 s by default), closes idle connections: otherwise a reader who pauses reconnects every page.
     keep_alive_seconds: int = 75
+    # After SIGTERM, how long requests in flight have to finish before the instance exits anyway. Under the
+    # 30 s most orchestrators wait before SIGKILL, so the portal, not the kill, ends what is left.
+    shutdown_seconds: int = 25
     max_request_bytes: int = 2 * 1024 * 1024
     max_upload_bytes: int = 50 * 1024 * 1024
     clamd_socket: str = ""
@@ -114,6 +132,7 @@ class Settings:
     # How long each kind of record is kept (portal/retention.py, run by `portal worker`; the privacy notice
     # states these). Submitted notifications are the regulator's record and are never deleted.
     retention: Retention = field(default_factory=lambda: Retention())
+    object_store: ObjectStore = field(default_factory=lambda: ObjectStore())
     extra: dict = field(default_factory=dict)
 
     @property
@@ -209,6 +228,10 @@ class Settings:
         if staff_email_link == "off" and staff_oidc is None:
             # Otherwise no member of staff could sign in at all.
             raise ConfigurationError("PORTAL_STAFF_EMAIL_LINK=off needs PORTAL_STAFF_OIDC_ISSUER")
+        object_store = _object_store(env)
+        shutdown_seconds = number("PORTAL_SHUTDOWN_SECONDS", 25)
+        if shutdown_seconds < 1:
+            raise ConfigurationError("PORTAL_SHUTDOWN_SECONDS must be at least 1")
         return cls(
             env=mode,
             database_url=database_url,
@@ -220,6 +243,7 @@ class Settings:
             support_email=env.get("PORTAL_SUPPORT_EMAIL", cls.support_email),
             db_threads=number("PORTAL_DB_THREADS", 4),
             keep_alive_seconds=number("PORTAL_KEEP_ALIVE_SECONDS", 75),
+            shutdown_seconds=shutdown_seconds,
             max_request_bytes=number("PORTAL_MAX_REQUEST_BYTES", 2 * 1024 * 1024),
             max_upload_bytes=number("PORTAL_MAX_UPLOAD_BYTES", 50 * 1024 * 1024),
             clamd_socket=env.get("PORTAL_CLAMD_SOCKET", ""),
@@ -253,7 +277,36 @@ class Settings:
             metrics_token=metrics_token,
             log_format=log_format,
             retention=retention,
+            object_store=object_store,
         )
+
+
+def _object_store(env: Mapping[str, str]) -> ObjectStore:
+    kind = env.get("PORTAL_STORAGE", "local")
+    if kind not in ("local", "s3"):
+        raise ConfigurationError(f"PORTAL_STORAGE must be local or s3, not {kind!r}")
+    bucket = env.get("PORTAL_S3_BUCKET", "").strip()
+    endpoint_url = env.get("PORTAL_S3_ENDPOINT_URL", "").strip()
+    prefix = env.get("PORTAL_S3_PREFIX", ObjectStore.prefix)
+    if kind == "local":
+        return ObjectStore()
+    if not bucket:
+        raise ConfigurationError("PORTAL_STORAGE=s3 needs PORTAL_S3_BUCKET")
+    if endpoint_url and not endpoint_url.startswith(("https://", "http://")):
+        raise ConfigurationError(f"PORTAL_S3_ENDPOINT_URL must be an http(s) URL, not {endpoint_url!r}")
+    if prefix and (
+        not re.fullmatch(r"[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*/", prefix)
+        or any(part in (".", "..") for part in prefix.split("/"))
+    ):
+        # A prefix is a folder-like name ending in "/", so no key under it is also a key of something else.
+        raise ConfigurationError("PORTAL_S3_PREFIX must be empty or folder names ending in /, such as attachments/")
+    return ObjectStore(
+        kind="s3",
+        bucket=bucket,
+        endpoint_url=endpoint_url,
+        region=env.get("PORTAL_S3_REGION", "").strip(),
+        prefix=prefix,
+    )
 
 
 def _retention(number, *, session_absolute_hours: int) -> Retention:

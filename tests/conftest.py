@@ -18,7 +18,7 @@ from portal.app import create_app
 from portal.db import make_engine, make_session_factory, transaction
 from portal.migrate import upgrade
 from portal.models import Base, OutboxMessage
-from portal.settings import Settings
+from portal.settings import ObjectStore, Settings
 
 POSTGRES_URL = os.environ.get("PORTAL_TEST_POSTGRES_URL", "")
 DATABASES = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
@@ -80,7 +80,24 @@ def migrated(database_url):
 
 
 @pytest.fixture
-def settings(database_url, tmp_path):
+def object_store():
+    """Local files, the portal's default. A module whose tests run on both backends overrides this with
+    tests/object_storage.py's either_store."""
+    return ObjectStore()
+
+
+@pytest.fixture(scope="session")
+def s3_server():
+    """moto's S3 server, speaking S3 over HTTP on a port of its own, for this test process."""
+    from .object_storage import S3Server
+
+    server = S3Server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def settings(database_url, tmp_path, object_store):
     return Settings(
         env="development",
         database_url=database_url,
@@ -88,6 +105,7 @@ def settings(database_url, tmp_path):
         base_url="http://testserver",
         data_dir=tmp_path,
         seed_demo=False,
+        object_store=object_store,
     )
 
 

@@ -210,3 +210,43 @@ def test_one_login_needs_https_in_production(tmp_path, oidc_keys):
 )
 def test_a_vot_is_accepted_only_when_it_meets_a_requested_vector(vot, vtr, accepted):
     assert vectors_of_trust.satisfies(vot, vtr) is accepted
+
+
+# Where uploaded files are kept ---------------------------------------------------------------------
+
+
+def test_files_are_local_by_default_and_in_a_bucket_when_configured(tmp_path):
+    assert Settings.from_env({"PORTAL_DATA_DIR": str(tmp_path)}).object_store.kind == "local"
+    store = Settings.from_env(
+        {
+            "PORTAL_DATA_DIR": str(tmp_path),
+            "PORTAL_STORAGE": "s3",
+            "PORTAL_S3_BUCKET": "care-files",
+            "PORTAL_S3_ENDPOINT_URL": "http://minio:9000",
+            "PORTAL_S3_REGION": "eu-west-2",
+        }
+    ).object_store
+    assert (store.kind, store.bucket, store.endpoint_url, store.region, store.prefix) == (
+        "s3",
+        "care-files",
+        "http://minio:9000",
+        "eu-west-2",
+        "attachments/",
+    )
+
+
+@pytest.mark.parametrize(
+    "env,reason",
+    [
+        ({"PORTAL_STORAGE": "disk"}, "PORTAL_STORAGE must be local or s3"),
+        ({"PORTAL_STORAGE": "s3"}, "needs PORTAL_S3_BUCKET"),
+        ({"PORTAL_STORAGE": "s3", "PORTAL_S3_BUCKET": "b", "PORTAL_S3_ENDPOINT_URL": "minio:9000"}, "http(s) URL"),
+        ({"PORTAL_STORAGE": "s3", "PORTAL_S3_BUCKET": "b", "PORTAL_S3_PREFIX": "files"}, "ending in /"),
+        ({"PORTAL_STORAGE": "s3", "PORTAL_S3_BUCKET": "b", "PORTAL_S3_PREFIX": "../x/"}, "ending in /"),
+        ({"PORTAL_SHUTDOWN_SECONDS": "0"}, "PORTAL_SHUTDOWN_SECONDS must be at least 1"),
+    ],
+)
+def test_storage_and_shutdown_settings_that_cannot_work_stop_start_up(env, reason, tmp_path):
+    with pytest.raises(ConfigurationError) as error:
+        Settings.from_env({"PORTAL_DATA_DIR": str(tmp_path), **env})
+    assert reason in str(error.value.code) and "\n" not in str(error.value.code)

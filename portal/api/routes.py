@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import base64
 
-from starlette.responses import FileResponse
-
 from .. import regulator_view
-from ..attachments.storage import LocalStorage
+from ..attachments.downloads import stored_file_response
+from ..attachments.storage import storage_for
 from ..permissions import Permission
 from ..web.downloads import content_disposition
 from ..web.routing import Ctx, Routes
@@ -39,16 +38,15 @@ def submission_file(ctx: Ctx):
     if found is None:
         return responses.not_found("No submission has that reference")
     listed = service.submitted_file(ctx.db, found, ctx.params["attachment_id"])
-    storage = LocalStorage(ctx.settings.storage_dir)
     if listed is None:
         return responses.not_found("That submission has no such attachment")
     item, attachment = listed
-    if not storage.exists(attachment.storage_key):
-        return responses.not_found("That attachment's file is no longer stored")
     digest = base64.b64encode(bytes.fromhex(attachment.sha256)).decode()
-    # FileResponse streams from disk in chunks, so a 50 MB file never sits in memory.
-    return FileResponse(
-        storage.path(attachment.storage_key),
+    # Streamed from storage in chunks, so a 50 MB file never sits in memory, and checked against the
+    # recorded SHA-256 as it goes (a mismatch cuts the response short; see storage.verified_chunks).
+    response = stored_file_response(
+        storage_for(ctx.settings),
+        attachment,
         media_type=item.get("content_type") or "application/octet-stream",
         headers={
             "content-disposition": content_disposition(item.get("filename") or "attachment"),
@@ -57,6 +55,9 @@ def submission_file(ctx: Ctx):
             "repr-digest": f"sha-256=:{digest}:",
         },
     )
+    if response is None:
+        return responses.not_found("That attachment's file is no longer stored")
+    return response
 
 
 @routes.get("/api/v1/openapi.json", permission=Permission.PUBLIC)

@@ -8,7 +8,7 @@ import re
 from typing import Any
 
 from starlette.datastructures import FormData, UploadFile
-from starlette.responses import FileResponse, Response
+from starlette.responses import Response
 
 from ..models import Notification, SectionDraft
 from ..notifications import presenters
@@ -25,8 +25,9 @@ from ..web.downloads import content_disposition
 from ..web.form_text import form_text
 from ..web.routing import Ctx, NotFound, Prepare, Routes
 from . import service
+from .downloads import stored_file_response
 from .scanner import scanner_for
-from .storage import LocalStorage
+from .storage import storage_for
 
 FILE_CHANGE_WITHDREW_APPROVAL = (
     "Your change was saved. The notification had been approved, so it now needs reviewing and approving again."
@@ -82,7 +83,7 @@ def _receive(form: FormData | None, settings, path_params: dict) -> service.Rece
     try:
         return service.receive_file(
             _chosen_file(form, path_params),
-            storage=LocalStorage(settings.storage_dir),
+            storage=storage_for(settings),
             scanner=scanner_for(settings),
             max_bytes=settings.max_upload_bytes,
         )
@@ -96,7 +97,7 @@ def _discard(received: service.ReceivedFile | service.RefusedFile, settings) -> 
         return
     # Deleted now rather than left for the sweep: nothing can record it once its request has refused it.
     try:
-        LocalStorage(settings.storage_dir).delete(received.stored.key)
+        storage_for(settings).delete(received.stored.key)
     except OSError:
         # The person's answer matters more than the disk space; the sweep takes the file later.
         log.exception("could not delete refused upload's file %s", received.stored.key)
@@ -200,15 +201,18 @@ def download(ctx: Ctx):
     attachment = service.downloadable(
         ctx.db, ctx.auth, ctx.param_int("notification_id"), ctx.param_int("attachment_id")
     )
-    storage = LocalStorage(ctx.settings.storage_dir)
-    if attachment is None or not storage.exists(attachment.storage_key):
+    if attachment is None:
         raise NotFound()
     # nosniff comes from the security headers every response carries; setting it here too would repeat it.
-    return FileResponse(
-        storage.path(attachment.storage_key),
+    response = stored_file_response(
+        storage_for(ctx.settings),
+        attachment,
         media_type=attachment.content_type,
         headers={"content-disposition": content_disposition(attachment.filename), "cache-control": "private, no-store"},
     )
+    if response is None:
+        raise NotFound()
+    return response
 
 
 @routes.post(
@@ -234,7 +238,7 @@ def remove_post(ctx: Ctx, notification: Notification):
     if attachment is None:
         # The service names every file it removes; without one, nothing was removed here.
         raise NotFound()
-    storage, key = LocalStorage(ctx.settings.storage_dir), attachment.storage_key
+    storage, key = storage_for(ctx.settings), attachment.storage_key
 
     def delete_file():
         try:

@@ -24,7 +24,7 @@ from ..notifications.reading import type_of, visible
 from ..text import byte_size
 from .scanner import Scanner, ScannerUnavailable
 from .sniff import sniff
-from .storage import LocalStorage, Stored, TooLarge
+from .storage import Storage, Stored, TooLarge
 
 log = logging.getLogger("portal.attachments")
 
@@ -86,7 +86,7 @@ def check_upload(db: Session, auth: Auth, notification: Notification, question_k
     return question
 
 
-def receive_file(upload_file, *, storage: LocalStorage, scanner: Scanner, max_bytes: int) -> ReceivedFile:
+def receive_file(upload_file, *, storage: Storage, scanner: Scanner, max_bytes: int) -> ReceivedFile:
     """Copies, sniffs and scans the file, taking no database connection: this is the slow part of an
     upload, and on a database thread it would hold up every other request. Nothing is left stored
     when the file is refused."""
@@ -101,11 +101,13 @@ def receive_file(upload_file, *, storage: LocalStorage, scanner: Scanner, max_by
     try:
         if stored.size == 0:
             raise RefusedFile(EMPTY if upload_file.filename else SELECT_A_FILE)
-        with storage.open(stored.key) as file:
-            kind = sniff(file, filename)
-            if kind is None:
-                raise RefusedFile(WRONG_TYPE)
-            verdict = _scan(scanner, file)
+        # Sniffed and scanned from the request's own copy (on local disk once past a megabyte), the bytes
+        # just stored: reading them back from object storage would cost a second transfer of the file.
+        file = upload_file.file
+        kind = sniff(file, filename)
+        if kind is None:
+            raise RefusedFile(WRONG_TYPE)
+        verdict = _scan(scanner, file)
         if not verdict.clean:
             log.warning("virus refused signature=%s", verdict.signature)
             raise RefusedFile(VIRUS)
@@ -169,7 +171,7 @@ def add_attachment(
     question_key: str,
     upload_file,
     *,
-    storage: LocalStorage,
+    storage: Storage,
     scanner: Scanner,
     max_bytes: int,
     ip: str = "",
@@ -351,7 +353,7 @@ class Swept:
 SWEEP_GRACE = timedelta(hours=1)
 
 
-def sweep(db: Session, storage: LocalStorage, *, older_than: timedelta = SWEEP_GRACE) -> Swept:
+def sweep(db: Session, storage: Storage, *, older_than: timedelta = SWEEP_GRACE) -> Swept:
     """Deletes the files an interrupted upload left behind: a copy cut off part-way, or a file
     stored whose record never committed (the worker killed, the database gone). Records are
     written after their file, so a young file may be an upload still on its way to its commit:

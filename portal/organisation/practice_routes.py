@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from ..attachments.storage import LocalStorage
+from ..attachments.storage import storage_for
 from ..permissions import Permission
 from ..rules import RuleBroken
 from ..web.routing import Ctx, Loader, Routes
@@ -59,7 +59,7 @@ def reset_confirm(ctx: Ctx, copy):
 @routes.post("/practice/{organisation_id}/reset", permission=Permission.ORGANISATION_VIEW, loads=PRACTICE)
 def reset(ctx: Ctx, copy):
     done = practice.reset(ctx.db, ctx.auth, **_who(ctx))
-    storage = LocalStorage(ctx.settings.storage_dir)
+    storage = storage_for(ctx.settings)
 
     def delete_files():
         for key in done.storage_keys:
