@@ -108,7 +108,8 @@ def test_record_the_registered_people_without_javascript(server, browser):
 
 
 def test_enter_reset_and_leave_practice_mode_without_javascript(server, browser):
-    from . import journeys
+    # pages first: it gathers every page state and imports pages_kept_input itself, which imports pages.
+    from . import journeys, pages  # noqa: F401
     from .pages_kept_input import new_drafter, start_session_for
 
     base = server["base"]

@@ -21,8 +21,8 @@ from . import metrics
 from .accounts import kept_input, sessions
 from .api import responses as api_responses
 from .api import service as api_service
-from .attachments.storage import storage_for
 from .db import make_engine, make_session_factory, transaction
+from .files.storage import storage_for
 from .settings import Settings
 from .web.middleware import BodyLimitMiddleware, RequestContextMiddleware, security_headers
 from .web.routing import BearerAuth, render, starlette_route

@@ -54,8 +54,8 @@ def _sweep_orphaned_uploads(settings: Settings, factory) -> None:
     from datetime import timedelta
 
     from .attachments.service import sweep
-    from .attachments.storage import storage_for
     from .db import transaction
+    from .files.storage import storage_for
 
     try:
         with transaction(factory) as db:
@@ -73,7 +73,7 @@ RETENTION_EVERY_SECONDS = 3600
 
 def _apply_retention(settings: Settings, factory) -> None:
     from . import retention
-    from .attachments.storage import storage_for
+    from .files.storage import storage_for
 
     try:
         retention.run(factory, settings.retention, storage_for(settings))
@@ -191,8 +191,8 @@ def cmd_attachments_sweep(settings: Settings, args) -> int:
     from datetime import timedelta
 
     from .attachments.service import sweep
-    from .attachments.storage import storage_for
     from .db import transaction
+    from .files.storage import storage_for
 
     _, factory = _engine_and_factory(settings)
     with transaction(factory) as db:

@@ -26,8 +26,8 @@ from sqlalchemy import delete, exists, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from . import audit
-from .attachments.storage import Storage
 from .db import transaction
+from .files.storage import Storage
 from .models import (
     Attachment,
     AuditEvent,

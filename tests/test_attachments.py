@@ -25,8 +25,8 @@ from portal.app import create_app
 from portal.attachments import service as attachments
 from portal.attachments.scanner import ClamdScanner, NoScanner, ScannerUnavailable, scanner_for
 from portal.attachments.sniff import sniff
-from portal.attachments.storage import LocalStorage, TooLarge
 from portal.db import transaction
+from portal.files.storage import LocalStorage, TooLarge
 from portal.models import Attachment, Membership, Notification, Organisation, User
 from portal.notifications import drafting, reading
 from portal.notifications.registry import definition

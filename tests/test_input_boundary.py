@@ -171,10 +171,15 @@ def test_an_autosave_holding_a_control_character_says_so_in_the_live_region_and_
     assert not (answers or {}).get("completed_by_job_title")
 
 
-def test_a_refused_character_in_a_field_the_form_does_not_have_is_a_400_not_a_500(lead):
+def test_a_refused_character_in_a_field_the_form_does_not_have_is_a_400_not_a_500(lead, as_person, db_factory):
     """Found by the attack pass: the sign-up decision assumed its one error sat on its one field."""
+    founder = as_person("founder@boundary.example")
+    asked = {"organisation_name": "Boundary Care", "provider_id": "1-104000004"}
+    assert post_form(founder, "/organisations/request", asked, from_page="/organisations/request").status_code == 303
+    with db_factory() as db:
+        request_id = db.scalar(select(SignupRequest.id).order_by(SignupRequest.id.desc()).limit(1))
     response = post_form(
-        lead, "/support/signups/999/decide", {"decision": "approve", "foo": "a\x00"}, from_page="/support"
+        lead, f"/support/signups/{request_id}/decide", {"decision": "approve", "foo": "a\x00"}, from_page="/support"
     )
     assert response.status_code == 400
     assert "must not contain" in response.text

@@ -19,9 +19,9 @@ from sqlalchemy import select, update
 
 from portal import retention
 from portal.attachments import service
-from portal.attachments.s3 import PART
-from portal.attachments.storage import Corrupt, TooLarge, storage_for, verified_chunks
 from portal.db import transaction
+from portal.files.s3 import PART
+from portal.files.storage import Corrupt, TooLarge, storage_for, verified_chunks
 from portal.models import Attachment, AuditEvent, Notification, utcnow
 from portal.settings import Retention
 

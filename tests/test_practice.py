@@ -459,7 +459,7 @@ def test_removing_a_member_takes_them_out_of_practice_too(as_role, db_factory, d
 
 def test_narrowing_a_members_roles_takes_them_out_of_practice_until_they_enter_again(as_role, db_factory, demo_org):
     """Their practice roles were copied from the old ones: an open practice page must not outlive them."""
-    (first, _), (second, _) = demo_org["locations"][0], demo_org["locations"][1]
+    first, _ = demo_org["locations"][0]
     reviewer = as_role("reviewer")
     copy_id = enter(reviewer)
     with transaction(db_factory) as db:

@@ -11,9 +11,9 @@ import pytest
 from sqlalchemy import func, select, update
 
 from portal import retention
-from portal.attachments.storage import LocalStorage
 from portal.cli import run_worker
 from portal.db import transaction
+from portal.files.storage import LocalStorage
 from portal.models import (
     Attachment,
     AuditEvent,

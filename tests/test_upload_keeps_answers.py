@@ -19,8 +19,8 @@ from starlette.testclient import TestClient
 
 from portal.app import create_app
 from portal.attachments import service
-from portal.attachments.storage import LocalStorage
 from portal.db import transaction
+from portal.files.storage import LocalStorage
 from portal.models import Notification, SectionDraft
 from portal.notifications import drafting
 

@@ -28,8 +28,8 @@ import pytest
 from sqlalchemy import func, select
 
 from portal.attachments.service import sweep
-from portal.attachments.storage import KEY_PATTERN, LocalStorage
 from portal.cli import run_worker
+from portal.files.storage import KEY_PATTERN, LocalStorage
 from portal.models import Attachment, AuditEvent, Notification, OutboxMessage, Submission
 
 from .conftest import ROOT, csrf_from

@@ -6,7 +6,7 @@ import base64
 
 from .. import regulator_view
 from ..attachments.downloads import stored_file_response
-from ..attachments.storage import storage_for
+from ..files.storage import storage_for
 from ..permissions import Permission
 from ..web.downloads import content_disposition
 from ..web.routing import Ctx, Routes

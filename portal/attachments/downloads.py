@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from starlette.responses import Response, StreamingResponse
 
+from ..files.storage import Missing, Storage, verified_chunks
 from ..models import Attachment
-from .storage import Missing, Storage, verified_chunks
 
 
 def stored_file_response(

@@ -10,6 +10,7 @@ from typing import Any
 from starlette.datastructures import FormData, UploadFile
 from starlette.responses import Response
 
+from ..files.storage import storage_for
 from ..models import Notification, SectionDraft
 from ..notifications import presenters
 from ..notifications.errors import NotAllowed
@@ -27,7 +28,6 @@ from ..web.routing import Ctx, NotFound, Prepare, Routes
 from . import service
 from .downloads import stored_file_response
 from .scanner import scanner_for
-from .storage import storage_for
 
 FILE_CHANGE_WITHDREW_APPROVAL = (
     "Your change was saved. The notification had been approved, so it now needs reviewing and approving again."

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from .. import audit
 from ..accounts.sessions import Auth
+from ..files.storage import Storage, Stored, TooLarge
 from ..models import Attachment, Notification, utcnow
 from ..notifications.definitions import Question, Section
 from ..notifications.drafting import SaveResult, can_edit, save_section, withdraw_approval_if_changed
@@ -24,7 +25,6 @@ from ..notifications.reading import type_of, visible
 from ..text import byte_size
 from .scanner import Scanner, ScannerUnavailable
 from .sniff import sniff
-from .storage import Storage, Stored, TooLarge
 
 log = logging.getLogger("portal.attachments")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from ..attachments.storage import storage_for
+from ..files.storage import storage_for
 from ..permissions import Permission
 from ..rules import RuleBroken
 from ..web.routing import Ctx, Loader, Routes
