@@ -8,7 +8,9 @@ from pathlib import Path
 from portal.notifications.definitions import load_definitions
 
 DOC = Path(__file__).parent.parent / "docs" / "notification-types.md"
-ROW = re.compile(r"^\| (?P<title>.+?) \(`(?P<key>[a-z0-9_]+)`\) \| (?P<basis>.+?) \| (?P<rule>.+?) \| (?P<clock>.+?) \|$")
+ROW = re.compile(
+    r"^\| (?P<title>.+?) \(`(?P<key>[a-z0-9_]+)`\) \| (?P<basis>.+?) \| (?P<rule>.+?) \| (?P<clock>.+?) \|$"
+)
 
 
 def table(text: str) -> dict[str, dict[str, str]]:
@@ -32,7 +34,9 @@ def disagreements(rows: dict[str, dict[str, str]], definitions) -> list[str]:
             "basis": kind.legal_basis.split(", Care Quality Commission")[0],
             "rule": f"{kind.deadline_wording} ({kind.deadline_kind}{days})",
         }
-        problems += [f"{key}: {name} is {row[name]!r}, not {want!r}" for name, want in expected.items() if row[name] != want]
+        problems += [
+            f"{key}: {name} is {row[name]!r}, not {want!r}" for name, want in expected.items() if row[name] != want
+        ]
         # A counted deadline runs from a question: the row must name it, so the clock is the one the code uses.
         if kind.deadline_from and f"`{kind.deadline_from}`" not in row["clock"]:
             problems.append(f"{key}: what starts the clock must name `{kind.deadline_from}`")
