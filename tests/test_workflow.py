@@ -401,3 +401,33 @@ def test_every_type_is_refused_empty_then_filled_approved_and_submitted(people, 
     # Every question asked is in the document the regulator reads (follow-ups only when revealed).
     for question in (q for section in kind.sections for q in section.questions if q.kind != "file"):
         assert question.label.replace("'", "&#39;") in receipt or question.label in receipt, question.key
+
+
+def test_a_draft_made_under_an_earlier_version_still_reads_and_submits_as_that_version(people, location_id, db_factory):
+    # Version 2 of the death notification had no questions about staff presence, preventive action or recent
+    # notifications, and offered the 0 to 4 age band that is now split. A draft completed then is read as it was.
+    from portal.models import SectionDraft
+
+    drafter = people["drafter"]
+    notification = draft_complete(drafter, "death_of_person_using_service", location_id, with_files=False)
+    with db_factory() as db, db.begin():
+        db.get(Notification, notification).type_version = 2
+        for draft in db.scalars(select(SectionDraft).where(SectionDraft.notification_id == notification)):
+            answers = dict(draft.answers)
+            if draft.section_key == "person":
+                answers["person_age_band"] = "0-4"
+            for new in ("staff_present", "last_seen_by_staff", "preventive_action", "recent_notifications"):
+                answers.pop(new, None)
+            draft.answers = answers
+    document = drafter.get(f"/notifications/{notification}/document").text
+    assert "0 to 4" in document
+    assert act(drafter, notification, "request-review").status_code == 303
+    assert act(people["reviewer"], notification, "approve").status_code == 303
+    assert act(people["submitter"], notification, "submit", {"declaration": "yes"}).status_code == 303
+    with db_factory() as db:
+        submission = db.scalar(select(Submission).where(Submission.notification_id == notification))
+        assert submission.type_version == 2
+        assert submission.snapshot["answers"]["person"]["person_age_band"] == "0-4"
+    # New answers choose between under 1 and 1 to 4; the retired band is not offered.
+    person = definitions()["death_of_person_using_service"].sections[1]
+    assert [value for value, _ in person.questions[1].choices()][:2] == ["under_1", "1-4"]
