@@ -28,7 +28,7 @@ EXPECTED_TYPES = {
     "death_of_detained_person": ("Regulation 17", "without delay", "without_delay", None),
     "unauthorised_absence_detained": ("Regulation 17", "without delay", "without_delay", None),
     "return_of_detained_person": ("Regulation 17", "without delay", "without_delay", None),
-    "serious_injury": ("Regulation 18(2)(a)", "without delay", "without_delay", None),
+    "serious_injury": ("Regulation 18(2)(a) and (b)", "without delay", "without_delay", None),
     "abuse_or_allegation": ("Regulation 18(2)(e)", "without delay", "without_delay", None),
     "police_incident": ("Regulation 18(2)(f)", "as soon as possible", "as_soon_as_possible", None),
     "event_stopping_service": ("Regulation 18(2)(g)", "as soon as possible", "as_soon_as_possible", None),
@@ -41,6 +41,43 @@ EXPECTED_TYPES = {
     "manager_absence_planned": ("Regulation 14", "no later than 28 days before", "days_before", 28),
     "manager_absence_emergency": ("Regulation 14", "within 5 working days", "working_days_after", 5),
     "manager_return": ("Regulation 14", "the return must also be notified", "none", None),
+    "provider_absence_planned": ("Regulation 14(1)(a) and (2)", "no later than 28 days before", "days_before", 28),
+    "provider_absence_emergency": ("Regulation 14(1)(a) and (3)", "within 5 working days", "working_days_after", 5),
+    "provider_return": ("Regulation 14(5)", "the return must also be notified", "none", None),
+    "provider_details_change": (
+        "Regulation 15(1)(c) and (e)",
+        "as soon as reasonably practicable, before or after the change",
+        "as_soon_as_possible",
+        None,
+    ),
+    "statement_of_purpose_change": ("Regulation 12(3)", "within 28 days of the revision", "days_after", 28),
+    "registered_people_change": (
+        "Regulation 15(1)(a), (b), (d) and (e)",
+        "as soon as reasonably practicable, before or after the change",
+        "as_soon_as_possible",
+        None,
+    ),
+    "insolvency": (
+        "Regulation 15(1)(f) and (g)",
+        "as soon as reasonably practicable, before or after the event",
+        "as_soon_as_possible",
+        None,
+    ),
+    "liquidator_plans": ("Regulation 22(1)", "within 28 days of the appointment", "days_after", 28),
+    "stopping_regulated_activity": (
+        "Regulation 15(1)(b)",
+        "as soon as reasonably practicable, before the change",
+        "as_soon_as_possible",
+        None,
+    ),
+    "death_of_registered_provider": ("Regulation 21(1) and (2)", "without delay", "without_delay", None),
+    "child_in_adult_psychiatric_unit": ("Regulation 18(2)(h)", "without delay", "without_delay", None),
+    "dols_court_of_protection": (
+        "Regulation 18(4A)(b) and (4B)",
+        "as soon as the outcome is known (not when applying)",
+        "as_soon_as_possible",
+        None,
+    ),
 }
 ABOUT_A_PERSON = {
     "death_of_person_using_service",
@@ -50,6 +87,8 @@ ABOUT_A_PERSON = {
     "serious_injury",
     "abuse_or_allegation",
     "dols_outcome",
+    "child_in_adult_psychiatric_unit",
+    "dols_court_of_protection",
 }
 
 
@@ -64,7 +103,7 @@ def answer(question, raw):
 # --- The shipped definitions -------------------------------------------------------------------
 
 
-def test_all_twelve_types_are_shipped_with_their_legal_basis_and_deadline():
+def test_every_type_is_shipped_with_its_legal_basis_and_deadline():
     assert set(SHIPPED) == set(EXPECTED_TYPES)
     for key, (basis, wording, deadline_kind, days) in EXPECTED_TYPES.items():
         notification_type = SHIPPED[key]
@@ -81,6 +120,7 @@ def test_every_kind_of_question_is_used_somewhere():
 def test_follow_up_types_follow_the_absences():
     assert SHIPPED["return_of_detained_person"].follow_up_of == ("unauthorised_absence_detained",)
     assert set(SHIPPED["manager_return"].follow_up_of) == {"manager_absence_planned", "manager_absence_emergency"}
+    assert set(SHIPPED["provider_return"].follow_up_of) == {"provider_absence_planned", "provider_absence_emergency"}
 
 
 def test_every_type_starts_with_the_same_about_you_section():
@@ -505,7 +545,10 @@ def test_numbers():
 def test_age_band_and_file():
     age = SHIPPED["serious_injury"].question("person_age_band")
     files = SHIPPED["serious_injury"].question("supporting_documents")
-    assert [value for value, _ in AGE_BANDS][:4] == ["0-4", "5-11", "12-15", "16-17"]
+    assert [value for value, _ in AGE_BANDS][:5] == ["under_1", "1-4", "5-11", "12-15", "16-17"]
+    # A band no longer offered is refused as a new answer, but an answer given under it still reads as words.
+    assert answer(age, "0-4") == (None, "Select the person's age from the list")
+    assert age.labels()["0-4"] == "0 to 4"
     assert answer(age, "85-94") == ("85-94", None)
     assert answer(age, "") == (None, "Select the person's age")
     assert answer(age, "102") == (None, "Select the person's age from the list")

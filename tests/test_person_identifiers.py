@@ -110,7 +110,7 @@ def test_a_tampered_answer_gets_a_message_never_an_exception(raw):
 
 def test_every_type_about_a_person_asks_for_the_identifier_as_its_own_kind():
     about_a_person = [kind for kind in definitions().values() if any(s.key == "person" for s in kind.sections)]
-    assert len(about_a_person) == 7
+    assert len(about_a_person) == 9
     for kind in about_a_person:
         assert kind.question("person_identifier").kind == "person_identifier", kind.key
         assert [q.kind for q in kind.all_questions()].count("person_identifier") == 1, kind.key

@@ -27,9 +27,11 @@ DEADLINE_KINDS = ("without_delay", "as_soon_as_possible", "days_before", "workin
 DAY_COUNTED_DEADLINES = ("days_before", "working_days_after", "days_after")
 
 # People using services are never identified by date of birth, so an age band stands in. Childhood
-# is split where services and safeguarding duties change (early years, primary, secondary, 16-17).
+# is split where services and safeguarding duties change (infants, early years, primary, secondary, 16-17):
+# the regulator's death form separates a baby under 1 from a child of 1 to 4.
 AGE_BANDS = (
-    ("0-4", "0 to 4"),
+    ("under_1", "Under 1"),
+    ("1-4", "1 to 4"),
     ("5-11", "5 to 11"),
     ("12-15", "12 to 15"),
     ("16-17", "16 to 17"),
@@ -44,6 +46,10 @@ AGE_BANDS = (
     ("95_and_over", "95 and over"),
     ("unknown", "Not known"),
 )
+
+# Bands no longer offered, kept so that answers given under them still read as words (a submitted
+# notification is read against the current definition). A draft holding one is asked to choose again.
+RETIRED_AGE_BANDS = (("0-4", "0 to 4"),)
 
 YES_NO = (("yes", "Yes"), ("no", "No"))
 
@@ -113,6 +119,12 @@ class Question:
         if self.kind == "age_band":
             return AGE_BANDS
         return self.options
+
+    def labels(self) -> dict[str, str]:
+        """Words for every answer this question may hold, including ones no longer offered."""
+        if self.kind == "age_band":
+            return dict(AGE_BANDS + RETIRED_AGE_BANDS)
+        return dict(self.choices())
 
     def shows_follow_up(self, value: Any) -> bool:
         """Whether this question's typed answer reveals its follow-up (checkboxes: if among those ticked)."""

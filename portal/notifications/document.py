@@ -82,7 +82,7 @@ def display_value(question: Question, value: Any, attachments: list[Attachment] 
             return datetime.fromisoformat(value).strftime("%-d %B %Y at %H:%M")
         except (TypeError, ValueError):
             return str(value)
-    labels = dict(question.choices())
+    labels = question.labels()
     if isinstance(value, list):
         return ", ".join(labels.get(item, str(item)) for item in value)
     if labels:

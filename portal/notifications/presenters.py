@@ -279,7 +279,7 @@ def _words(question: Question, raw: Any) -> str:
         return "Not answered"
     if isinstance(raw, dict):
         return " ".join(str(raw.get(part) or "") for part in ("day", "month", "year", "time")).strip()
-    labels = dict(question.choices())
+    labels = question.labels()
     if isinstance(raw, list):
         return ", ".join(str(labels.get(item, item)) for item in raw)
     return str(labels.get(raw, raw))
