@@ -24,23 +24,28 @@ NOW = datetime(2025, 6, 15, 12, 0)
 NO_NAMES = "Do not enter the names of people using the service."
 
 EXPECTED_TYPES = {
-    "death_of_person_using_service": ("Regulation 16", "without delay", "without_delay", None),
-    "death_of_detained_person": ("Regulation 17", "without delay", "without_delay", None),
-    "unauthorised_absence_detained": ("Regulation 17", "without delay", "without_delay", None),
-    "return_of_detained_person": ("Regulation 17", "without delay", "without_delay", None),
-    "serious_injury": ("Regulation 18(2)(a)", "without delay", "without_delay", None),
-    "abuse_or_allegation": ("Regulation 18(2)(e)", "without delay", "without_delay", None),
-    "police_incident": ("Regulation 18(2)(f)", "as soon as possible", "as_soon_as_possible", None),
-    "event_stopping_service": ("Regulation 18(2)(g)", "as soon as possible", "as_soon_as_possible", None),
+    "death_of_person_using_service": ("Regulation 16", "without delay after the death", "without_delay", None),
+    "death_of_detained_person": ("Regulation 17", "without delay after the death", "without_delay", None),
+    "unauthorised_absence_detained": ("Regulation 17", "without delay after the absence starts", "without_delay", None),
+    "return_of_detained_person": ("Regulation 17", "without delay after the person returns", "without_delay", None),
+    "serious_injury": ("Regulation 18(2)(a)", "without delay after the injury", "without_delay", None),
+    "abuse_or_allegation": ("Regulation 18(2)(e)", "without delay after you become aware of it", "without_delay", None),
+    "police_incident": ("Regulation 18(2)(f)", "as soon as possible after the incident", "as_soon_as_possible", None),
+    "event_stopping_service": ("Regulation 18(2)(g)", "as soon as possible after the event starts", "as_soon_as_possible", None),
     "dols_outcome": (
         "Regulation 18",
         "as soon as the outcome is known (not when applying)",
         "as_soon_as_possible",
         None,
     ),
-    "manager_absence_planned": ("Regulation 14", "no later than 28 days before", "days_before", 28),
-    "manager_absence_emergency": ("Regulation 14", "within 5 working days", "working_days_after", 5),
-    "manager_return": ("Regulation 14", "the return must also be notified", "none", None),
+    "manager_absence_planned": ("Regulation 14", "no later than 28 days before the absence starts", "days_before", 28),
+    "manager_absence_emergency": (
+        "Regulation 14",
+        "within 5 working days of the start of the absence",
+        "working_days_after",
+        5,
+    ),
+    "manager_return": ("Regulation 14(5)", "within 7 days of the manager's return", "days_after", 7),
 }
 ABOUT_A_PERSON = {
     "death_of_person_using_service",
