@@ -31,7 +31,12 @@ EXPECTED_TYPES = {
     "serious_injury": ("Regulation 18(2)(a)", "without delay after the injury", "without_delay", None),
     "abuse_or_allegation": ("Regulation 18(2)(e)", "without delay after you become aware of it", "without_delay", None),
     "police_incident": ("Regulation 18(2)(f)", "as soon as possible after the incident", "as_soon_as_possible", None),
-    "event_stopping_service": ("Regulation 18(2)(g)", "as soon as possible after the event starts", "as_soon_as_possible", None),
+    "event_stopping_service": (
+        "Regulation 18(2)(g)",
+        "as soon as possible after the event starts",
+        "as_soon_as_possible",
+        None,
+    ),
     "dols_outcome": (
         "Regulation 18",
         "as soon as the outcome is known (not when applying)",

@@ -127,7 +127,8 @@ def overdue(db: Session, auth: Auth, today: date, limit: int = 20) -> list[Overd
     # statements whatever their number (the notifications, then their sections).
     found = []
     for notification in db.scalars(query):
-        due = due_date(definition(notification.type_key), answers_of(notification))
+        kind = definition(notification.type_key)
+        due = due_date(kind, answers_of(notification)) if kind is not None else None
         if is_overdue(due, today):
             assert due is not None
             found.append(Overdue(notification, due))
