@@ -177,5 +177,6 @@ def late_by_type_chart(report) -> tuple[BarChart, str]:
     worst = report.by_type[0]
     return chart, (
         f"{overall.late:,} of the {_plural(overall.with_due_date, 'notification')} with a due date "
-        f"{'was' if overall.late == 1 else 'were'} submitted late. Most were {worst.title}, with {worst.late:,}."
+        f"{'was' if overall.late == 1 else 'were'} submitted late. "
+        f"The type with the most was {worst.title}, with {worst.late:,}."
     )
