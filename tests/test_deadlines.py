@@ -131,7 +131,11 @@ def test_a_draft_opened_long_ago_about_a_recent_event_is_not_overdue(as_role, de
     assert "past its deadline" not in drafter.get("/dashboard").text
 
 
-def test_the_start_page_shows_each_types_rule(as_role):
+def test_the_start_page_and_the_dashboard_show_each_types_rule(as_role):
+    dashboard = as_role("drafter").get("/dashboard").text
+    for kind in definitions().values():
+        expected = f"{kind.title}: tell us {kind.deadline_wording}"
+        assert expected.replace("'", "&#39;") in dashboard, kind.key
     page = as_role("drafter").get("/notifications/new").text
     assert "Tell us within 7 days of the manager&#39;s return" in page
     assert "Tell us no later than 28 days before the absence starts" in page
