@@ -129,8 +129,7 @@ def overdue(db: Session, auth: Auth, today: date, limit: int = 20) -> list[Overd
     for notification in db.scalars(query):
         kind = definition(notification.type_key)
         due = due_date(kind, answers_of(notification)) if kind is not None else None
-        if is_overdue(due, today):
-            assert due is not None
+        if due is not None and is_overdue(due, today):
             found.append(Overdue(notification, due))
     found.sort(key=lambda item: item.due)
     return found[:limit]
