@@ -7,6 +7,7 @@ from portal.notifications import deadlines
 from portal.notifications.deadlines import add_working_days, due_date, is_working_day
 from portal.notifications.registry import definitions
 
+from .conftest import count_queries
 from .drafting import start_notification
 
 
@@ -155,3 +156,24 @@ def test_a_planned_absence_starting_within_28_days_warns_and_says_what_to_do(as_
         assert 'class="govuk-warning-text"' in page and warning in page, path
         assert "contact them to agree the shorter notice" in page
     assert warning not in drafter.get(f"/notifications/{later}").text
+
+
+def test_the_dashboard_reads_overdue_notifications_in_the_same_statements_however_many(
+    as_role, demo_org, db_factory, app
+):
+    drafter = as_role("drafter")
+    kind = definitions()["serious_injury"]
+    long_ago = deadlines.today() - timedelta(days=20)
+
+    def statements_for_dashboard() -> int:
+        statements, stop = count_queries(app.state.engine)
+        assert drafter.get("/dashboard").status_code == 200
+        stop()
+        return len(statements)
+
+    _answer(db_factory, start_notification(drafter, kind.key, demo_org["locations"][0][0]), kind, long_ago)
+    few = statements_for_dashboard()
+    for _ in range(6):
+        _answer(db_factory, start_notification(drafter, kind.key, demo_org["locations"][0][0]), kind, long_ago)
+    assert statements_for_dashboard() == few
+    assert "7 notifications are past their deadline" in drafter.get("/dashboard").text
