@@ -440,6 +440,9 @@ STATES += STATES_PRACTICE
 from .pages_people import STATES_PEOPLE  # noqa: E402
 
 STATES += STATES_PEOPLE
+from .pages_deadlines import STATES_DEADLINES  # noqa: E402
+
+STATES += STATES_DEADLINES
 
 # Routes that serve no HTML page, each with the reason.
 NOT_PAGES = {
@@ -462,4 +465,5 @@ NOT_PAGES = {
     "/support/reports/submissions-per-week.csv": "a report's table as a CSV download",
     "/support/reports/time-to-submit.csv": "a report's table as a CSV download",
     "/support/reports/open-queries-by-age.csv": "a report's table as a CSV download",
+    "/support/reports/late-submissions.csv": "a report's table as a CSV download",
 }

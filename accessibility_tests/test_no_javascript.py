@@ -159,3 +159,39 @@ def test_change_a_notifications_location_without_javascript(server, new_page):
     expect(page.locator("body")).to_contain_text("The location was changed.")
     after = page.locator("main .govuk-summary-list").first.inner_text()
     assert chosen in after and after != before
+
+
+def test_short_notice_warning_overdue_flag_and_reminder_settings_without_javascript(server, new_page):
+    """A planned absence starting in 10 days: the warning and the overdue flag come with the page, no script;
+    and reminders are turned off and on again with plain form posts."""
+    from datetime import date, timedelta
+
+    base = server["base"]
+    page = new_page("drafter", javascript=False)
+    page.goto(base + "/notifications/new")
+    page.check("input[name='type'][value='manager_absence_planned']")
+    page.locator("input[name='location']").first.check()
+    page.click("main form button:has-text('Start notification')")
+    task_list = page.url
+    page.click("main a:has-text('The absence')")
+    start = date.today() + timedelta(days=10)
+    page.fill("[name='absence_start-day']", str(start.day))
+    page.fill("[name='absence_start-month']", str(start.month))
+    page.fill("[name='absence_start-year']", str(start.year))
+    page.click("main button:has-text('Save and come back later')")
+    page.goto(task_list)
+    expect(page.locator(".govuk-warning-text")).to_contain_text("This starts in less than 28 days")
+    expect(page.locator("main")).to_contain_text("This notification is overdue")
+    page.goto(base + "/dashboard")
+    expect(page.locator(".govuk-warning-text")).to_contain_text("past")
+    assert page.locator(f"main a[href='{task_list.removeprefix(base)}']").count() == 1
+
+    page.goto(base + "/account/reminders")
+    page.check("input[name='reminders'][value='off']")
+    page.click("main button:has-text('Save')")
+    expect(page.locator("body")).to_contain_text("We will not email you reminders")
+    page.goto(base + "/account/reminders")
+    assert page.is_checked("input[name='reminders'][value='off']")
+    page.check("input[name='reminders'][value='on']")
+    page.click("main button:has-text('Save')")
+    expect(page.locator("body")).to_contain_text("We will email you before notifications are due")

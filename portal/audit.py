@@ -29,6 +29,7 @@ EVENT_TYPES: dict[str, EventType] = {
         _event("account:sign_in_failed", ("method", "reason"), "Sign-in failed ({method}): {reason}"),
         _event("account:signed_out", ("everywhere",), "Signed out"),
         _event("account:sign_in_link_sent", ("email",), "Sign-in link sent to {email}"),
+        _event("account:reminders_changed", ("turned",), "Turned deadline reminder emails {turned}"),
         _event(
             "account:sign_in_level_too_low",
             ("method", "achieved", "required"),

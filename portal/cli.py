@@ -82,6 +82,23 @@ def _apply_retention(settings: Settings, factory) -> None:
         log.exception("retention run failed")
 
 
+# Reminders are looked for when the worker starts and then every 15 minutes: they are days ahead of a due date,
+# so a quarter of an hour late costs nothing, and each pass reads the open notifications once.
+REMINDERS_EVERY_SECONDS = 900
+
+
+def _send_reminders(settings: Settings, factory) -> None:
+    from .notifications import deadlines, reminders
+
+    try:
+        written = reminders.send_due(factory, settings.base_url, deadlines.today())
+        if written:
+            log.info("wrote %s deadline reminders", written)
+    except Exception:
+        # Nothing of a failed pass was committed, so the next pass sends what this one would have.
+        log.exception("deadline reminders failed")
+
+
 def run_worker(
     settings: Settings, *, once: bool = False, stop: threading.Event | None = None, interval: float = 2.0
 ) -> int:
@@ -92,6 +109,7 @@ def run_worker(
     stop = stop or threading.Event()
     next_sweep = time.monotonic() + SWEEP_EVERY_SECONDS
     next_retention = time.monotonic()
+    next_reminders = time.monotonic()
     while not stop.is_set():
         try:
             sent = outbox.deliver_due(factory, sender)
@@ -107,6 +125,9 @@ def run_worker(
         if time.monotonic() >= next_retention:
             next_retention = time.monotonic() + RETENTION_EVERY_SECONDS
             _apply_retention(settings, factory)
+        if time.monotonic() >= next_reminders:
+            next_reminders = time.monotonic() + REMINDERS_EVERY_SECONDS
+            _send_reminders(settings, factory)
         if not sent:
             stop.wait(interval)
     return 0

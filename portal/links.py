@@ -45,3 +45,7 @@ def support_question(base_url: str, query_id: int) -> str:
 def locations(base_url: str) -> str:
     """The organisation's locations page, where its admins see what an import of the register changed."""
     return f"{base_url}/locations"
+
+
+def reminder_settings(base_url: str) -> str:
+    return f"{base_url}/account/reminders"

@@ -96,7 +96,6 @@ class Settings:
     # How long before the idle sign-out the page warns and offers to stay signed in (WCAG 2.2.1).
     session_warning_seconds: int = 120
     session_absolute_hours: int = 12
-    without_delay_hours: int = 24
     email_sender: str = "log"
     mail_from: str = "notifications@regulator.example"
     smtp_host: str = "127.0.0.1"
@@ -250,7 +249,6 @@ class Settings:
             session_idle_minutes=idle_minutes,
             session_warning_seconds=warning_seconds,
             session_absolute_hours=number("PORTAL_SESSION_ABSOLUTE_HOURS", 12),
-            without_delay_hours=number("PORTAL_WITHOUT_DELAY_HOURS", 24),
             email_sender=sender,
             mail_from=env.get("PORTAL_MAIL_FROM", cls.mail_from),
             smtp_host=env.get("PORTAL_SMTP_HOST", "127.0.0.1"),

@@ -47,7 +47,7 @@ def test_the_task_list_shows_each_section_and_the_deadline(drafter, location_id)
     kind = definitions()["serious_injury"]
     for section in kind.sections:
         assert section.title in page
-    assert "Tell us without delay" in page and "Not yet started" in page
+    assert "Tell us without delay after" in page and "Not yet started" in page
 
 
 def test_save_and_continue_validates_and_keeps_what_was_typed(drafter, location_id):

@@ -127,6 +127,23 @@ SAMPLES: dict[str, tuple[dict, str, str]] = {
         "Location: Riverside House (location ID 1-101)\n\n"
         f"Your copy: {BASE}/notifications/42/receipt",
     ),
+    "deadline_reminder": (
+        {
+            "notification_type": "Serious injury",
+            "location_name": "Riverside House",
+            "deadline_wording": "without delay after the injury",
+            "due": "4 December 2026",
+            "due_today": False,
+            "link": f"{BASE}/notifications/42",
+            "settings_link": f"{BASE}/account/reminders",
+        },
+        "Due on 4 December 2026: Serious injury at Riverside House",
+        "The Serious injury notification for Riverside House has not been submitted yet. It must be sent without "
+        "delay after the injury, so it is due on 4 December 2026.\n\n"
+        f"Finish and submit it: {BASE}/notifications/42\n\n"
+        "You get this email because the notification is assigned to you or you are an admin of the organisation. "
+        f"Turn these reminders off or on: {BASE}/account/reminders",
+    ),
     "query_asked": (
         {
             "organisation_name": "Riverside Care Ltd",
@@ -272,6 +289,7 @@ LINKS = [
     (links.question, (7,), "queries.thread", {"query_id": 7}),
     (links.support_question, (7,), "queries.support_thread", {"query_id": 7}),
     (links.locations, (), "locations.locations_list", {}),
+    (links.reminder_settings, (), "accounts.reminder_settings", {}),
 ]
 
 
@@ -380,6 +398,7 @@ KINDS = {
     },
     "notifications": {"review_requested", "changes_requested", "approved", "submitted"},
     "register": {"register_changes"},
+    "reminders": {"deadline_reminder"},
 }
 
 
@@ -606,3 +625,28 @@ def test_the_register_changes_email_with_hostile_names_from_the_register_is_deli
     (message,) = delivered_safely(db_factory, smtp, KINDS["register"])
     assert message.subject.startswith("Changes to the locations of Riverside Care Ltd Bcc: attacker@evil.example")
     assert message.body.endswith(f"See your locations: {BASE}/locations")
+
+
+def test_the_deadline_reminder_with_a_hostile_location_name_is_delivered(db_factory, smtp, as_role, location_id):
+    from datetime import date
+
+    from portal.models import SectionDraft
+    from portal.notifications import reminders
+
+    from .drafting import start_notification
+
+    notification = start_notification(as_role("drafter"), "serious_injury", location_id)
+    with transaction(db_factory) as db:
+        db.get(Location, location_id).name = hostile(200, "Riverside House")
+        db.execute(OutboxMessage.__table__.delete())  # the drafter's sign-in link: not what this test is about
+        draft = db.scalar(
+            select(SectionDraft).where(
+                SectionDraft.notification_id == notification, SectionDraft.section_key == "injury"
+            )
+        )
+        draft.answers = {"injury_date": "2026-11-23"}
+    assert reminders.send_due(db_factory, BASE, date(2026, 11, 23)) == 2
+
+    messages = delivered_safely(db_factory, smtp, KINDS["reminders"])
+    assert all(" at Riverside House Bcc: attacker@evil.example Subject: pwned " in m.subject for m in messages)
+    assert all(f"{BASE}/notifications/{notification}\n" in m.body for m in messages)

@@ -30,6 +30,8 @@ REPORT_PATHS = [
     "/support/reports/submissions-per-week.csv",
     "/support/reports/time-to-submit.csv",
     "/support/reports/open-queries-by-age.csv",
+    "/support/reports/late-submissions",
+    "/support/reports/late-submissions.csv",
 ]
 
 
@@ -393,3 +395,91 @@ def test_the_pages_stay_light_with_every_type_in_every_week(lead, db_factory, de
         # The limits tests/test_page_weight.py sets for every page.
         assert len(page.content) < 40 * 1024, f"{path}: {len(page.content) / 1024:.1f} KB raw"
         assert len(gzip.compress(page.content)) < 10 * 1024, path
+
+
+# Late submissions -------------------------------------------------------------------------------
+
+LATE = "/support/reports/late-submissions"
+
+
+def late_row(db_factory, organisation_id, type_key, answers, location, submitted_at) -> None:
+    """A submission as the regulator received it: its frozen answers give its due date."""
+    with transaction(db_factory) as db:
+        organisation = db.get(Organisation, organisation_id)
+        reference = f"L{next(_references):07d}"
+        notification = Notification(
+            organisation_id=organisation.id,
+            # A practice copy's own locations are not made here: the real one's stands in.
+            location_id=db.scalar(select(Organisation).where(Organisation.provider_id == "1-101000001"))
+            .locations[0]
+            .id,
+            type_key=type_key,
+            type_version=1,
+            status="submitted",
+            reference=reference,
+            submitted_at=submitted_at,
+        )
+        db.add(notification)
+        db.flush()
+        db.add(
+            Submission(
+                notification_id=notification.id,
+                organisation_id=organisation.id,
+                reference=reference,
+                type_key=type_key,
+                type_version=1,
+                snapshot={
+                    "organisation": {"name": organisation.name},
+                    "location": {"name": location, "location_id": "1-1"},
+                    "answers": answers,
+                },
+                content_hash="0" * 64,
+                submitted_at=submitted_at,
+            )
+        )
+
+
+def test_late_submissions_are_counted_by_type_and_by_location(lead, db_factory, demo_org):
+    # Noon UTC on a Wednesday of this week or last: inside the report's window, on a known weekday.
+    now = utcnow()
+    wednesday = datetime.combine(now.date() - timedelta(days=now.weekday()) + 2 * DAY, datetime.min.time(), UTC)
+    if wednesday > now:
+        wednesday -= 7 * DAY
+    noon = wednesday + 12 * HOUR
+    monday, tuesday = (noon - 2 * DAY).date(), (noon - DAY).date()
+    org = demo_org["id"]
+    # An injury on Monday is due by the end of Tuesday: late on Wednesday. One on Tuesday is on time.
+    late_row(db_factory, org, "serious_injury", {"injury": {"injury_date": monday.isoformat()}}, "House", noon)
+    late_row(db_factory, org, "serious_injury", {"injury": {"injury_date": tuesday.isoformat()}}, "House", noon)
+    # Abuse counts from when the provider became aware (Tuesday), not from when it happened: on time.
+    abuse = {"abuse": {"date_of_abuse": "2020-01-01", "date_aware": tuesday.isoformat()}}
+    late_row(db_factory, org, "abuse_or_allegation", abuse, "Lodge", noon)
+    # A return notified 10 days after it happened: late (7 days). One with no date: counted as neither.
+    back = {"return": {"return_date": (noon - 10 * DAY).date().isoformat()}}
+    late_row(db_factory, org, "manager_return", back, "Lodge", noon)
+    late_row(db_factory, org, "police_incident", {}, "Lodge", noon)
+    # A practice organisation's late submission is never the regulator's to count.
+    with transaction(db_factory) as db:
+        practice = Organisation(name="Riverside (practice)", provider_id="", practice_of_id=org)
+        db.add(practice)
+        db.flush()
+        practice_id = practice.id
+    late_row(db_factory, practice_id, "serious_injury", {"injury": {"injury_date": "2020-01-01"}}, "House", noon)
+
+    page = lead.get(LATE).text
+    assert table(page, "Notifications submitted late, by type") == [
+        ["Type", "Submitted", "With a due date", "Submitted late", "Late"],
+        ["Return of the registered manager", "1", "1", "1", "100%"],
+        ["Serious injury", "2", "2", "1", "50%"],
+        ["Abuse or allegation of abuse", "1", "1", "0", "0%"],
+        ["Incident reported to or investigated by the police", "1", "0", "0", "–"],
+        ["All notifications", "5", "4", "2", "50%"],
+    ]
+    assert table(page, "Notifications submitted late, by location") == [
+        ["Location", "Submitted", "With a due date", "Submitted late", "Late"],
+        ["House (1-1), Riverside Care Ltd", "2", "2", "1", "50%"],
+        ["Lodge (1-1), Riverside Care Ltd", "3", "2", "1", "50%"],
+    ]
+    assert "2 of the 4 notifications with a due date were submitted late." in page
+    assert csv_rows(lead.get(LATE + ".csv"))[-1] == ["All", "All notifications", "5", "4", "2"]
+    assert 'href="/support/reports/late-submissions"' in lead.get("/support/reports").text

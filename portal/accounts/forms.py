@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from wtforms.validators import DataRequired, Email, Length, Regexp
 
-from ..web.forms import Form
-from ..web.govuk_fields import GovukEmail, GovukTextInput
+from ..web.forms import Chosen, Form
+from ..web.govuk_fields import GovukEmail, GovukRadios, GovukTextInput
 
 
 class SignInForm(Form):
@@ -34,4 +34,15 @@ class SignupRequestForm(Form):
             DataRequired("Enter the regulator provider ID"),
             Regexp(r"^\s*1-\d{9,10}\s*$", message="Enter a provider ID in the correct format, like 1-101234567"),
         ],
+    )
+
+
+class ReminderSettingsForm(Form):
+    reminders = GovukRadios(
+        "Do you want reminder emails before a notification is due?",
+        description="We email the person a notification is assigned to, and the organisation’s admins, 2 days "
+        "before it is due, if it has not been submitted.",
+        choices=[("on", "Yes, send me reminders"), ("off", "No, do not send me reminders")],
+        validate_choice=False,
+        validators=[Chosen("Select whether you want reminder emails")],
     )

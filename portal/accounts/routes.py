@@ -12,7 +12,8 @@ from ..safe_paths import same_site_path
 from ..web.form_text import form_text
 from ..web.routing import Ctx, NotFound, Routes
 from . import email_link, invitations, organisations, sessions, signing
-from .forms import SignInForm, SignupRequestForm
+from . import reminder_settings as reminder_choice
+from .forms import ReminderSettingsForm, SignInForm, SignupRequestForm
 
 routes = Routes("accounts")
 
@@ -134,6 +135,25 @@ def account(ctx: Ctx):
         "accounts/account.html",
         memberships=sessions.memberships_of(ctx.db, ctx.auth.user.id),
         active_sessions=organisations.active_sessions(ctx.db, ctx.auth.user.id),
+    )
+
+
+@routes.get("/account/reminders", permission=Permission.SIGNED_IN)
+def reminder_settings(ctx: Ctx):
+    form = ReminderSettingsForm(data={"reminders": "on" if ctx.auth.user.deadline_reminders else "off"})
+    return ctx.render("accounts/reminders.html", form=form)
+
+
+@routes.post("/account/reminders", permission=Permission.SIGNED_IN)
+def reminder_settings_post(ctx: Ctx):
+    form = ReminderSettingsForm(ctx.form)
+    if not form.validate():
+        return ctx.render("accounts/reminders.html", status=400, form=form)
+    on = form.reminders.data == "on"
+    reminder_choice.set_deadline_reminders(ctx.db, ctx.auth.user, on, ip=ctx.client_ip, user_agent=ctx.user_agent)
+    return ctx.redirect_to(
+        "accounts.account",
+        flash="We will email you before notifications are due" if on else "We will not email you reminders",
     )
 
 

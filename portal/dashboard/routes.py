@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..accounts import organisations as orgs
-from ..notifications import listing
+from ..notifications import deadlines, listing
 from ..notifications.registry import sorted_types
 from ..permissions import Permission
 from ..queries import service as queries
@@ -16,7 +16,6 @@ routes = Routes("dashboard")
 def dashboard(ctx: Ctx):
     if ctx.auth.is_regulator:
         return ctx.redirect_to("support.workspace")
-    hours = ctx.settings.without_delay_hours
     replies = queries.replies_waiting(ctx.db, ctx.auth) if ctx.auth.has(Permission.QUERY_ASK) else 0
     locations = orgs.locations_of(ctx.db, ctx.auth.organisation.id)
     return ctx.render(
@@ -30,7 +29,6 @@ def dashboard(ctx: Ctx):
             for place in locations
         ],
         replies_waiting=replies,
-        overdue=listing.overdue_drafts(ctx.db, ctx.auth, hours),
-        overdue_hours=hours,
-        type_titles={kind.key: kind.title for kind in sorted_types()},
+        overdue=listing.overdue(ctx.db, ctx.auth, deadlines.today()),
+        types_by_key={kind.key: kind for kind in sorted_types()},
     )

@@ -3,7 +3,7 @@
 from .accounts import Identity, KeptInput, RateLimitCounter, SeenLogoutToken, SignInLink, User, UserSession
 from .audit import AuditEvent
 from .base import Base, utcnow
-from .notifications import Attachment, Notification, NotificationIdentifier, SectionDraft
+from .notifications import Attachment, DeadlineReminder, Notification, NotificationIdentifier, SectionDraft
 from .organisations import (
     PROVIDER,
     REGULATOR,
@@ -20,6 +20,7 @@ from .support import OPEN_STATUSES, QUERY_STATUSES, QueryMessage, SupportQuery
 from .workflow import ApiToken, Comment, ReviewRecord, Submission, Watch
 
 __all__ = [
+    "DeadlineReminder",
     "OPEN_STATUSES",
     "QUERY_STATUSES",
     "QueryMessage",

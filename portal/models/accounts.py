@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, utcnow
@@ -19,6 +19,8 @@ class User(Base):
     display_name: Mapped[str] = mapped_column(String(200), default="")
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Emails before a notification's due date (portal/notifications/reminders.py); each person can stop them.
+    deadline_reminders: Mapped[bool] = mapped_column(default=True, server_default=true())
 
     identities: Mapped[list[Identity]] = relationship(back_populates="user")
 

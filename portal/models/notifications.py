@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import BigInteger, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -116,3 +116,17 @@ class NotificationIdentifier(Base):
     kind: Mapped[str] = mapped_column(String(20))
     # identifiers.search_key of the answer: case folded, spaces dropped.
     search_key: Mapped[str] = mapped_column(String(200))
+
+
+class DeadlineReminder(Base):
+    """A reminder of a due date sent to one person: the unique row is what makes it once, even when two
+    workers find the same notification due at the same moment (portal/notifications/reminders.py)."""
+
+    __tablename__ = "deadline_reminders"
+    __table_args__ = (UniqueConstraint("notification_id", "user_id", "due_on"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    notification_id: Mapped[int] = mapped_column(ForeignKey("notifications.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    due_on: Mapped[date]
+    sent_at: Mapped[datetime] = mapped_column(default=utcnow)

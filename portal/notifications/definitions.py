@@ -256,8 +256,10 @@ def _notification_type(path: Path, data: dict) -> NotificationType:
     if not data["sections"]:
         raise where.error("needs at least one section")
     deadline_from = data.get("deadline_from")
-    if deadline_from is not None and deadline_kind not in DAY_COUNTED_DEADLINES:
-        raise where.error(f"deadline_from is only for {', '.join(DAY_COUNTED_DEADLINES)}")
+    # "Without delay" and "as soon as possible" run from an answer too (the event, or when the provider
+    # became aware), so they can be flagged when late; only "none" has no clock to start.
+    if deadline_from is not None and deadline_kind == "none":
+        raise where.error("deadline_from needs a deadline: deadline_kind none has no clock to start")
 
     question_keys: set[str] = set()
     section_keys: set[str] = set()

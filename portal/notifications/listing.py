@@ -1,18 +1,20 @@
-"""Lists of notifications: the filtered, paged list, and the dashboard's overdue drafts."""
+"""Lists of notifications: the filtered, paged list, and the dashboard's overdue notifications."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date
 
 from sqlalchemy import and_, func, or_, select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from ..accounts.sessions import Auth
-from ..models import Notification, utcnow
+from ..models import Notification
 from ..numbers import parse_id
 from ..permissions import Permission
+from .deadlines import due_date, is_overdue
+from .reading import answers_of
 from .registry import definition, sorted_types
 from .states import OPEN_STATUSES, STATUSES
 
@@ -96,24 +98,38 @@ def _needs_attention_of(auth: Auth):
     return or_(*clauses)
 
 
-def overdue_drafts(db: Session, auth: Auth, hours: int, limit: int = 20) -> list[Notification]:
-    """Unsent notifications that must go "without delay" and have been open longer than `hours`."""
+@dataclass(frozen=True)
+class Overdue:
+    notification: Notification
+    due: date
+
+
+def overdue(db: Session, auth: Auth, today: date, limit: int = 20) -> list[Overdue]:
+    """Unsent notifications whose due date, counted from the event or from when the provider became aware
+    (`deadlines.due_date`), has passed: every kind with a clock, not only those due "without delay"."""
     if auth.organisation is None:
         return []
-    urgent = [kind.key for kind in sorted_types() if kind.deadline_kind == "without_delay"]
+    timed = [kind.key for kind in sorted_types() if kind.deadline_from is not None]
     query = (
         select(Notification)
-        .options(joinedload(Notification.location))
+        .options(joinedload(Notification.location), selectinload(Notification.sections))
         .where(
             Notification.organisation_id == auth.organisation.id,
-            Notification.type_key.in_(urgent),
+            Notification.type_key.in_(timed),
             Notification.status.in_(OPEN_STATUSES),
-            Notification.created_at < utcnow() - timedelta(hours=hours),
         )
         .order_by(Notification.created_at)
-        .limit(limit)
     )
     visible_at = auth.locations_with(Permission.NOTIFICATION_VIEW)
     if visible_at is not None:
         query = query.where(Notification.location_id.in_(visible_at or {-1}))
-    return list(db.scalars(query))
+    # The due date lives in the answers, so it is worked out here for each open notification: two
+    # statements whatever their number (the notifications, then their sections).
+    found = []
+    for notification in db.scalars(query):
+        kind = definition(notification.type_key)
+        due = due_date(kind, answers_of(notification)) if kind is not None else None
+        if due is not None and is_overdue(due, today):
+            found.append(Overdue(notification, due))
+    found.sort(key=lambda item: item.due)
+    return found[:limit]

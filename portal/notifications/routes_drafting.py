@@ -16,8 +16,7 @@ from ..permissions import Permission
 from ..web.form_text import refused_fields
 from ..web.forms import show_rule_broken
 from ..web.routing import Ctx, Forbidden, NotFound, Routes
-from . import drafting, kept, listing, people, presenters, reading
-from .deadlines import due_date
+from . import deadlines, drafting, kept, listing, people, presenters, reading
 from .definitions import Question, Section
 from .document import comment_threads, compiled_sections
 from .errors import NotAllowed, WorkflowError
@@ -27,7 +26,7 @@ from .lookups import NOTIFICATION
 from .refusals import moved_on
 from .registry import sorted_types
 from .rendering import render_question
-from .states import MoveRefused, allowed_moves
+from .states import OPEN_STATUSES, MoveRefused, allowed_moves
 
 routes = Routes("notifications")
 
@@ -110,6 +109,19 @@ def task_list(ctx: Ctx, notification: Notification):
     return _task_list_page(ctx, notification)
 
 
+def _deadline_facts(ctx: Ctx, kind, notification: Notification) -> dict[str, Any]:
+    due = deadlines.due_date(kind, reading.answers_of(notification))
+    today = deadlines.today()
+    still_open = notification.status in OPEN_STATUSES
+    return {
+        "deadline_text": deadlines.deadline_sentence(kind, due),
+        "overdue": still_open and deadlines.is_overdue(due, today),
+        "short_notice": deadlines.short_notice_warning(kind, due, today, ctx.settings.regulator_name)
+        if still_open
+        else "",
+    }
+
+
 def _task_list_page(ctx: Ctx, notification: Notification, *, status: int = 200, assign_error: str = ""):
     kind = reading.type_of(notification)
     drafts = {draft.section_key: draft for draft in notification.sections}
@@ -126,7 +138,7 @@ def _task_list_page(ctx: Ctx, notification: Notification, *, status: int = 200, 
             notification, moves, all_completed=all(draft.status == "completed" for draft in drafts.values())
         ),
         changes_asked=presenters.changes_asked(notification, reading.latest_review(ctx.db, notification.id)),
-        due=due_date(kind, reading.answers_of(notification)),
+        **_deadline_facts(ctx, kind, notification),
         watching=reading.is_watching(ctx.db, ctx.auth.user.id, notification.id),
         status_words=presenters.STATUS_WORDS,
         assignees=presenters.assignee_items(reading.colleagues_who_can_draft(ctx.db, notification), notification)
@@ -192,6 +204,7 @@ def _section_page(
         has_errors=bool(errors),
         file_questions=[q for q in section.questions if q.kind == "file"],
         kept=kept_words,
+        **_deadline_facts(ctx, kind, notification),
         version=kept_words.version if kept_words is not None else draft.version,
         **({"flash": notice} if notice else {}),
     )

@@ -159,3 +159,24 @@ def open_queries_chart(report) -> tuple[BarChart, str]:
     oldest = report.rows[-1].total
     old = "None has" if not oldest else f"{oldest:,} {'has' if oldest == 1 else 'have'}"
     return chart, f"{_plural(report.total, 'query', 'queries')} open. {old} been open for over 7 days."
+
+
+def late_by_type_chart(report) -> tuple[BarChart, str]:
+    """Late submissions per type, and the sentence that describes them."""
+    chart = bar_chart(
+        "late-by-type", "Notifications submitted late, by type", [(r.title, r.late) for r in report.by_type]
+    )
+    overall = report.overall
+    if not overall.submitted:
+        return chart, "No notifications were submitted in these weeks."
+    if not overall.late:
+        return (
+            chart,
+            f"None of the {_plural(overall.with_due_date, 'notification')} with a due date was submitted late.",
+        )
+    worst = report.by_type[0]
+    return chart, (
+        f"{overall.late:,} of the {_plural(overall.with_due_date, 'notification')} with a due date "
+        f"{'was' if overall.late == 1 else 'were'} submitted late. "
+        f"The type with the most was {worst.title}, with {worst.late:,}."
+    )

@@ -7,7 +7,7 @@ from starlette.responses import Response
 from ..models import utcnow
 from ..permissions import Permission
 from ..web.routing import Ctx, Routes
-from . import charts, service
+from . import charts, lateness, service
 
 routes = Routes("reports")
 
@@ -33,6 +33,20 @@ def overview(ctx: Ctx):
 def submissions_by_type(ctx: Ctx):
     weekly = service.submissions_per_week(ctx.db, service.window())
     return ctx.render("reports/by_type.html", weekly=weekly, type_charts=charts.weekly_type_charts(weekly))
+
+
+@routes.get("/support/reports/late-submissions", permission=Permission.REPORTS_VIEW)
+def late_submissions(ctx: Ctx):
+    report = lateness.late_submissions(ctx.db, service.window())
+    chart, summary = charts.late_by_type_chart(report)
+    return ctx.render(
+        "reports/late.html",
+        report=report,
+        chart=chart,
+        summary=summary,
+        type_rows=lateness.rows([*report.by_type, report.overall]),
+        location_rows=lateness.rows(report.by_location),
+    )
 
 
 def _download(ctx: Ctx, name: str) -> Response:
@@ -63,3 +77,8 @@ def time_to_submit_csv(ctx: Ctx):
 @routes.get("/support/reports/open-queries-by-age.csv", permission=Permission.REPORTS_VIEW)
 def open_queries_by_age_csv(ctx: Ctx):
     return _download(ctx, "open-queries-by-age")
+
+
+@routes.get("/support/reports/late-submissions.csv", permission=Permission.REPORTS_VIEW)
+def late_submissions_csv(ctx: Ctx):
+    return _download(ctx, "late-submissions")

@@ -371,7 +371,14 @@ DOWNLOADS = {
     "submissions-per-week": (lambda db, now: weekly_table(submissions_per_week(db, window(now)))),
     "time-to-submit": (lambda db, now: times_table(time_to_submit(db, window(now)))),
     "open-queries-by-age": (lambda db, now: queries_table(open_queries_by_age(db, window(now).now))),
+    "late-submissions": (lambda db, now: _late_table(db, window(now))),
 }
+
+
+def _late_table(db: Session, span: Window) -> list[list]:
+    from . import lateness  # it builds on this module's window
+
+    return lateness.table(lateness.late_submissions(db, span))
 
 
 # Characters that make a spreadsheet read a cell as a formula (OWASP's CSV injection list).
