@@ -51,9 +51,19 @@ EXPECTED_TYPES = {
         5,
     ),
     "manager_return": ("Regulation 14(5)", "within 7 days of the manager's return", "days_after", 7),
-    "provider_absence_planned": ("Regulation 14(1)(a) and (2)", "no later than 28 days before", "days_before", 28),
-    "provider_absence_emergency": ("Regulation 14(1)(a) and (3)", "within 5 working days", "working_days_after", 5),
-    "provider_return": ("Regulation 14(5)", "the return must also be notified", "none", None),
+    "provider_absence_planned": (
+        "Regulation 14(1)(a) and (2)",
+        "no later than 28 days before the absence starts",
+        "days_before",
+        28,
+    ),
+    "provider_absence_emergency": (
+        "Regulation 14(1)(a) and (3)",
+        "within 5 working days of the start of the absence",
+        "working_days_after",
+        5,
+    ),
+    "provider_return": ("Regulation 14(5)", "within 7 days of the provider's return", "days_after", 7),
     "provider_details_change": (
         "Regulation 15(1)(c) and (e)",
         "as soon as reasonably practicable, before or after the change",
@@ -80,8 +90,18 @@ EXPECTED_TYPES = {
         "as_soon_as_possible",
         None,
     ),
-    "death_of_registered_provider": ("Regulation 21(1) and (2)", "without delay", "without_delay", None),
-    "child_in_adult_psychiatric_unit": ("Regulation 18(2)(h)", "without delay", "without_delay", None),
+    "death_of_registered_provider": (
+        "Regulation 21(1) and (2)",
+        "without delay after the death",
+        "without_delay",
+        None,
+    ),
+    "child_in_adult_psychiatric_unit": (
+        "Regulation 18(2)(h)",
+        "without delay after the admission",
+        "without_delay",
+        None,
+    ),
     "dols_court_of_protection": (
         "Regulation 18(4A)(b) and (4B)",
         "as soon as the outcome is known (not when applying)",
