@@ -81,7 +81,11 @@ def _new_page(ctx: Ctx, formdata=None) -> tuple[NewNotificationForm, Any]:
 
 @routes.get("/notifications/new", permission=Permission.NOTIFICATION_DRAFT)
 def new(ctx: Ctx):
-    return _new_page(ctx)[1]()
+    form, page = _new_page(ctx)
+    # "Which notification do I need?" ends by linking here with its type chosen; the location is asked here.
+    if ctx.query.get("type") in dict(form.type.choices):
+        form.type.data = ctx.query["type"]
+    return page()
 
 
 @routes.post("/notifications/new", permission=Permission.NOTIFICATION_DRAFT)
