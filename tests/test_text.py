@@ -1,6 +1,6 @@
 """Sizes, counts, articles, dates and references read the same on every page and in every message."""
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pytest
 
@@ -111,7 +111,7 @@ def test_dates_have_no_leading_zero():
 
 
 def test_the_page_filter_shows_a_stored_time_in_gov_uk_style():
-    assert " on 2 December 2026" in format_datetime(datetime(2026, 12, 2, 12, 0, tzinfo=timezone.utc))
+    assert " on 2 December 2026" in format_datetime(datetime(2026, 12, 2, 12, 0, tzinfo=UTC))
     assert format_datetime(None) == ""
 
 
