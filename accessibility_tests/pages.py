@@ -391,6 +391,12 @@ STATES = [
         then(at(stage("approved"), "/submit"), press("Submit notification")),
     ),
     PageState("receipt", "/notifications/{notification_id}/receipt", "submitter", at(stage("submitted"), "/receipt")),
+    PageState(
+        "review of a follow-up, with what it changes",
+        "/notifications/{notification_id}/review",
+        "reviewer",
+        at(stage("follow_up_in_review"), "/review"),
+    ),
     PageState("task list, submitted", "/notifications/{notification_id}", "drafter", at(stage("submitted"))),
     PageState(
         "follow-up", "/notifications/{notification_id}/follow-up", "drafter", at(stage("submitted"), "/follow-up")

@@ -100,14 +100,6 @@ class Difference:
     before: str
     after: str
 
-    @property
-    def words(self) -> str:
-        if self.change == "Added":
-            return f"Added: {self.after}"
-        if self.change == "Removed":
-            return f"Removed: {self.before}"
-        return f"Changed from {self.before} to {self.after}"
-
 
 @dataclass(frozen=True)
 class Differences:
