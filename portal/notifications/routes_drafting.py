@@ -25,7 +25,7 @@ from .form_input import anchor, kept_answers, section_raw, shown_values
 from .forms import ChangeLocationForm, NewNotificationForm
 from .lookups import NOTIFICATION
 from .refusals import moved_on
-from .registry import sorted_types
+from .registry import definition, sorted_types
 from .rendering import render_question
 from .states import MoveRefused, allowed_moves
 
@@ -83,8 +83,9 @@ def _new_page(ctx: Ctx, formdata=None) -> tuple[NewNotificationForm, Any]:
 def new(ctx: Ctx):
     form, page = _new_page(ctx)
     # "Which notification do I need?" ends by linking here with its type chosen; the location is asked here.
-    if ctx.query.get("type") in dict(form.type.choices):
-        form.type.data = ctx.query["type"]
+    chosen = ctx.query.get("type")
+    if chosen and definition(chosen) is not None:
+        form.type.data = chosen
     return page()
 
 
