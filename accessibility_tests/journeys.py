@@ -38,6 +38,12 @@ def start(page, base: str, type_key: str) -> int:
 
 def complete(page, base: str, type_key: str = "dols_outcome") -> int:
     notification = start(page, base, type_key)
+    fill_every_section(page, base, notification, type_key)
+    return notification
+
+
+def fill_every_section(page, base: str, notification: int, type_key: str, changed: dict | None = None) -> None:
+    """Saves every section with the example answers, `changed` answers (by question key) in their place."""
     for section in definitions()[type_key].sections:
         path = f"/notifications/{notification}/sections/{section.key}"
         html = page.request.get(base + path).text()
@@ -52,12 +58,25 @@ def complete(page, base: str, type_key: str = "dols_outcome") -> int:
                     {"back": f"/notifications/{notification}"},
                     multipart={"file": {"name": "evidence.pdf", "mimeType": "application/pdf", "buffer": PDF}},
                 )
-            for name, value in valid_answer(question).items():
+            for name, value in {**valid_answer(question), **(changed or {})}.items():
+                if name not in valid_answer(question):
+                    continue
                 for each in value if isinstance(value, list) else [value]:
                     from urllib.parse import quote_plus
 
                     body += f"&{quote_plus(name)}={quote_plus(each)}"
         page.request.post(base + path, data=body, headers={"content-type": "application/x-www-form-urlencoded"})
+
+
+def follow_up_in_review(new_page, base: str, type_key: str = "dols_outcome") -> int:
+    """A follow-up of the same type to a submitted notification, one answer changed, sent for review."""
+    original = submitted(new_page, base, type_key)
+    drafter = new_page("drafter")
+    url = post(drafter, base, f"/notifications/{original}/follow-up", {"type": type_key})
+    notification = int(re.search(r"/notifications/(\d+)", url).group(1))
+    long_text = next(q for s in definitions()[type_key].sections for q in s.questions if q.kind == "long_text")
+    fill_every_section(drafter, base, notification, type_key, {long_text.key: "Changed in the follow-up."})
+    post(drafter, base, f"/notifications/{notification}/request-review", {})
     return notification
 
 

@@ -279,6 +279,43 @@ STATES = [
     PageState("notifications, none yet", "/notifications", "reviewer", visit("/notifications?status=withdrawn")),
     PageState("start a notification", "/notifications/new", "drafter", visit("/notifications/new")),
     PageState("start a notification, errors", "/notifications/new", "drafter", submit_empty("/notifications/new")),
+    PageState("which notification, first question", "/notifications/which", "drafter", visit("/notifications/which")),
+    PageState(
+        "which notification, no answer chosen",
+        "/notifications/which",
+        "drafter",
+        visit("/notifications/which?asked=what"),
+    ),
+    PageState(
+        "which notification, a later question",
+        "/notifications/which",
+        "drafter",
+        visit("/notifications/which?what=died&death_scope=yes"),
+    ),
+    PageState(
+        "which notification, two to send",
+        "/notifications/which",
+        "drafter",
+        visit("/notifications/which?what=died&death_scope=yes&death_detained=no&death_abuse=yes"),
+    ),
+    PageState(
+        "which notification, one to send",
+        "/notifications/which",
+        "drafter",
+        visit("/notifications/which?what=police&police_whom=no"),
+    ),
+    PageState(
+        "which notification, nothing to send",
+        "/notifications/which",
+        "drafter",
+        visit("/notifications/which?what=manager&manager_stage=short"),
+    ),
+    PageState(
+        "start a notification, type chosen by the guide",
+        "/notifications/new",
+        "drafter",
+        visit("/notifications/new?type=serious_injury"),
+    ),
     PageState("task list", "/notifications/{notification_id}", "drafter", start_draft()),
     PageState(
         "section, empty",
@@ -354,6 +391,12 @@ STATES = [
         then(at(stage("approved"), "/submit"), press("Submit notification")),
     ),
     PageState("receipt", "/notifications/{notification_id}/receipt", "submitter", at(stage("submitted"), "/receipt")),
+    PageState(
+        "review of a follow-up, with what it changes",
+        "/notifications/{notification_id}/review",
+        "reviewer",
+        at(stage("follow_up_in_review"), "/review"),
+    ),
     PageState("task list, submitted", "/notifications/{notification_id}", "drafter", at(stage("submitted"))),
     PageState(
         "follow-up", "/notifications/{notification_id}/follow-up", "drafter", at(stage("submitted"), "/follow-up")

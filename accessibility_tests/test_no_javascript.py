@@ -9,7 +9,7 @@ import re
 
 from playwright.sync_api import expect
 
-from .conftest import sign_in_through_pages
+from .conftest import ARTIFACTS, sign_in_through_pages
 
 
 def test_sign_in_and_invite_without_javascript(server, browser):
@@ -195,3 +195,21 @@ def test_short_notice_warning_overdue_flag_and_reminder_settings_without_javascr
     page.check("input[name='reminders'][value='on']")
     page.click("main button:has-text('Save')")
     expect(page.locator("body")).to_contain_text("We will email you before notifications are due")
+
+
+def test_which_notification_do_i_need_without_javascript(server, new_page):
+    page = new_page("drafter", javascript=False)
+    page.goto(server["base"] + "/dashboard")
+    page.click("main a:has-text('Which notification do I need?')")
+    page.click("main button:has-text('Continue')")
+    expect(page.locator(".govuk-error-summary")).to_contain_text("Select an answer")
+    for choice in ("Someone using the service was seriously injured", "Yes", "Yes"):
+        page.get_by_label(choice, exact=True).check()
+        page.click("main button:has-text('Continue')")
+    expect(page.locator("h1")).to_have_text("You need to send 2 notifications")
+    page.screenshot(path=str(ARTIFACTS / "which-notification-two.png"), full_page=True)
+    page.locator("main a.govuk-button").nth(1).click()
+    expect(page.locator("input[name='type'][value='abuse_or_allegation']")).to_be_checked()
+    page.locator("input[name='location']").first.check()
+    page.click("main button:has-text('Start notification')")
+    expect(page.locator("h1")).to_contain_text("Abuse or allegation of abuse")

@@ -44,6 +44,7 @@ def all_routes():
     from .notifications.routes_drafting import routes as drafting
     from .notifications.routes_review import routes as review
     from .notifications.routes_submission import routes as submission
+    from .notifications.routes_triage import routes as triage
     from .organisation.location_routes import routes as locations
     from .organisation.practice_routes import routes as practice
     from .organisation.routes import routes as organisation
@@ -62,6 +63,8 @@ def all_routes():
         support,
         queries,
         reports,
+        # Before drafting's /notifications/{notification_id}, which would otherwise take /notifications/which.
+        triage,
         drafting,
         review,
         submission,

@@ -24,6 +24,8 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from jinja2.utils import concat
 
+from .text import with_article
+
 EMAILS_DIR = Path(__file__).resolve().parent.parent / "templates" / "emails"
 BLOCKS = ("subject", "body")
 
@@ -49,6 +51,8 @@ environment = Environment(  # nosec B701
     # Templates are part of the release: read once per process.
     auto_reload=False,
 )
+# "an Abuse or allegation of abuse notification", never "a Abuse …".
+environment.filters["with_article"] = with_article
 
 
 def names() -> list[str]:

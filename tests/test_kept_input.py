@@ -106,7 +106,7 @@ def test_a_save_after_idle_is_kept_and_shown_after_signing_in_again(drafter, db_
 
     sign_in_again(drafter, db_factory, DRAFTER, path)
     page = drafter.get(path)
-    assert "We kept what you typed before you were signed out on" in page.text
+    assert "We kept what you typed before you were signed out at" in page.text
     assert 'value="Words I typed"' in page.text and version_on(page.text) == version
     assert "after you started" not in page.text
 
@@ -289,7 +289,7 @@ def test_a_save_after_someone_elses_save_meets_the_conflict_page(as_person, db_f
     page = drafter.get(path)
     assert 'value="My kept words"' in page.text
     assert version_on(page.text) == version, "the form carries the version the kept words started from"
-    assert f"{SECOND_DRAFTER} saved this section on" in page.text and "after you started" in page.text
+    assert f"{SECOND_DRAFTER} saved this section at" in page.text and "after you started" in page.text
 
     conflict = post_form(
         drafter, path, {"version": version_on(page.text), "completed_by_name": "My kept words"}, from_page=path

@@ -548,3 +548,28 @@ def test_a_submit_that_rolls_back_queues_no_webhook(settings, drafter, db_factor
     with db_factory() as db:
         assert db.scalar(select(OutboxMessage.id).where(OutboxMessage.kind == "webhook")) is None
         assert db.scalar(select(Submission.id)) is None
+
+
+def test_a_follow_up_names_the_reference_it_follows_in_the_api_and_the_webhook(
+    receiver, settings, db_factory, drafter, location_id, client, bearer
+):
+    hooked = replace(settings, webhook_url=f"http://127.0.0.1:{receiver.server_port}/intake", webhook_secret="s" * 40)
+    first = draft_one(drafter, db_factory, location_id)
+    original = review_and_submit(db_factory, first, settings=hooked)
+    page = f"/notifications/{first}/follow-up"
+    response = post_form(drafter, page, {"type": TYPE}, from_page=page)
+    assert response.status_code == 303, response.text[-2000:]
+    follow_up = int(response.headers["location"].rsplit("/", 1)[1])
+    for section in definition(TYPE).sections:
+        assert fill_section(drafter, follow_up, section).status_code == 303
+    later = review_and_submit(db_factory, follow_up, settings=hooked)
+    settle(db_factory, original, later)
+
+    served = client.get(f"/api/v1/submissions/{later}", headers=bearer).json()
+    assert served["follow_up_of"] == original
+    assert client.get(f"/api/v1/submissions/{original}", headers=bearer).json()["follow_up_of"] is None
+    assert outbox.deliver_due(db_factory, outbox.sender_for(hooked)) >= 2
+    pushed = {
+        json.loads(body)["submission"]["reference"]: json.loads(body)["submission"] for _, body in receiver.received
+    }
+    assert pushed[later]["follow_up_of"] == original and pushed[original]["follow_up_of"] is None

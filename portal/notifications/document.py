@@ -3,7 +3,8 @@ receipt all see, with each section's answers in words and its comment threads.""
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -11,7 +12,8 @@ from markupsafe import Markup
 from sqlalchemy.orm import Session
 
 from ..models import Attachment, Comment, Notification
-from .definitions import Question
+from ..text import date_time_words, date_words
+from .definitions import Question, Section
 from .presenters import section_tag
 from .reading import answers_of, attachments_of, comments_of, type_of
 
@@ -74,12 +76,12 @@ def display_value(question: Question, value: Any, attachments: list[Attachment] 
         return "Not answered"
     if question.kind == "date":
         try:
-            return date.fromisoformat(value).strftime("%-d %B %Y")
+            return date_words(date.fromisoformat(value))
         except (TypeError, ValueError):
             return str(value)
     if question.kind == "datetime":
         try:
-            return datetime.fromisoformat(value).strftime("%-d %B %Y at %H:%M")
+            return date_time_words(datetime.fromisoformat(value))
         except (TypeError, ValueError):
             return str(value)
     labels = question.labels()
@@ -88,3 +90,67 @@ def display_value(question: Question, value: Any, attachments: list[Attachment] 
     if labels:
         return labels.get(value, str(value))
     return str(value)
+
+
+@dataclass(frozen=True)
+class Difference:
+    question: str
+    # "Added", "Removed" or "Changed": said in words, never by colour alone.
+    change: str
+    before: str
+    after: str
+
+
+@dataclass(frozen=True)
+class Differences:
+    reference: str
+    same_type: bool
+    # (section title, its differences), sections with none left out.
+    sections: list[tuple[str, list[Difference]]]
+
+
+def _asked_in(section: Section) -> Iterator[Question]:
+    for question in section.questions:
+        yield question
+        if question.follow_up is not None:
+            yield question.follow_up
+
+
+def differences_from_original(db: Session, notification: Notification) -> Differences | None:
+    """What a follow-up says differently from the notification it follows, question by question, for its
+    reviewers. Questions are matched by key and kind, so a follow-up of another type is compared on the
+    questions the two share and its own new answers read "Added". None for a notification that follows none."""
+    if notification.parent_id is None:
+        return None
+    original = db.get(Notification, notification.parent_id)
+    if original is None:
+        return None
+    kind, before_kind = type_of(notification), type_of(original)
+    before_answers, after_answers = answers_of(original), answers_of(notification)
+    before_questions: dict[str, tuple[Question, Any]] = {}
+    for section in before_kind.sections:
+        for question in _asked_in(section):
+            if question.kind != "file":
+                before_questions[question.key] = (question, before_answers.get(section.key, {}).get(question.key))
+    sections: list[tuple[str, list[Difference]]] = []
+    for section in kind.sections:
+        rows: list[Difference] = []
+        for question in _asked_in(section):
+            if question.kind == "file":
+                continue
+            after = after_answers.get(section.key, {}).get(question.key)
+            earlier = before_questions.get(question.key)
+            before = earlier[1] if earlier is not None and earlier[0].kind == question.kind else None
+            if before == after or (before in (None, "", []) and after in (None, "", [])):
+                continue
+            shown_before = display_value(earlier[0], before) if earlier is not None else ""
+            shown_after = display_value(question, after)
+            if before in (None, "", []):
+                rows.append(Difference(question.label, "Added", "", shown_after))
+            elif after in (None, "", []):
+                rows.append(Difference(question.label, "Removed", shown_before, ""))
+            elif shown_before != shown_after:
+                rows.append(Difference(question.label, "Changed", shown_before, shown_after))
+        if rows:
+            sections.append((section.title, rows))
+    return Differences(original.reference or "", original.type_key == notification.type_key, sections)

@@ -22,7 +22,7 @@ from .definitions import NotificationType, Question, Section
 from .errors import NotAllowed, WorkflowError
 from .form_input import merge_choices
 from .locking import changing
-from .people import index_section
+from .people import index_section, reindex
 from .reading import attachments_of, colleagues_who_can_draft, current_hash, drafting_locations, section_of, type_of
 from .registry import definition, sorted_types
 from .states import MOVES, allowed_moves, require
@@ -79,10 +79,21 @@ def start(
         parent_id=parent.id if parent else None,
     )
     prefilled = _prefilled_answers(db, kind, location_id)
+    carried = answers_carried_over(parent, kind) if parent is not None else {}
     for section in kind.sections:
-        notification.sections.append(SectionDraft(section_key=section.key, answers=prefilled.get(section.key, {})))
+        answers = {**prefilled.get(section.key, {}), **carried.get(section.key, {})}
+        # A section holding the original's answers is started, not complete: what was true then may not be now,
+        # so each is complete only once someone has read it and saved it. (The register's names alone leave a
+        # section not started, as before: they are a convenience, not something said to the regulator.)
+        status = "in_progress" if carried.get(section.key) else "not_started"
+        notification.sections.append(SectionDraft(section_key=section.key, answers=answers, status=status))
     db.add(notification)
     db.flush()
+    if carried or prefilled:
+        # Answers written other than by the section save: the identifier index must agree with them, written
+        # under the new notification's lock as every index write is.
+        changing(db, notification)
+        reindex(db, notification)
     record(
         db,
         "notification:started",
@@ -119,6 +130,50 @@ def _prefilled_answers(db: Session, kind: NotificationType, location_id: int) ->
         if error is None and value:
             answers.setdefault(section_key, {})[question.key] = value
     return answers
+
+
+def answers_carried_over(original: Notification, kind: NotificationType) -> dict[str, dict[str, Any]]:
+    """{section key: {question key: answer}} for a follow-up of `kind` to `original`: every answer when the type
+    is the same; otherwise the answers to questions with the same key and kind (about you, the person), as a
+    follow-up of another type asks them again. An answer the new question would refuse is left out, and files
+    are not carried: the original's stay with it, and the regulator has them under its reference."""
+    source = type_of(original)
+    given = {draft.section_key: draft.answers or {} for draft in original.sections}
+    found: dict[str, tuple[Question, Any]] = {}
+    for section in source.sections:
+        for question in section.questions:
+            for asked in (question, question.follow_up):
+                if asked is not None and asked.key in given.get(section.key, {}):
+                    found[asked.key] = (asked, given[section.key][asked.key])
+    carried: dict[str, dict[str, Any]] = {}
+    for section in kind.sections:
+        for question in section.questions:
+            for asked in (question, question.follow_up):
+                if asked is None or asked.kind == "file" or asked.key not in found:
+                    continue
+                before, value = found[asked.key]
+                if before.kind != asked.kind:
+                    continue
+                if value not in (None, "", []) and _still_valid(asked, value):
+                    carried.setdefault(section.key, {})[asked.key] = value
+    return carried
+
+
+# Kinds stored in another shape than they are typed (a date as ISO text, not day, month and year), which the
+# form validators cannot read back: the same key and kind is the same shape.
+_STORED_AS_TYPED = {"date", "time", "datetime", "number"}
+
+
+def _still_valid(question: Question, value: Any) -> bool:
+    """Whether an answer saved for a question of the same key and kind is one this question takes: its choices
+    may be fewer, its text shorter."""
+    choices = {key for key, _ in question.choices()}
+    if choices:
+        return all(item in choices for item in (value if isinstance(value, list) else [value]))
+    if question.kind in _STORED_AS_TYPED:
+        return True
+    checked, error = validate_answer(question, value)
+    return error is None and checked == value
 
 
 def _location_name(db: Session, location_id: int) -> str:

@@ -24,7 +24,7 @@ from .form_input import anchor, kept_answers, section_raw, shown_values
 from .forms import ChangeLocationForm, NewNotificationForm
 from .lookups import NOTIFICATION
 from .refusals import moved_on
-from .registry import sorted_types
+from .registry import definition, sorted_types
 from .rendering import render_question
 from .states import OPEN_STATUSES, MoveRefused, allowed_moves
 
@@ -80,7 +80,12 @@ def _new_page(ctx: Ctx, formdata=None) -> tuple[NewNotificationForm, Any]:
 
 @routes.get("/notifications/new", permission=Permission.NOTIFICATION_DRAFT)
 def new(ctx: Ctx):
-    return _new_page(ctx)[1]()
+    form, page = _new_page(ctx)
+    # "Which notification do I need?" ends by linking here with its type chosen; the location is asked here.
+    chosen = ctx.query.get("type")
+    if chosen and definition(chosen) is not None:
+        form.type.data = chosen
+    return page()
 
 
 @routes.post("/notifications/new", permission=Permission.NOTIFICATION_DRAFT)

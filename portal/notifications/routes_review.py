@@ -10,7 +10,7 @@ from ..permissions import Permission
 from ..safe_paths import page_within
 from ..web.routing import Ctx, NotFound, Routes
 from . import comments, kept, people, presenters, reading, review
-from .document import comment_threads, compiled_sections
+from .document import comment_threads, compiled_sections, differences_from_original
 from .errors import WorkflowError
 from .lookups import NOTIFICATION
 from .refusals import refusal_page
@@ -99,6 +99,7 @@ def _review_page(
         notification=notification,
         kind=kind,
         sections=compiled_sections(ctx.db, notification, changed=changed),
+        differences=differences_from_original(ctx.db, notification),
         threads=comment_threads(ctx.db, notification),
         last_review=last,
         changed=changed,

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from ..models import OPEN_STATUSES, Notification, Submission, SupportQuery, utcnow
 from ..notifications.registry import definition
 from ..regulator_scope import for_regulator
+from ..text import count_of
 
 WEEKS = 12
 DAY = timedelta(days=1)
@@ -262,14 +263,11 @@ def duration_words(seconds: float | None) -> str:
     days, rest = divmod(minutes, 24 * 60)
     hours, minutes = divmod(rest, 60)
 
-    def words(amount: int, unit: str) -> str:
-        return f"{amount} {unit}{'' if amount == 1 else 's'}"
-
     if days:
-        return words(days, "day") + (f" {words(hours, 'hour')}" if hours else "")
+        return count_of(days, "day") + (f" {count_of(hours, 'hour')}" if hours else "")
     if hours:
-        return words(hours, "hour") + (f" {words(minutes, 'minute')}" if minutes else "")
-    return words(minutes, "minute") if minutes else "Under a minute"
+        return count_of(hours, "hour") + (f" {count_of(minutes, 'minute')}" if minutes else "")
+    return count_of(minutes, "minute") if minutes else "Under a minute"
 
 
 def hours(seconds: float | None) -> float | str:

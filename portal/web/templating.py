@@ -21,7 +21,16 @@ from starlette.templating import Jinja2Templates
 
 from ..permissions import Permission
 from ..roles import ROLES
-from ..text import PAGE_LANGUAGE, byte_size
+from ..text import (
+    PAGE_LANGUAGE,
+    byte_size,
+    count_of,
+    date_time_words,
+    date_words,
+    reference_groups,
+    reference_spelt,
+    with_article,
+)
 from . import fields
 from .govuk_macros import PortalTemplate
 from .undefined import PortalUndefined, names_read_but_never_set
@@ -70,6 +79,10 @@ def make_templates() -> Jinja2Templates:
     env.filters["filesize"] = byte_size
     env.filters["datetime"] = format_datetime
     env.filters["date"] = format_date
+    env.filters["with_article"] = with_article
+    env.globals["with_article"] = with_article
+    env.globals["count_of"] = count_of
+    env.globals["spoken_reference"] = spoken_reference
     expected = names_read_but_never_set(env)
     env.undefined = type("PortalUndefined", (PortalUndefined,), {"__slots__": (), "expected_names": expected})
     return Jinja2Templates(env=env)
@@ -122,13 +135,21 @@ def page_title(title: str, service_name: str, has_errors: bool = False, practice
 
 
 def format_datetime(value) -> str:
+    """GOV.UK style, in the server's time zone: "8:48am on 2 December 2026"."""
     if value is None:
         return ""
-    local = value.astimezone()
-    return local.strftime("%-d %B %Y at %-I:%M%p").replace("AM", "am").replace("PM", "pm")
+    return date_time_words(value.astimezone())
 
 
 def format_date(value) -> str:
     if value is None:
         return ""
-    return value.strftime("%-d %B %Y")
+    return date_words(value)
+
+
+def spoken_reference(reference: str) -> Markup:
+    """A reference people can read aloud: grouped "ABCD 1234" on screen, spelt character by character for a
+    screen reader. Pages show the raw reference too, where it is to be copied."""
+    return Markup('<span aria-hidden="true">{}</span><span class="govuk-visually-hidden">{}</span>').format(
+        reference_groups(reference), reference_spelt(reference)
+    )
