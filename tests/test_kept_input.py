@@ -509,3 +509,57 @@ def test_a_page_opened_for_one_person_saves_nothing_once_another_signs_in_on_tha
         path, data={"csrf_token": token, "version": version, "action": "later", "completed_by_name": "The colleague"}
     )
     assert saved.status_code == 303
+
+
+# Location forms: add, change details, registered manager -----------------------------------------
+
+ADMIN = "admin@riverside.example"
+
+
+def _admin_page(client, path: str) -> str:
+    page = client.get(path)
+    assert page.status_code == 200
+    return CSRF_RE.search(page.text).group(1)
+
+
+def test_a_new_location_typed_after_idle_is_kept_and_offered_back(as_person, db_factory, demo_org):
+    admin = as_person(ADMIN)
+    token = _admin_page(admin, "/locations/new")
+    end_session_idle(db_factory, admin)
+    typed = {"name": "Kept Court", "regulator_location_id": "1-301000009", "address_line_1": "9 Kept Lane"}
+    response = admin.post("/locations/new", data={"csrf_token": token, **typed, "town": "Riverside", "postcode": ""})
+    assert response.headers["location"] == "/signed-out?reason=idle&next=/locations/new"
+
+    sign_in_again(admin, db_factory, ADMIN, "/locations/new")
+    page = admin.get("/locations/new").text
+    assert "We kept what you typed before you were signed out on" in page
+    assert 'value="Kept Court"' in page and 'value="1-301000009"' in page and 'value="9 Kept Lane"' in page
+    response = post_form(admin, "/locations/new", {**typed, "town": "Riverside", "postcode": "RV1 2AB"})
+    assert response.status_code == 303, response.text
+    assert kept_rows(db_factory) == [], "saved: the kept words have done their job"
+    assert "We kept what you typed" not in admin.get("/locations/new").text
+
+
+def test_each_form_on_the_location_change_page_gets_back_its_own_words(as_person, db_factory, demo_org):
+    admin = as_person(ADMIN)
+    location = demo_org["locations"][0][0]
+    path = f"/locations/{location}/change"
+    token = _admin_page(admin, path)
+    member = re.search(r'name="registered_manager" type="radio" value="(\d+)"', admin.get(path).text).group(1)
+    end_session_idle(db_factory, admin)
+    response = admin.post(
+        f"/locations/{location}/registered-manager", data={"csrf_token": token, "registered_manager": member}
+    )
+    assert response.headers["location"] == f"/signed-out?reason=idle&next={path}", "back to the page, not /sign-in"
+    sign_in_again(admin, db_factory, ADMIN, path)
+    page = admin.get(path).text
+    assert "We kept what you typed before you were signed out on" in page
+    assert re.search(rf'value="{member}"\s+checked', page), "the manager form shows the choice kept"
+
+    token = _admin_page(admin, path)
+    end_session_idle(db_factory, admin)
+    admin.post(path, data={"csrf_token": token, "name": "Renamed While Out", "address_line_1": "1 Out Road"})
+    sign_in_again(admin, db_factory, ADMIN, path)
+    page = admin.get(path).text
+    assert 'value="Renamed While Out"' in page and 'value="1 Out Road"' in page
+    assert not re.search(rf'value="{member}"\s+checked', page), "the details' words never reach the manager form"
