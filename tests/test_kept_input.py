@@ -563,3 +563,37 @@ def test_each_form_on_the_location_change_page_gets_back_its_own_words(as_person
     page = admin.get(path).text
     assert 'value="Renamed While Out"' in page and 'value="1 Out Road"' in page
     assert not re.search(rf'value="{member}"\s+checked', page), "the details' words never reach the manager form"
+
+
+def test_the_nominated_individual_choice_is_kept_after_idle(as_person, db_factory, demo_org):
+    admin = as_person(ADMIN)
+    token = _admin_page(admin, "/organisation/settings")
+    member = re.search(
+        r'name="nominated_individual" type="radio" value="(\d+)"', admin.get("/organisation/settings").text
+    ).group(1)
+    end_session_idle(db_factory, admin)
+    response = admin.post(
+        "/organisation/nominated-individual", data={"csrf_token": token, "nominated_individual": member}
+    )
+    assert response.headers["location"] == "/signed-out?reason=idle&next=/organisation/settings"
+    sign_in_again(admin, db_factory, ADMIN, "/organisation/settings")
+    page = admin.get("/organisation/settings").text
+    assert "We kept what you typed before you were signed out on" in page
+    assert re.search(rf'value="{member}"\s+checked', page)
+    assert post_form(admin, "/organisation/nominated-individual", {"nominated_individual": member}).status_code == 303
+    assert kept_rows(db_factory) == []
+
+
+def test_a_notifications_new_location_is_kept_after_idle(drafter, db_factory, location_id, demo_org):
+    notification = start_notification(drafter, "dols_outcome", location_id)
+    path = f"/notifications/{notification}/location"
+    page = drafter.get(path).text
+    token = CSRF_RE.search(page).group(1)
+    other = next(str(lid) for lid, _ in demo_org["locations"] if lid != location_id)
+    end_session_idle(db_factory, drafter)
+    response = drafter.post(path, data={"csrf_token": token, "location": other})
+    assert response.headers["location"] == f"/signed-out?reason=idle&next={path}"
+    sign_in_again(drafter, db_factory, DRAFTER, path)
+    page = drafter.get(path).text
+    assert "We kept what you typed before you were signed out on" in page
+    assert re.search(rf'value="{other}"\s+checked', page)
