@@ -465,8 +465,9 @@ def test_every_keeps_input_route_names_a_page_its_path_can_fill():
     pages = {endpoint.name: endpoint for endpoint in endpoints if "GET" in endpoint.methods}
     keeping = [endpoint for endpoint in endpoints if endpoint.keeps_input is not None]
     # The section save, its autosave and a conflict's resolve; a comment; a request for changes; a file
-    # uploaded or removed from the section's form (these two name their page by a function of the form).
-    assert len(keeping) == 7
+    # uploaded or removed from the section's form (these two name their page by a function of the form);
+    # adding a location, its details and registered manager, the nominated individual, a notification's location.
+    assert len(keeping) == 12
     for endpoint in keeping:
         if callable(endpoint.keeps_input):
             assert endpoint.name.startswith("attachments."), endpoint.name
@@ -509,3 +510,91 @@ def test_a_page_opened_for_one_person_saves_nothing_once_another_signs_in_on_tha
         path, data={"csrf_token": token, "version": version, "action": "later", "completed_by_name": "The colleague"}
     )
     assert saved.status_code == 303
+
+
+# Location forms: add, change details, registered manager -----------------------------------------
+
+ADMIN = "admin@riverside.example"
+
+
+def _admin_page(client, path: str) -> str:
+    page = client.get(path)
+    assert page.status_code == 200
+    return CSRF_RE.search(page.text).group(1)
+
+
+def test_a_new_location_typed_after_idle_is_kept_and_offered_back(as_person, db_factory, demo_org):
+    admin = as_person(ADMIN)
+    token = _admin_page(admin, "/locations/new")
+    end_session_idle(db_factory, admin)
+    typed = {"name": "Kept Court", "regulator_location_id": "1-301000009", "address_line_1": "9 Kept Lane"}
+    response = admin.post("/locations/new", data={"csrf_token": token, **typed, "town": "Riverside", "postcode": ""})
+    assert response.headers["location"] == "/signed-out?reason=idle&next=/locations/new"
+
+    sign_in_again(admin, db_factory, ADMIN, "/locations/new")
+    page = admin.get("/locations/new").text
+    assert "We kept what you typed before you were signed out on" in page
+    assert 'value="Kept Court"' in page and 'value="1-301000009"' in page and 'value="9 Kept Lane"' in page
+    response = post_form(admin, "/locations/new", {**typed, "town": "Riverside", "postcode": "RV1 2AB"})
+    assert response.status_code == 303, response.text
+    assert kept_rows(db_factory) == [], "saved: the kept words have done their job"
+    assert "We kept what you typed" not in admin.get("/locations/new").text
+
+
+def test_each_form_on_the_location_change_page_gets_back_its_own_words(as_person, db_factory, demo_org):
+    admin = as_person(ADMIN)
+    location = demo_org["locations"][0][0]
+    path = f"/locations/{location}/change"
+    token = _admin_page(admin, path)
+    member = re.search(r'name="registered_manager" type="radio" value="(\d+)"', admin.get(path).text).group(1)
+    end_session_idle(db_factory, admin)
+    response = admin.post(
+        f"/locations/{location}/registered-manager", data={"csrf_token": token, "registered_manager": member}
+    )
+    assert response.headers["location"] == f"/signed-out?reason=idle&next={path}", "back to the page, not /sign-in"
+    sign_in_again(admin, db_factory, ADMIN, path)
+    page = admin.get(path).text
+    assert "We kept what you typed before you were signed out on" in page
+    assert re.search(rf'value="{member}"\s+checked', page), "the manager form shows the choice kept"
+
+    token = _admin_page(admin, path)
+    end_session_idle(db_factory, admin)
+    admin.post(path, data={"csrf_token": token, "name": "Renamed While Out", "address_line_1": "1 Out Road"})
+    sign_in_again(admin, db_factory, ADMIN, path)
+    page = admin.get(path).text
+    assert 'value="Renamed While Out"' in page and 'value="1 Out Road"' in page
+    assert not re.search(rf'value="{member}"\s+checked', page), "the details' words never reach the manager form"
+
+
+def test_the_nominated_individual_choice_is_kept_after_idle(as_person, db_factory, demo_org):
+    admin = as_person(ADMIN)
+    token = _admin_page(admin, "/organisation/settings")
+    member = re.search(
+        r'name="nominated_individual" type="radio" value="(\d+)"', admin.get("/organisation/settings").text
+    ).group(1)
+    end_session_idle(db_factory, admin)
+    response = admin.post(
+        "/organisation/nominated-individual", data={"csrf_token": token, "nominated_individual": member}
+    )
+    assert response.headers["location"] == "/signed-out?reason=idle&next=/organisation/settings"
+    sign_in_again(admin, db_factory, ADMIN, "/organisation/settings")
+    page = admin.get("/organisation/settings").text
+    assert "We kept what you typed before you were signed out on" in page
+    assert re.search(rf'value="{member}"\s+checked', page)
+    assert post_form(admin, "/organisation/nominated-individual", {"nominated_individual": member}).status_code == 303
+    assert kept_rows(db_factory) == []
+
+
+def test_a_notifications_new_location_is_kept_after_idle(drafter, db_factory, location_id, demo_org):
+    notification = start_notification(drafter, "dols_outcome", location_id)
+    path = f"/notifications/{notification}/location"
+    page = drafter.get(path).text
+    token = CSRF_RE.search(page).group(1)
+    other = next(str(lid) for lid, _ in demo_org["locations"] if lid != location_id)
+    end_session_idle(db_factory, drafter)
+    response = drafter.post(path, data={"csrf_token": token, "location": other})
+    assert response.headers["location"] == f"/signed-out?reason=idle&next={path}"
+    sign_in_again(drafter, db_factory, DRAFTER, path)
+    page = drafter.get(path).text
+    assert "We kept what you typed before you were signed out on" in page
+    assert re.search(rf'value="{other}"\s+checked', page)

@@ -91,8 +91,22 @@ def test_characters_outside_a_record_number_are_refused_in_words(typed):
     )
 
 
+@pytest.mark.parametrize("typed", ["John Smith", "Mrs Jane Smith", "-", "/", "..", "JS", "room b"])
+def test_a_name_or_punctuation_alone_is_refused_because_it_holds_no_number(typed):
+    """Unrelated people would be filed together under one "identifier" that is a name or a dash."""
+    assert validate_answer(IDENTIFIER, typed)[1] == (
+        "Enter the record number your service uses for the person, not their name. "
+        "Your unique identifier for the person must include at least one number"
+    )
+
+
+@pytest.mark.parametrize("typed", ["CR-00123", "9434765919", "943 476 5919", "room 4b", "RX 77", "ward 3/bed 12"])
+def test_record_numbers_and_codes_hold_a_number_and_are_accepted(typed):
+    assert validate_answer(IDENTIFIER, typed)[1] is None
+
+
 def test_length_and_required():
-    assert validate_answer(IDENTIFIER, "A" * 50) == ("A" * 50, None)
+    assert validate_answer(IDENTIFIER, "A" * 49 + "1") == ("A" * 49 + "1", None)
     assert (
         validate_answer(IDENTIFIER, "A" * 51)[1]
         == "Your unique identifier for the person must be 50 characters or fewer"

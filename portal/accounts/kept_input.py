@@ -45,6 +45,10 @@ class Kept:
     def multi_items(self) -> list[tuple[str, str]]:
         return list(self.fields)
 
+    def __contains__(self, name: object) -> bool:
+        # WTForms asks whether a field was posted before reading it: Kept serves as a form's formdata.
+        return any(key == name for key, _ in self.fields)
+
 
 def keep(
     db: Session,

@@ -339,6 +339,13 @@ def _person_identifier(question: Question, raw: Any, now: datetime) -> Result:
         )
     if not ALLOWED.fullmatch(text):
         return text, f"{name} must only include {ALLOWED_WORDS}"
+    # Record numbers, NHS numbers and room or record codes all hold a digit; a name ("John Smith") or
+    # punctuation alone ("-") does not, and would file unrelated people's notifications together.
+    if not any(character in "0123456789" for character in text):
+        return text, (
+            "Enter the record number your service uses for the person, not their name. "
+            f"{name} must include at least one number"
+        )
     return text, None
 
 

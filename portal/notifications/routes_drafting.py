@@ -8,6 +8,7 @@ from typing import Any
 from markupsafe import Markup
 
 from .. import audit
+from ..accounts import kept_input
 from ..accounts.organisations import locations_of
 from ..input_text import refusal_message
 from ..models import Notification, SectionDraft
@@ -476,8 +477,11 @@ def assign(ctx: Ctx, notification: Notification):
     return ctx.redirect_to("notifications.task_list", notification_id=notification.id, flash="Assignment changed.")
 
 
-def _location_page(ctx: Ctx, notification: Notification, formdata=None) -> tuple[ChangeLocationForm, Any]:
-    """The form, and a function answering with the page that shows it."""
+def _location_page(
+    ctx: Ctx, notification: Notification, formdata=None, kept: kept_input.Kept | None = None
+) -> tuple[ChangeLocationForm, Any]:
+    """The form, and a function answering with the page that shows it (with the words kept, if any)."""
+    formdata = formdata if formdata is not None else kept
     kind = reading.type_of(notification)
     locations = reading.drafting_locations(ctx.db, ctx.auth)
     form = ChangeLocationForm(formdata, locations=locations, hint=kind.location_hint)
@@ -491,6 +495,7 @@ def _location_page(ctx: Ctx, notification: Notification, formdata=None) -> tuple
             notification=notification,
             kind=kind,
             location_items=presenters.location_items(locations, chosen or ""),
+            kept=kept,
         )
 
     return form, page
@@ -507,10 +512,16 @@ LOCATION_CHANGED_APPROVAL_WITHDRAWN = (
 def change_location(ctx: Ctx, notification: Notification):
     if not drafting.can_edit(ctx.auth, notification):
         return moved_on(ctx, notification, CHANGING_LOCATION)
-    return _location_page(ctx, notification)[1]()
+    kept = kept_input.find(ctx.db, ctx.auth.user.id, ctx.request.url.path)
+    return _location_page(ctx, notification, kept=kept)[1]()
 
 
-@routes.post("/notifications/{notification_id}/location", permission=Permission.NOTIFICATION_DRAFT, loads=NOTIFICATION)
+@routes.post(
+    "/notifications/{notification_id}/location",
+    permission=Permission.NOTIFICATION_DRAFT,
+    loads=NOTIFICATION,
+    keeps_input="notifications.change_location",
+)
 def change_location_post(ctx: Ctx, notification: Notification):
     if not drafting.can_edit(ctx.auth, notification):
         return moved_on(ctx, notification, CHANGING_LOCATION)
@@ -532,6 +543,9 @@ def change_location_post(ctx: Ctx, notification: Notification):
     except WorkflowError as error:
         show_rule_broken(form, error)
         return page(status=400)
+    kept_input.forget(
+        ctx.db, ctx.auth.user.id, ctx.url("notifications.change_location", notification_id=notification.id)
+    )
     return ctx.redirect_to(
         "notifications.task_list",
         notification_id=notification.id,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..accounts import kept_input
 from ..permissions import Permission
 from ..rules import RuleBroken
 from ..web.forms import show_rule_broken
@@ -32,16 +33,26 @@ def locations_list(ctx: Ctx):
     )
 
 
-def _add_page(ctx: Ctx, form: AddLocationForm, status: int = 200):
-    return ctx.render("organisation/location_add.html", status=status, form=form)
+def _kept(ctx: Ctx) -> kept_input.Kept | None:
+    """What this person typed on this page before their session ended (keeps_input= on its form's POST)."""
+    return kept_input.find(ctx.db, ctx.auth.user.id, ctx.request.url.path)
+
+
+def _forget_kept(ctx: Ctx, page: str) -> None:
+    kept_input.forget(ctx.db, ctx.auth.user.id, page)
+
+
+def _add_page(ctx: Ctx, form: AddLocationForm, status: int = 200, kept: kept_input.Kept | None = None):
+    return ctx.render("organisation/location_add.html", status=status, form=form, kept=kept)
 
 
 @routes.get("/locations/new", permission=Permission.LOCATIONS_MANAGE)
 def new(ctx: Ctx):
-    return _add_page(ctx, AddLocationForm(id_format=locations.IdFormat.of(ctx.settings)))
+    kept = _kept(ctx)
+    return _add_page(ctx, AddLocationForm(kept, id_format=locations.IdFormat.of(ctx.settings)), kept=kept)
 
 
-@routes.post("/locations/new", permission=Permission.LOCATIONS_MANAGE)
+@routes.post("/locations/new", permission=Permission.LOCATIONS_MANAGE, keeps_input="locations.new")
 def new_post(ctx: Ctx):
     id_format = locations.IdFormat.of(ctx.settings)
     form = AddLocationForm(ctx.form, id_format=id_format)
@@ -56,6 +67,7 @@ def new_post(ctx: Ctx):
                 id_format=id_format,
                 **_who(ctx),
             )
+            _forget_kept(ctx, ctx.url("locations.new"))
             return ctx.redirect_to("locations.locations_list", flash=f"{added.name} added.")
         except RuleBroken as broken:
             show_rule_broken(form, broken)
@@ -76,7 +88,12 @@ def _manager_form(ctx: Ctx, location, formdata=None) -> RegisteredManagerForm:
 
 
 def _change_page(
-    ctx: Ctx, location, form: LocationForm, status: int = 200, manager_form: RegisteredManagerForm | None = None
+    ctx: Ctx,
+    location,
+    form: LocationForm,
+    status: int = 200,
+    manager_form: RegisteredManagerForm | None = None,
+    kept: kept_input.Kept | None = None,
 ):
     return ctx.render(
         "organisation/location_change.html",
@@ -84,6 +101,7 @@ def _change_page(
         location=location,
         form=form,
         manager_form=manager_form or _manager_form(ctx, location),
+        kept=kept,
     )
 
 
@@ -91,10 +109,21 @@ def _change_page(
 def change(ctx: Ctx, location):
     if location.is_closed:
         return _closed_page(ctx, location, 200)
-    return _change_page(ctx, location, LocationForm(obj=location))
+    kept = _kept(ctx)
+    # The page holds two forms, both kept against it: the words go back to the form they came from.
+    if kept is not None and kept.get("registered_manager") is not None:
+        return _change_page(
+            ctx, location, LocationForm(obj=location), manager_form=_manager_form(ctx, location, kept), kept=kept
+        )
+    return _change_page(ctx, location, LocationForm(kept, obj=location), kept=kept)
 
 
-@routes.post("/locations/{location_id}/change", permission=Permission.LOCATIONS_MANAGE, loads=LOCATION)
+@routes.post(
+    "/locations/{location_id}/change",
+    permission=Permission.LOCATIONS_MANAGE,
+    loads=LOCATION,
+    keeps_input="locations.change",
+)
 def change_post(ctx: Ctx, location):
     if location.is_closed:
         return _closed_page(ctx, location, 409)
@@ -102,12 +131,18 @@ def change_post(ctx: Ctx, location):
     if not form.validate():
         return _change_page(ctx, location, form, status=400)
     changed = locations.change(ctx.db, location, name=form.name.data or "", address=form.address(), **_who(ctx))
+    _forget_kept(ctx, ctx.url("locations.change", location_id=location.id))
     return ctx.redirect_to(
         "locations.locations_list", flash=f"{location.name} changed." if changed else "Nothing was changed."
     )
 
 
-@routes.post("/locations/{location_id}/registered-manager", permission=Permission.LOCATIONS_MANAGE, loads=LOCATION)
+@routes.post(
+    "/locations/{location_id}/registered-manager",
+    permission=Permission.LOCATIONS_MANAGE,
+    loads=LOCATION,
+    keeps_input="locations.change",
+)
 def registered_manager_post(ctx: Ctx, location):
     if location.is_closed:
         return _closed_page(ctx, location, 409)
@@ -117,6 +152,7 @@ def registered_manager_post(ctx: Ctx, location):
             changed = registered_people.record_registered_manager(
                 ctx.db, location, str(form.registered_manager.data), **_who(ctx)
             )
+            _forget_kept(ctx, ctx.url("locations.change", location_id=location.id))
             return ctx.redirect_to(
                 "locations.change",
                 location_id=location.id,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..accounts import kept_input
 from ..permissions import Permission
 from ..rules import RuleBroken
 from ..web.forms import show_rule_broken
@@ -24,10 +25,14 @@ def _nominated_form(ctx: Ctx, formdata=None) -> NominatedIndividualForm:
 
 @routes.get("/organisation/settings", permission=Permission.ORGANISATION_MANAGE)
 def settings(ctx: Ctx):
-    return ctx.render("organisation/settings.html", nominated_form=_nominated_form(ctx))
+    # The nominated individual form's words, posted after the session ended (keeps_input= below).
+    kept = kept_input.find(ctx.db, ctx.auth.user.id, ctx.request.url.path)
+    return ctx.render("organisation/settings.html", nominated_form=_nominated_form(ctx, kept), kept=kept)
 
 
-@routes.post("/organisation/nominated-individual", permission=Permission.ORGANISATION_MANAGE)
+@routes.post(
+    "/organisation/nominated-individual", permission=Permission.ORGANISATION_MANAGE, keeps_input="organisation.settings"
+)
 def nominated_individual_post(ctx: Ctx):
     form = _nominated_form(ctx, ctx.form)
     if form.validate():
@@ -40,6 +45,7 @@ def nominated_individual_post(ctx: Ctx):
                 ip=ctx.client_ip,
                 user_agent=ctx.user_agent,
             )
+            kept_input.forget(ctx.db, ctx.auth.user.id, ctx.url("organisation.settings"))
             return ctx.redirect_to(
                 "organisation.settings", flash="Nominated individual saved." if changed else "Nothing was changed."
             )
