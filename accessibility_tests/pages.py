@@ -308,7 +308,7 @@ STATES = [
         "which notification, nothing to send",
         "/notifications/which",
         "drafter",
-        visit("/notifications/which?what=manager&manager_stage=short"),
+        visit("/notifications/which?what=manager&away_who=manager&manager_stage=short"),
     ),
     PageState(
         "start a notification, type chosen by the guide",

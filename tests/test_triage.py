@@ -71,7 +71,7 @@ def test_today_s_types_can_all_be_reached():
             {"what": "detained_absent", "secure_service": "yes", "absence_stage": "returned_not_told"},
             ["unauthorised_absence_detained", "return_of_detained_person"],
         ),
-        ({"what": "manager", "manager_stage": "short"}, []),
+        ({"what": "manager", "away_who": "manager", "manager_stage": "short"}, []),
     ],
 )
 def test_one_event_can_need_several_notifications(answers, types):
@@ -141,6 +141,6 @@ def test_the_pages_walk_to_two_notifications_and_start_each_one(drafter):
 
 def test_an_ending_with_nothing_to_send_says_why(drafter):
     client = drafter
-    page = client.get("/notifications/which?what=manager&manager_stage=short")
+    page = client.get("/notifications/which?what=manager&away_who=manager&manager_stage=short")
     assert page.status_code == 200
     assert "You do not need to send a notification" in page.text and "less than 28 days" in page.text
