@@ -27,3 +27,9 @@ def take_named_lock(db: Session, name: str) -> None:
         take_sqlite_write_lock(db)
     else:
         db.execute(text("SELECT pg_advisory_xact_lock(hashtext(:name))"), {"name": name})
+
+
+def lock_members(db: Session, organisation_id: int) -> None:
+    """Serialises changes to who belongs to an organisation against choices that name a member (its registered
+    manager, its nominated individual), so a member is never chosen in the moment they are removed."""
+    take_named_lock(db, f"members:{organisation_id}")

@@ -156,21 +156,23 @@ def test_malformed_rows_are_named_by_line_and_nothing_is_imported(settings, db_f
             dataclasses.replace(B, provider_id=""),  # line 7
             dataclasses.replace(C, name="Cedar " * 80),  # line 8
             A,  # line 9: the same location again
+            dataclasses.replace(D, name="Damson\x00Mews"),  # line 10: PostgreSQL stores no NUL
         ],
     )
     with open(path, "a", encoding="utf-8", newline="") as stream:
-        stream.write("1-200,too,few,values\r\n")  # line 10
+        stream.write("1-200,too,few,values\r\n")  # line 11
 
     code, out, err = _cli_import(settings, path, capsys)
 
     assert code == 1 and out == ""
-    assert "Nothing was imported: 6 row(s) of 8 could not be read." in err
+    assert "Nothing was imported: 7 row(s) of 9 could not be read." in err
     assert 'line 3: the location ID "X-101" is not in the regulator\'s format' in err
     assert 'line 4: "Dormant (Y/N)" is "MAYBE", not Y or N' in err
     assert "line 7: the provider ID is missing" in err
     assert 'line 8: "Location Name" is longer than 300 characters' in err
     assert "line 9: the location ID 1-100 is also on line 2" in err
-    assert f"line 10: it has 4 values where the header has {len(HEADER)}" in err
+    assert "line 10: it holds a null character" in err
+    assert f"line 11: it has 4 values where the header has {len(HEADER)}" in err
     assert "line 5" not in err and "line 6" not in err
     assert "Traceback" not in out + err
     assert register(db_factory) == {}

@@ -170,3 +170,45 @@ def test_the_locations_page_says_who_each_registered_manager_is(demo_org, as_per
     assert _record_manager(admin, house.id, str(reviewer)).status_code == 303
     card = admin.get("/locations").text.split('data-location="1-201000001"', 1)[1].split("</dl>", 1)[0]
     assert "Rui Reviewer (a member here)" in card
+
+
+def test_choosing_a_member_in_the_moment_they_are_removed_never_breaks(demo_org, db_factory):
+    """Found by the attack pass (a 500 on SQLite): the choice and the removal are serialised, so either the
+    member is linked and the removal then clears the link, or the choice is refused in words."""
+    import threading
+
+    from portal.accounts import organisations as orgs
+    from portal.models import User
+    from portal.organisation import registered_people
+    from portal.rules import RuleBroken
+
+    house = _location(db_factory, "Riverside House")
+    reviewer = membership_id(db_factory, "reviewer@riverside.example", demo_org["id"])
+    start, outcomes = threading.Barrier(2), []
+
+    def choose():
+        start.wait()
+        try:
+            with transaction(db_factory) as db:
+                place = db.get(Location, house.id)
+                registered_people.record_registered_manager(db, place, str(reviewer), actor_id=1)
+            outcomes.append("linked")
+        except RuleBroken:
+            outcomes.append("refused")
+        except Exception as error:
+            outcomes.append(repr(error))
+
+    def remove():
+        start.wait()
+        with transaction(db_factory) as db:
+            admin = db.scalar(select(User).where(User.email == ADMIN))
+            orgs.remove_member(db, demo_org["id"], db.get(Membership, reviewer), actor=admin)
+        outcomes.append("removed")
+
+    threads = [threading.Thread(target=choose), threading.Thread(target=remove)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert sorted(outcomes) in (["linked", "removed"], ["refused", "removed"]), outcomes
+    assert _location(db_factory, "Riverside House").registered_manager_id is None

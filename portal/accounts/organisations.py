@@ -29,7 +29,7 @@ from ..permissions import PERMISSIONS, Permission
 from ..register import onboarding
 from ..roles import ROLES, permissions_at
 from ..rules import RuleBroken
-from ..write_locks import take_named_lock
+from ..write_locks import lock_members, take_named_lock
 from .grants import Grant, Reach, check_within, reach_of
 
 INVITATION_LIFETIME = timedelta(days=7)
@@ -387,6 +387,7 @@ def removable_by(db: Session, organisation_id: int, membership: Membership, *, a
 def remove_member(
     db: Session, organisation_id: int, membership: Membership, *, actor: User, ip: str = "", user_agent: str = ""
 ) -> None:
+    lock_members(db, organisation_id)
     leaving = membership.user_id == actor.id
     if not removable_by(db, organisation_id, membership, actor=actor):
         raise RuleBroken(

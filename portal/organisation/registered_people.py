@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, joinedload
 from .. import audit
 from ..models import Location, Membership, Organisation, RegisterLocation, RegisterProvider
 from ..rules import RuleBroken
+from ..write_locks import lock_members
 
 NOT_A_MEMBER = "none"
 NOT_A_MEMBER_WORDS = "not a member of this portal"
@@ -83,6 +84,7 @@ def _member_of(db: Session, organisation_id: int, choice: str, field: str) -> Me
     a member removed since the page was drawn) is refused in words."""
     if choice == NOT_A_MEMBER:
         return None
+    lock_members(db, organisation_id)
     member = None
     if choice.isdigit():
         member = db.scalar(

@@ -10,6 +10,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import BinaryIO, NamedTuple
 
+from ..input_text import refused_character
 from ..models.register import DEREGISTERED, DORMANT, REGISTERED
 from . import layout
 
@@ -149,6 +150,10 @@ def _parse(columns: _Columns, row: list[str], location_pattern: re.Pattern) -> t
     if len(row) != columns.width:
         raise _RowError(f"it has {len(row)} values where the header has {columns.width}")
     values = columns.values(row)
+    # What the portal keeps must be text PostgreSQL stores and a page shows: one search of the joined row.
+    refused = refused_character("".join(values))
+    if refused is not None:
+        raise _RowError(f"it holds {refused}")
     location_id, provider_id, name, provider_name = values[:4]
     line_1, line_2, town, county, postcode = values[4:9]
     provider_address = values[9:14]
