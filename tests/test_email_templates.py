@@ -616,8 +616,12 @@ def test_the_register_changes_email_with_hostile_names_from_the_register_is_deli
     )
     with transaction(db_factory) as db:
         db.get(Organisation, organisation["id"]).name = HOSTILE_ORGANISATION
-    # The register's columns hold 300 characters; the portal keeps the first 200 of a location's name.
-    place = Place("1-100", "1-900", name=hostile(300, "Riverside House").replace("\r", " ").replace("\n", " "))
+    from portal.input_text import without_refused
+
+    # The register's columns hold 300 characters; the portal keeps the first 200 of a location's name. The import
+    # refuses a row holding control characters (test_register_import.py), so the rest of the hostile text comes.
+    name = without_refused(hostile(300, "Riverside House")).replace("\r", " ").replace("\n", " ")
+    place = Place("1-100", "1-900", name=name)
     with transaction(db_factory) as db:
         assert import_file(db, write_directory(tmp_path / "d.csv", [place]), location_id_pattern=r"1-[0-9]+").imported
         assert follow_the_register(db, base_url=BASE).added == 1

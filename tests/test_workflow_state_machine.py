@@ -40,11 +40,11 @@ from hypothesis.stateful import (
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import selectinload
 
-from portal.models import Attachment, Comment, Location, Notification, Submission, User
+from portal.models import Attachment, Comment, Location, Notification, SectionDraft, Submission, User
 from portal.notifications import invariants, states
 from portal.notifications.content import content_hash
 from portal.notifications.definitions import Question, Section
-from portal.notifications.drafting import follow_up_types
+from portal.notifications.drafting import answers_carried_over, follow_up_types
 from portal.notifications.examples import example_fields
 from portal.notifications.reading import answers_of, attachments_of
 from portal.notifications.registry import definition
@@ -794,6 +794,15 @@ class WorkflowMachine(RuleBasedStateMachine):
             return
         # A follow-up is about the same location as the notification it follows.
         new = self.new_model(new_id, type_key, starter, model.location_id, parent_id=model.id)
+        # It starts with the original's answers as the model has them (the rule is drafting's, tested on its own
+        # in test_follow_up_prefill.py): those sections are in progress, not yet saved.
+        original = Notification(type_key=model.type_key)
+        original.sections = [
+            SectionDraft(section_key=key, answers=dict(s.answers)) for key, s in model.sections.items()
+        ]
+        for key, answers in answers_carried_over(original, definition(type_key)).items():
+            new.sections[key].answers = dict(answers)
+            new.sections[key].status = "in_progress"
         with self.world.db_factory() as db:
             assert db.get(Notification, new_id).parent_id == model.id
         self.say("changed", f"{told}: started {new.label} (#{new_id})")
